@@ -1,0 +1,69 @@
+import { env } from 'cloudflare:test';
+import { exports } from 'cloudflare:workers';
+import { inject } from 'vitest';
+
+export const ADMIN = env.ADMIN_API_KEY!;
+
+/** Bytes of a file under ../shared/fixtures/onnx (e.g. `models/onnx-node.test_add.onnx`). */
+export function fixture(path: string): Uint8Array {
+  const b64 = inject('fixtures')[path];
+  if (b64 === undefined) throw new Error(`no fixture ${path}`);
+  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+}
+
+export interface CallOptions {
+  body?: BodyInit | object;
+  headers?: Record<string, string>;
+  /** Bearer token; defaults to the admin key, `null` sends no Authorization header. */
+  token?: string | null;
+}
+
+/** Calls the worker's fetch handler, as a client on the network would. */
+export async function call(method: string, path: string, options: CallOptions = {}): Promise<Response> {
+  const headers = new Headers(options.headers);
+  const token = options.token === undefined ? ADMIN : options.token;
+  if (token !== null) headers.set('authorization', `Bearer ${token}`);
+  let body = options.body;
+  if (body !== undefined && !(body instanceof Uint8Array) && !(body instanceof FormData) && typeof body === 'object' && !(body instanceof ReadableStream) && !(body instanceof ArrayBuffer)) {
+    body = JSON.stringify(body);
+    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+  }
+  return (exports as unknown as { default: Fetcher }).default.fetch(new Request(`http://modelflare.test${path}`, { method, headers, body: body as BodyInit }));
+}
+
+/** Calls and parses JSON, failing the test with the body when the status is not the one expected. */
+export async function callJson<T = any>(method: string, path: string, status: number, options?: CallOptions): Promise<T> {
+  const res = await call(method, path, options);
+  const text = await res.text();
+  if (res.status !== status) throw new Error(`${method} ${path}: expected ${status}, got ${res.status}: ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export function uploadRaw(name: string, bytes: Uint8Array, options: CallOptions = {}): Promise<Response> {
+  return call('POST', `/v1/models/${name}/versions`, {
+    ...options,
+    body: bytes,
+    headers: { 'content-type': 'application/octet-stream', ...options.headers },
+  });
+}
+
+export function uploadMultipart(name: string, bytes: Uint8Array, metadata?: unknown): Promise<Response> {
+  const form = new FormData();
+  form.append('file', new File([bytes], 'model.onnx', { type: 'application/octet-stream' }));
+  if (metadata !== undefined) form.append('metadata', JSON.stringify(metadata));
+  return call('POST', `/v1/models/${name}/versions`, { body: form });
+}
+
+let counter = 0;
+/** A model name no other test uses, so tests stay independent whatever storage they share. */
+export function uniqueName(prefix = 'm'): string {
+  counter += 1;
+  return `${prefix}-${counter}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export const ADD_MODEL = 'models/onnx-node.test_add.onnx';

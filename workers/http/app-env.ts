@@ -1,0 +1,23 @@
+import type { Principal } from '../auth/principal';
+import type { Config } from '../core/config';
+import type { Env } from '../core/env';
+import type { RegistryDeps } from '../registry/types';
+
+/** What the access log adds to its line beyond method, route and status. */
+export interface LogFields {
+  model?: string;
+  version?: number | string;
+  [key: string]: unknown;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    startedAt: number;
+    principal: Principal;
+    config: Config;
+    deps: RegistryDeps;
+    log: LogFields;
+  };
+}

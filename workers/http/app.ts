@@ -1,0 +1,64 @@
+import { notFound as notFoundError } from '../core/errors';
+import type { AppEnv } from './app-env';
+import { handleError, renderError } from './errors';
+import { allowedMethods } from './method-not-allowed';
+import { accessLog } from './middleware/access-log';
+import { requestContext } from './middleware/request-context';
+import { requireAuth } from './middleware/require-auth';
+import { newRouter } from './router';
+import { aliasRoutes } from './routes/aliases';
+import { docsRoutes } from './routes/docs';
+import { healthRoutes } from './routes/health';
+import { modelRoutes } from './routes/models';
+import { versionRoutes } from './routes/versions';
+
+const API_VERSION = '0.1.0';
+
+export function createApp() {
+  const app = newRouter();
+  app.use('*', requestContext(), accessLog());
+  // Default deny: everything under /v1 needs a credential; public routes live outside it.
+  app.use('/v1/*', requireAuth());
+
+  app.route('/', healthRoutes);
+  app.route('/', modelRoutes);
+  app.route('/', versionRoutes);
+  app.route('/', aliasRoutes);
+  app.route('/', docsRoutes);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The admin key (ADMIN_API_KEY), a user access token or an API key',
+  });
+  app.doc31('/openapi.json', (c) => ({
+    openapi: '3.1.0',
+    info: {
+      title: 'modelflare',
+      version: API_VERSION,
+      description:
+        'ML model serving on Cloudflare Workers: a registry of ONNX models, the Open Inference Protocol (V2) for predictions, batch jobs and monitoring.',
+    },
+    servers: [{ url: new URL(c.req.url).origin }],
+  }));
+
+  const methodsFor = allowedMethods(app as never);
+  app.notFound((c) => {
+    const allowed = methodsFor(c.req.path);
+    if (allowed.length > 0) {
+      c.header('Allow', allowed.join(', '));
+      return renderError(c, {
+        status: 405,
+        code: 'method_not_allowed',
+        message: `method ${c.req.method} is not allowed on ${c.req.path}; allowed: ${allowed.join(', ')}`,
+      });
+    }
+    const err = notFoundError(`no route for ${c.req.method} ${c.req.path}`, { code: 'route_not_found' });
+    return handleError(err, c);
+  });
+  app.onError(handleError);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;
+export type { AppEnv };

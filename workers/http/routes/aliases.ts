@@ -1,0 +1,62 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { deleteAlias, setAlias, type AliasChange as Change } from '../../registry/aliases';
+import { newRouter } from '../router';
+import { scopeOf } from '../scope';
+import { AliasName, ModelName, errorResponses } from '../schemas/common';
+import { AliasBody, AliasChange } from '../schemas/registry';
+
+const security = [{ Bearer: [] }];
+const AliasParams = z.object({
+  name: ModelName.openapi({ param: { name: 'name', in: 'path' } }),
+  alias: AliasName.openapi({ param: { name: 'alias', in: 'path' } }),
+});
+const ok = { description: 'The alias change', content: { 'application/json': { schema: AliasChange } } };
+const present = (model: string, change: Change) => ({
+  model,
+  alias: change.alias,
+  version: change.version,
+  previous_version: change.previousVersion,
+});
+
+export const aliasRoutes = newRouter()
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: '/v1/models/{name}/aliases/{alias}',
+      tags: ['Registry'],
+      summary: 'Set or move an alias',
+      description:
+        'Points the alias (for example `production` or `staging`) at a version. Clients calling `/versions/{alias}` follow it from then on. Archived versions cannot be targets.',
+      security,
+      request: {
+        params: AliasParams,
+        body: { required: true, content: { 'application/json': { schema: AliasBody } } },
+      },
+      responses: { 200: ok, ...errorResponses(400, 401, 404, 409) },
+    }),
+    async (c) => {
+      const { name, alias } = c.req.valid('param');
+      const { version } = c.req.valid('json');
+      Object.assign(c.get('log'), { model: name, version });
+      const change = await setAlias(c.get('deps'), scopeOf(c), name, alias, version);
+      return c.json(present(name, change), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/models/{name}/aliases/{alias}',
+      tags: ['Registry'],
+      summary: 'Remove an alias',
+      description: 'Removes the alias; the version it pointed at is untouched.',
+      security,
+      request: { params: AliasParams },
+      responses: { 200: ok, ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const { name, alias } = c.req.valid('param');
+      c.get('log').model = name;
+      const change = await deleteAlias(c.get('deps'), scopeOf(c), name, alias);
+      return c.json(present(name, change), 200);
+    },
+  );

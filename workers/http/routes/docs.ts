@@ -1,0 +1,38 @@
+import swaggerCss from 'swagger-ui-dist/swagger-ui.css';
+import swaggerJs from 'swagger-ui-dist/swagger-ui-bundle.js';
+import { newRouter } from '../router';
+
+/*
+ * Interactive API docs: Swagger UI served from the worker bundle itself so the page works
+ * offline and under a same-origin Content-Security-Policy (no inline script, no CDN).
+ */
+const page = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>modelflare API</title>
+  <link rel="stylesheet" href="/docs/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/docs/swagger-ui-bundle.js"></script>
+  <script src="/docs/init.js"></script>
+</body>
+</html>`;
+
+const init = `window.ui = SwaggerUIBundle({
+  url: '/openapi.json',
+  dom_id: '#swagger-ui',
+  deepLinking: true,
+  persistAuthorization: true,
+  tryItOutEnabled: true,
+});`;
+
+const asset = (type: string) => ({ 'Content-Type': type, 'Cache-Control': 'public, max-age=3600' });
+
+export const docsRoutes = newRouter()
+  .get('/docs', (c) => c.html(page))
+  .get('/docs/swagger-ui.css', (c) => c.body(swaggerCss, 200, asset('text/css; charset=utf-8')))
+  .get('/docs/swagger-ui-bundle.js', (c) => c.body(swaggerJs, 200, asset('text/javascript; charset=utf-8')))
+  .get('/docs/init.js', (c) => c.body(init, 200, asset('text/javascript; charset=utf-8')));

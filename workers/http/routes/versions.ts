@@ -1,0 +1,202 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { getVersion, listVersions, openArtifact, updateVersion, createVersion } from '../../registry/versions';
+import { readModelUpload } from '../model-upload';
+import { presentVersion } from '../presenters/registry';
+import { newRouter } from '../router';
+import { scopeOf } from '../scope';
+import { BooleanQuery, Cursor, Limit, ModelName, VersionRef, errorResponses } from '../schemas/common';
+import { ModelVersion, UpdateVersionBody, VersionList } from '../schemas/registry';
+
+const security = [{ Bearer: [] }];
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+const NameParam = z.object({ name: ModelName.openapi({ param: { name: 'name', in: 'path' } }) });
+const VersionParams = NameParam.extend({
+  version: VersionRef.openapi({ param: { name: 'version', in: 'path' } }),
+});
+
+export const versionRoutes = newRouter()
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/models/{name}/versions',
+      tags: ['Registry'],
+      summary: 'Upload a model version',
+      description: [
+        'Uploads an ONNX file as the next version, creating the model if it is new.',
+        'Send the raw bytes (`Content-Type: application/octet-stream`) or a multipart form with a `file` part and an optional `metadata` JSON part (description, tags, metrics, feature_names, class_labels).',
+        'The file is loaded with onnxruntime-web before anything is stored: a file that is empty, not ONNX, truncated, over MAX_MODEL_BYTES (413) or uses an operator the runtime lacks (422) stores nothing.',
+        'Uploading bytes identical to an existing version of the same model answers 409 `duplicate_version` with that version in `details`.',
+      ].join('\n\n'),
+      security,
+      request: {
+        params: NameParam,
+        body: {
+          required: true,
+          content: {
+            'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                required: ['file'],
+                properties: {
+                  file: { type: 'string', format: 'binary', description: 'The ONNX file' },
+                  metadata: { type: 'string', description: 'JSON: description, tags, metrics, feature_names, class_labels' },
+                },
+              },
+            },
+          },
+        },
+      },
+      responses: { 201: json(ModelVersion, 'The new version'), ...errorResponses(400, 401, 409, 413, 415, 422) },
+    }),
+    async (c) => {
+      const { name } = c.req.valid('param');
+      c.get('log').model = name;
+      const upload = await readModelUpload(c.req.raw, c.get('config').MAX_MODEL_BYTES);
+      const { version, loaded } = await createVersion(c.get('deps'), scopeOf(c), name, upload.bytes, upload.fields);
+      c.executionCtx.waitUntil(loaded.session.release());
+      c.get('log').version = version.version;
+      return c.json(presentVersion(version), 201, { Location: `/v1/models/${name}/versions/${version.version}` });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/models/{name}/versions',
+      tags: ['Registry'],
+      summary: 'List versions',
+      description: 'Versions of a model, newest first, a page at a time.',
+      security,
+      request: {
+        params: NameParam,
+        query: z.object({
+          limit: Limit,
+          cursor: Cursor,
+          include_archived: BooleanQuery.openapi({ type: 'string', enum: ['true', 'false'] }),
+        }),
+      },
+      responses: { 200: json(VersionList, 'A page of versions'), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const { name } = c.req.valid('param');
+      const q = c.req.valid('query');
+      c.get('log').model = name;
+      const page = await listVersions(c.get('deps'), scopeOf(c), name, {
+        limit: q.limit,
+        cursor: q.cursor,
+        includeArchived: q.include_archived,
+      });
+      return c.json({ versions: page.versions.map(presentVersion), next_cursor: page.nextCursor }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/models/{name}/versions/{version}',
+      tags: ['Registry'],
+      summary: 'Get a version',
+      description: 'One version by number, `latest`, or alias, with its signature and metadata.',
+      security,
+      request: { params: VersionParams },
+      responses: { 200: json(ModelVersion, 'The version'), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const { name, version } = c.req.valid('param');
+      c.get('log').model = name;
+      const found = await getVersion(c.get('deps'), scopeOf(c), name, version);
+      c.get('log').version = found.version;
+      return c.json(presentVersion(found), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/v1/models/{name}/versions/{version}',
+      tags: ['Registry'],
+      summary: 'Update version metadata',
+      description:
+        'The file and its number never change; description, tags, metrics, feature names and class labels can. `"archived": true` archives (refused while an alias points at it), `false` restores.',
+      security,
+      request: {
+        params: VersionParams,
+        body: { required: true, content: { 'application/json': { schema: UpdateVersionBody } } },
+      },
+      responses: { 200: json(ModelVersion, 'The updated version'), ...errorResponses(400, 401, 404, 409) },
+    }),
+    async (c) => {
+      const { name, version } = c.req.valid('param');
+      const body = c.req.valid('json');
+      c.get('log').model = name;
+      const updated = await updateVersion(c.get('deps'), scopeOf(c), name, version, {
+        description: body.description,
+        tags: body.tags,
+        metrics: body.metrics,
+        featureNames: body.feature_names,
+        classLabels: body.class_labels,
+        archived: body.archived,
+      });
+      c.get('log').version = updated.version;
+      return c.json(presentVersion(updated), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/v1/models/{name}/versions/{version}',
+      tags: ['Registry'],
+      summary: 'Archive a version',
+      description:
+        'Archives the version: `latest` skips it, aliases cannot point at it, inference refuses it. Its file is kept; restore with PATCH `{"archived": false}`.',
+      security,
+      request: { params: VersionParams },
+      responses: { 200: json(ModelVersion, 'The archived version'), ...errorResponses(400, 401, 404, 409) },
+    }),
+    async (c) => {
+      const { name, version } = c.req.valid('param');
+      c.get('log').model = name;
+      const updated = await updateVersion(c.get('deps'), scopeOf(c), name, version, { archived: true });
+      c.get('log').version = updated.version;
+      return c.json(presentVersion(updated), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/models/{name}/versions/{version}/artifact',
+      tags: ['Registry'],
+      summary: 'Download the ONNX file',
+      description:
+        'Streams the file from R2 with Content-Length, and its sha256 as the ETag (If-None-Match answers 304).',
+      security,
+      request: { params: VersionParams },
+      responses: {
+        200: {
+          description: 'The ONNX file',
+          content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+        },
+        304: { description: 'Not modified' },
+        ...errorResponses(400, 401, 404),
+      },
+    }),
+    async (c) => {
+      const { name, version } = c.req.valid('param');
+      c.get('log').model = name;
+      const { version: found, object } = await openArtifact(c.get('deps'), scopeOf(c), name, version);
+      c.get('log').version = found.version;
+      const etag = `"${found.sha256}"`;
+      const headers = {
+        ETag: etag,
+        'Content-Type': 'application/octet-stream',
+        'Content-Disposition': `attachment; filename="${name}-v${found.version}.onnx"`,
+        'Cache-Control': 'private, max-age=31536000, immutable',
+      };
+      if (c.req.header('if-none-match') === etag) {
+        await object.body.cancel();
+        return c.body(null, 304, headers);
+      }
+      return c.body(object.body, 200, { ...headers, 'Content-Length': String(object.size) });
+    },
+  );

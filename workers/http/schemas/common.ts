@@ -1,0 +1,77 @@
+import { z } from '@hono/zod-openapi';
+import { ALIAS_RULE, NAME_PATTERN, NAME_RULE, isAliasName } from '../../registry/names';
+
+export const ErrorEnvelope = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'model_not_found' }),
+      message: z.string().openapi({ example: "model 'iris' not found" }),
+      request_id: z.string().openapi({ example: 'req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f' }),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .openapi('Error');
+
+/** The Open Inference Protocol's error body. */
+export const V2Error = z.object({ error: z.string().openapi({ example: "model 'iris' not found" }) }).openapi('V2Error');
+
+export const ModelName = z
+  .string()
+  .regex(NAME_PATTERN, { error: `invalid model name: ${NAME_RULE}` })
+  .openapi({ example: 'iris', description: NAME_RULE });
+
+export const AliasName = z
+  .string()
+  .refine(isAliasName, { error: `invalid alias: ${ALIAS_RULE}` })
+  .openapi({ example: 'production', description: ALIAS_RULE });
+
+export const VersionRef = z
+  .string()
+  .regex(/^(\d{1,9}|[a-z0-9][a-z0-9._-]{0,63})$/, {
+    error: `invalid version: a version number, "latest" or an alias (${NAME_RULE})`,
+  })
+  .openapi({ example: '1', description: 'A version number, `latest`, or an alias such as `production`' });
+
+export const Limit = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(100)
+  .default(20)
+  .openapi({ description: 'Page size, 1 to 100', example: 20 });
+
+export const Cursor = z.string().max(512).optional().openapi({ description: 'next_cursor of the previous page' });
+
+export const BooleanQuery = z
+  .enum(['true', 'false'])
+  .optional()
+  .transform((v) => v === 'true');
+
+export const TagMap = z
+  .record(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, { error: 'tag keys use letters, digits, _ . : - (1 to 64)' }), z.string().max(256))
+  .refine((tags) => Object.keys(tags).length <= 50, { error: 'at most 50 tags' })
+  .openapi({ example: { team: 'fraud', framework: 'sklearn' } });
+
+export const Timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-26T12:00:00.000Z' });
+
+export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: ERROR_DESCRIPTIONS[status] ?? 'Error', content: { 'application/json': { schema: ErrorEnvelope } } },
+    ]),
+  );
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'The request is invalid; the message names the field and the rule',
+  401: 'No credential, or one that is not valid',
+  403: 'The credential may not do this',
+  404: 'No such resource in this workspace',
+  409: 'The request conflicts with the current state',
+  413: 'The body is larger than this route accepts',
+  415: 'The body has a content type this route does not accept',
+  422: 'The uploaded file is not a model that can be served',
+  429: 'Rate limit exceeded; see Retry-After',
+};

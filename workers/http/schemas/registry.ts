@@ -1,0 +1,152 @@
+import { z } from '@hono/zod-openapi';
+import { DATATYPES } from '../../core/tensor';
+import { ModelName, TagMap, Timestamp } from './common';
+
+const Task = z.enum(['classification', 'regression', 'other']).openapi({ example: 'classification' });
+const FeatureNames = z
+  .array(z.string().min(1).max(128))
+  .max(4096)
+  .nullable()
+  .openapi({ example: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] });
+const ClassLabels = z
+  .array(z.string().min(1).max(128))
+  .max(4096)
+  .nullable()
+  .openapi({ example: ['setosa', 'versicolor', 'virginica'] });
+const Metrics = z
+  .record(z.string().min(1).max(64), z.number())
+  .refine((m) => Object.keys(m).length <= 100, { error: 'at most 100 metrics' })
+  .openapi({ example: { accuracy: 0.973, f1: 0.968 } });
+
+export const CacheSettings = z
+  .object({
+    enabled: z.boolean().openapi({ description: 'Whether predictions of this model are cached in KV' }),
+    ttl_seconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(30 * 86400)
+      .openapi({ description: 'Time a cached prediction lives (KV allows no less than 60 s)', example: 300 }),
+  })
+  .openapi('CacheSettings');
+
+export const ModelFieldsBody = z
+  .object({
+    description: z.string().max(4096).optional(),
+    task: Task.optional(),
+    tags: TagMap.optional(),
+    feature_names: FeatureNames.optional(),
+    class_labels: ClassLabels.optional(),
+    cache: CacheSettings.partial().optional(),
+  })
+  .strict();
+
+export const CreateModelBody = ModelFieldsBody.extend({
+  name: ModelName,
+})
+  .strict()
+  .openapi('CreateModel');
+
+export const UpdateModelBody = ModelFieldsBody.extend({
+  archived: z.boolean().optional().openapi({ description: 'false restores an archived model' }),
+})
+  .strict()
+  .openapi('UpdateModel');
+
+export const VersionFieldsBody = z
+  .object({
+    description: z.string().max(4096).optional(),
+    tags: TagMap.optional(),
+    metrics: Metrics.optional(),
+    feature_names: FeatureNames.optional(),
+    class_labels: ClassLabels.optional(),
+  })
+  .strict()
+  .openapi('VersionMetadata', {
+    description: 'Per-version metadata; feature_names and class_labels override the model-level ones',
+  });
+
+export const UpdateVersionBody = VersionFieldsBody.extend({
+  archived: z.boolean().optional().openapi({ description: 'true archives the version, false restores it' }),
+})
+  .strict()
+  .openapi('UpdateVersion');
+
+export const TensorSpec = z
+  .object({
+    name: z.string(),
+    datatype: z.enum(DATATYPES),
+    shape: z.array(z.number().int()).openapi({ description: '-1 marks a dynamic dimension', example: [-1, 4] }),
+  })
+  .openapi('TensorSpec');
+
+export const Signature = z
+  .object({
+    inputs: z.array(TensorSpec),
+    outputs: z.array(TensorSpec),
+    unserved_outputs: z
+      .array(z.object({ name: z.string(), reason: z.string() }))
+      .openapi({ description: 'Outputs that are not tensors (e.g. ZipMap); inference never returns them' }),
+  })
+  .openapi('Signature');
+
+export const Model = z
+  .object({
+    name: z.string(),
+    description: z.string(),
+    task: Task,
+    tags: z.record(z.string(), z.string()),
+    feature_names: FeatureNames,
+    class_labels: ClassLabels,
+    cache: CacheSettings,
+    latest_version: z.number().int().nullable().openapi({ description: 'Highest version that is not archived' }),
+    aliases: z.record(z.string(), z.number().int()).openapi({ example: { production: 3, staging: 4 } }),
+    created_by: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    archived_at: Timestamp.nullable(),
+  })
+  .openapi('Model');
+
+export const ModelVersion = z
+  .object({
+    model: z.string(),
+    version: z.number().int().openapi({ example: 1 }),
+    sha256: z.string().openapi({ example: 'a3f5…' }),
+    size_bytes: z.number().int(),
+    signature: Signature,
+    onnx: z.object({
+      ir_version: z.number().int().nullable(),
+      producer_name: z.string().nullable(),
+      producer_version: z.string().nullable(),
+      opsets: z.array(z.object({ domain: z.string(), version: z.number().int() })),
+    }),
+    description: z.string(),
+    tags: z.record(z.string(), z.string()),
+    metrics: z.record(z.string(), z.number()),
+    feature_names: FeatureNames,
+    class_labels: ClassLabels,
+    aliases: z.array(z.string()),
+    artifact_url: z.string().openapi({ example: '/v1/models/iris/versions/1/artifact' }),
+    created_by: z.string(),
+    created_at: Timestamp,
+    archived_at: Timestamp.nullable(),
+  })
+  .openapi('ModelVersion');
+
+export const ModelList = z
+  .object({ models: z.array(Model), next_cursor: z.string().nullable() })
+  .openapi('ModelList');
+export const VersionList = z
+  .object({ versions: z.array(ModelVersion), next_cursor: z.string().nullable() })
+  .openapi('VersionList');
+
+export const AliasBody = z.object({ version: z.number().int().min(1) }).strict().openapi('SetAlias');
+export const AliasChange = z
+  .object({
+    model: z.string(),
+    alias: z.string(),
+    version: z.number().int().nullable(),
+    previous_version: z.number().int().nullable(),
+  })
+  .openapi('AliasChange');

@@ -1,0 +1,55 @@
+import { and, eq } from 'drizzle-orm';
+import { conflict, notFound } from '../core/errors';
+import { modelAliases, modelVersions } from '../storage/schema';
+import { requireModel } from './models';
+import { resolveVersion } from './versions';
+import type { RegistryDeps, Scope } from './types';
+
+export interface AliasChange {
+  alias: string;
+  /** The version the alias points at now; null once deleted. */
+  version: number | null;
+  previousVersion: number | null;
+}
+
+async function currentTarget(deps: RegistryDeps, modelId: string, alias: string): Promise<number | null> {
+  const [row] = await deps.db
+    .select({ version: modelVersions.version })
+    .from(modelAliases)
+    .innerJoin(modelVersions, eq(modelVersions.id, modelAliases.versionId))
+    .where(and(eq(modelAliases.modelId, modelId), eq(modelAliases.alias, alias)));
+  return row?.version ?? null;
+}
+
+/** Points an alias at a version, creating or moving it. Archived versions cannot be targets. */
+export async function setAlias(
+  deps: RegistryDeps,
+  scope: Scope,
+  name: string,
+  alias: string,
+  version: number,
+): Promise<AliasChange> {
+  const model = await requireModel(deps, scope, name, { allowArchived: false });
+  const target = await resolveVersion(deps, model, String(version));
+  if (target.archivedAt !== null) {
+    throw conflict(`alias '${alias}' cannot point at version ${version}: it is archived`, { code: 'version_archived' });
+  }
+  const previousVersion = await currentTarget(deps, model.id, alias);
+  const now = Date.now();
+  await deps.db
+    .insert(modelAliases)
+    .values({ modelId: model.id, alias, versionId: target.id, updatedBy: scope.actorId, updatedAt: now })
+    .onConflictDoUpdate({
+      target: [modelAliases.modelId, modelAliases.alias],
+      set: { versionId: target.id, updatedBy: scope.actorId, updatedAt: now },
+    });
+  return { alias, version: target.version, previousVersion };
+}
+
+export async function deleteAlias(deps: RegistryDeps, scope: Scope, name: string, alias: string): Promise<AliasChange> {
+  const model = await requireModel(deps, scope, name);
+  const previousVersion = await currentTarget(deps, model.id, alias);
+  if (previousVersion === null) throw notFound(`model '${name}' has no alias '${alias}'`, { code: 'alias_not_found' });
+  await deps.db.delete(modelAliases).where(and(eq(modelAliases.modelId, model.id), eq(modelAliases.alias, alias)));
+  return { alias, version: null, previousVersion };
+}

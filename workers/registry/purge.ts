@@ -1,0 +1,28 @@
+import { eq } from 'drizzle-orm';
+import { modelAliases, models, modelVersions } from '../storage/schema';
+import { requireModel } from './models';
+import type { RegistryDeps, Scope } from './types';
+
+/**
+ * Deletes a model, its versions, aliases and files for good. Rows go first, in one batch, so
+ * a failure part-way leaves at worst unreferenced R2 objects, never rows pointing at nothing.
+ */
+export async function purgeModel(
+  deps: RegistryDeps,
+  scope: Scope,
+  name: string,
+): Promise<{ versions: number; bytes: number }> {
+  const model = await requireModel(deps, scope, name);
+  const versions = await deps.db
+    .select({ key: modelVersions.artifactKey, size: modelVersions.sizeBytes })
+    .from(modelVersions)
+    .where(eq(modelVersions.modelId, model.id));
+  await deps.db.batch([
+    deps.db.delete(modelAliases).where(eq(modelAliases.modelId, model.id)),
+    deps.db.delete(modelVersions).where(eq(modelVersions.modelId, model.id)),
+    deps.db.delete(models).where(eq(models.id, model.id)),
+  ]);
+  const keys = versions.map((v) => v.key);
+  for (let i = 0; i < keys.length; i += 1000) await deps.bucket.delete(keys.slice(i, i + 1000));
+  return { versions: versions.length, bytes: versions.reduce((sum, v) => sum + v.size, 0) };
+}

@@ -1,0 +1,267 @@
+import { and, asc, desc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { conflict, notFound } from '../core/errors';
+import { newId } from '../core/ids';
+import type { LoadedModel } from '../runtime/model-session';
+import { loadOnnxModel } from '../runtime/onnx-session';
+import { artifactKey } from '../storage/artifacts';
+import { isUniqueViolation } from '../storage/db';
+import { modelAliases, models, modelVersions } from '../storage/schema';
+import { decodeCursor, encodeCursor } from './cursor';
+import { insertModelIfMissing, requireModel } from './models';
+import type { ModelRow, ModelVersion, RegistryDeps, Scope, VersionRow } from './types';
+
+export interface VersionFields {
+  description?: string;
+  tags?: Record<string, string>;
+  metrics?: Record<string, number>;
+  featureNames?: string[] | null;
+  classLabels?: string[] | null;
+}
+
+/** A version number, `latest`, or an alias name, as it appears in `/versions/{v}`. */
+export type VersionRef = string;
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function withAliases(deps: RegistryDeps, model: ModelRow, row: VersionRow): Promise<ModelVersion> {
+  const aliases = await deps.db
+    .select({ alias: modelAliases.alias })
+    .from(modelAliases)
+    .where(eq(modelAliases.versionId, row.id))
+    .orderBy(asc(modelAliases.alias));
+  return { ...row, modelName: model.name, aliases: aliases.map((a) => a.alias) };
+}
+
+/**
+ * Finds the version a reference names. Archived versions are returned only to registry calls
+ * that ask for them (`allowArchived`); `latest` and aliases never point at one.
+ */
+export async function resolveVersion(
+  deps: RegistryDeps,
+  model: ModelRow,
+  ref: VersionRef,
+  { allowArchived = true } = {},
+): Promise<VersionRow> {
+  let row: VersionRow | undefined;
+  if (/^\d+$/.test(ref)) {
+    row = await deps.db.query.modelVersions.findFirst({
+      where: and(eq(modelVersions.modelId, model.id), eq(modelVersions.version, Number(ref))),
+    });
+    if (row && row.archivedAt !== null && !allowArchived) {
+      throw notFound(`version ${ref} of model '${model.name}' is archived`, { code: 'version_archived' });
+    }
+  } else if (ref === 'latest') {
+    row = await deps.db.query.modelVersions.findFirst({
+      where: and(eq(modelVersions.modelId, model.id), isNull(modelVersions.archivedAt)),
+      orderBy: desc(modelVersions.version),
+    });
+  } else {
+    const [found] = await deps.db
+      .select({ version: modelVersions })
+      .from(modelAliases)
+      .innerJoin(modelVersions, eq(modelVersions.id, modelAliases.versionId))
+      .where(and(eq(modelAliases.modelId, model.id), eq(modelAliases.alias, ref)));
+    row = found?.version;
+  }
+  if (!row) {
+    const what = /^\d+$/.test(ref) ? `version ${ref}` : ref === 'latest' ? 'a version that is not archived' : `alias '${ref}'`;
+    throw notFound(`model '${model.name}' has no ${what}`, { code: 'version_not_found' });
+  }
+  return row;
+}
+
+export async function getVersion(deps: RegistryDeps, scope: Scope, name: string, ref: VersionRef): Promise<ModelVersion> {
+  const model = await requireModel(deps, scope, name);
+  return withAliases(deps, model, await resolveVersion(deps, model, ref));
+}
+
+/**
+ * Registers a new immutable version. The file is validated by loading it (nothing is stored
+ * when that fails), written to R2 under a key no other upload uses, and only then numbered:
+ * creating the model, taking max+1 and inserting run as one D1 batch, so concurrent uploads
+ * get distinct numbers. A failed insert removes the R2 object again.
+ */
+export async function createVersion(
+  deps: RegistryDeps,
+  scope: Scope,
+  name: string,
+  bytes: Uint8Array,
+  fields: VersionFields,
+): Promise<{ version: ModelVersion; loaded: LoadedModel }> {
+  const existing = await requireModelForUpload(deps, scope, name);
+  const loaded = await loadOnnxModel(bytes);
+  try {
+    const sha256 = await sha256Hex(bytes);
+    if (existing) await refuseDuplicate(deps, existing, sha256);
+    const id = newId('ver');
+    const key = artifactKey(scope.workspaceId, id);
+    await deps.bucket.put(key, bytes, {
+      sha256,
+      httpMetadata: { contentType: 'application/octet-stream' },
+      customMetadata: { workspace: scope.workspaceId, model: name },
+    });
+    try {
+      await insertVersion(deps, scope, name, { id, key, sha256, bytes: bytes.byteLength, loaded, fields });
+    } catch (err) {
+      await deps.bucket.delete(key);
+      if (isUniqueViolation(err, 'model_versions.sha256')) {
+        const model = await requireModel(deps, scope, name);
+        await refuseDuplicate(deps, model, sha256);
+      }
+      throw err;
+    }
+    const model = await requireModel(deps, scope, name);
+    const row = await deps.db.query.modelVersions.findFirst({ where: eq(modelVersions.id, id) });
+    return { version: { ...row!, modelName: model.name, aliases: [] }, loaded };
+  } catch (err) {
+    await loaded.session.release();
+    throw err;
+  }
+}
+
+async function requireModelForUpload(deps: RegistryDeps, scope: Scope, name: string): Promise<ModelRow | undefined> {
+  const model = await deps.db.query.models.findFirst({
+    where: and(eq(models.workspaceId, scope.workspaceId), eq(models.name, name)),
+  });
+  if (model?.archivedAt != null) {
+    throw conflict(`model '${name}' is archived: restore it (PATCH {"archived": false}) before uploading`, {
+      code: 'model_archived',
+    });
+  }
+  return model;
+}
+
+async function refuseDuplicate(deps: RegistryDeps, model: ModelRow, sha256: string): Promise<void> {
+  const duplicate = await deps.db.query.modelVersions.findFirst({
+    where: and(eq(modelVersions.modelId, model.id), eq(modelVersions.sha256, sha256)),
+  });
+  if (duplicate) {
+    throw conflict(`this file duplicates version ${duplicate.version} of model '${model.name}' (sha256 ${sha256})`, {
+      code: 'duplicate_version',
+      details: { version: duplicate.version, sha256 },
+    });
+  }
+}
+
+async function insertVersion(
+  deps: RegistryDeps,
+  scope: Scope,
+  name: string,
+  v: { id: string; key: string; sha256: string; bytes: number; loaded: LoadedModel; fields: VersionFields },
+): Promise<void> {
+  const { fields } = v;
+  const json = (value: unknown) => JSON.stringify(value);
+  const now = Date.now();
+  const constant = <T>(value: T) => sql<T>`${value}`;
+  // Qualified by hand: drizzle leaves columns unqualified in a one-table select.
+  const nextNumber = sql<number>`coalesce((select max(mv.version) from model_versions mv
+    where mv.model_id = "models"."id"), 0) + 1`;
+  await deps.db.batch([
+    insertModelIfMissing(deps, scope, name, {}),
+    deps.db.insert(modelVersions).select(
+      deps.db
+        .select({
+          id: constant(v.id).as('id'),
+          modelId: models.id,
+          workspaceId: models.workspaceId,
+          version: nextNumber.as('version'),
+          sha256: constant(v.sha256).as('sha256'),
+          sizeBytes: constant(v.bytes).as('size_bytes'),
+          artifactKey: constant(v.key).as('artifact_key'),
+          signature: constant(json(v.loaded.signature)).as('signature'),
+          onnx: constant(json(v.loaded.header)).as('onnx'),
+          description: constant(fields.description ?? '').as('description'),
+          tags: constant(json(fields.tags ?? {})).as('tags'),
+          metrics: constant(json(fields.metrics ?? {})).as('metrics'),
+          featureNames: constant(fields.featureNames ? json(fields.featureNames) : null).as('feature_names'),
+          classLabels: constant(fields.classLabels ? json(fields.classLabels) : null).as('class_labels'),
+          createdBy: constant(scope.actorId).as('created_by'),
+          createdAt: constant(now).as('created_at'),
+          archivedAt: sql<null>`null`.as('archived_at'),
+        })
+        .from(models)
+        .where(and(eq(models.workspaceId, scope.workspaceId), eq(models.name, name))),
+    ),
+  ]);
+}
+
+export async function listVersions(
+  deps: RegistryDeps,
+  scope: Scope,
+  name: string,
+  query: { limit: number; cursor?: string; includeArchived?: boolean },
+): Promise<{ versions: ModelVersion[]; nextCursor: string | null }> {
+  const model = await requireModel(deps, scope, name);
+  const conditions: SQL[] = [eq(modelVersions.modelId, model.id)];
+  if (!query.includeArchived) conditions.push(isNull(modelVersions.archivedAt));
+  if (query.cursor) conditions.push(lt(modelVersions.version, decodeCursor<number>(query.cursor, 'number')));
+  const [rows, aliases] = await deps.db.batch([
+    deps.db
+      .select()
+      .from(modelVersions)
+      .where(and(...conditions))
+      .orderBy(desc(modelVersions.version))
+      .limit(query.limit + 1),
+    deps.db
+      .select({ versionId: modelAliases.versionId, alias: modelAliases.alias })
+      .from(modelAliases)
+      .where(eq(modelAliases.modelId, model.id))
+      .orderBy(asc(modelAliases.alias)),
+  ]);
+  const page = rows.slice(0, query.limit);
+  return {
+    versions: page.map((row) => ({
+      ...row,
+      modelName: model.name,
+      aliases: aliases.filter((a) => a.versionId === row.id).map((a) => a.alias),
+    })),
+    nextCursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]!.version) : null,
+  };
+}
+
+export async function updateVersion(
+  deps: RegistryDeps,
+  scope: Scope,
+  name: string,
+  ref: VersionRef,
+  fields: VersionFields & { archived?: boolean },
+): Promise<ModelVersion> {
+  const model = await requireModel(deps, scope, name);
+  const row = await resolveVersion(deps, model, ref);
+  const { archived, ...rest } = fields;
+  const changes: Partial<typeof modelVersions.$inferInsert> = { ...rest };
+  if (archived === true && row.archivedAt === null) {
+    const targets = await deps.db
+      .select({ alias: modelAliases.alias })
+      .from(modelAliases)
+      .where(eq(modelAliases.versionId, row.id));
+    if (targets.length > 0) {
+      const names = targets.map((t) => `'${t.alias}'`).join(', ');
+      throw conflict(`version ${row.version} cannot be archived while alias ${names} points at it; move the alias first`, {
+        code: 'version_has_aliases',
+      });
+    }
+    changes.archivedAt = Date.now();
+  } else if (archived === false) {
+    changes.archivedAt = null;
+  }
+  if (Object.keys(changes).length === 0) return withAliases(deps, model, row);
+  const [updated] = await deps.db.update(modelVersions).set(changes).where(eq(modelVersions.id, row.id)).returning();
+  return withAliases(deps, model, updated!);
+}
+
+/** The version and its file, streamed from R2. */
+export async function openArtifact(
+  deps: RegistryDeps,
+  scope: Scope,
+  name: string,
+  ref: VersionRef,
+): Promise<{ version: ModelVersion; object: R2ObjectBody }> {
+  const version = await getVersion(deps, scope, name, ref);
+  const object = await deps.bucket.get(version.artifactKey);
+  if (!object) throw new Error(`artifact ${version.artifactKey} of ${name} v${version.version} is missing from R2`);
+  return { version, object };
+}
