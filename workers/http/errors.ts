@@ -64,7 +64,10 @@ function classify(err: unknown): HttpError | undefined {
   }
   if (err instanceof HTTPException && err.status < 500) {
     const status = err.status as ContentfulStatusCode;
-    return { status, code: CODE_BY_STATUS[status] ?? 'error', message: err.message || 'request failed' };
+    // hono's body validators raise 415 with a bare reason phrase; say what to send instead.
+    const message =
+      status === 415 ? 'this route takes a JSON body: send "Content-Type: application/json"' : err.message;
+    return { status, code: CODE_BY_STATUS[status] ?? 'error', message: message || 'request failed' };
   }
   return undefined;
 }

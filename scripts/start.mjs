@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// `npm start`: the whole platform on this machine, offline. Creates .dev.vars with a random
+// admin key on first run, applies D1 migrations locally, runs wrangler dev on
+// 127.0.0.1:8787 with local D1/R2/KV/Queues, registers the demo model and prints how to call it.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { DEMO, buildDemoModel } from './demo-model.mjs';
+
+const HOST = '127.0.0.1';
+const PORT = Number(process.env.PORT ?? 8787);
+const BASE = `http://${HOST}:${PORT}`;
+const VARS = '.dev.vars';
+const env = { ...process.env, WRANGLER_SEND_METRICS: 'false' };
+
+function readVars() {
+  if (!existsSync(VARS)) return {};
+  return Object.fromEntries(
+    readFileSync(VARS, 'utf8')
+      .split('\n')
+      .filter((l) => /^\s*[A-Z_][A-Z0-9_]*\s*=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim().replace(/^"|"$/g, '')]),
+  );
+}
+
+/** Adds missing secrets to .dev.vars; never changes one that is there. */
+function ensureDevVars() {
+  const vars = readVars();
+  const wanted = {
+    ADMIN_API_KEY: () => `mf_admin_${randomBytes(24).toString('hex')}`,
+    JWT_SECRET: () => randomBytes(32).toString('base64url'),
+  };
+  const added = Object.entries(wanted).filter(([k]) => !vars[k]);
+  if (added.length > 0) {
+    const lines = added.map(([k, make]) => `${k}=${(vars[k] = make())}`);
+    const prefix = existsSync(VARS) && !readFileSync(VARS, 'utf8').endsWith('\n') ? '\n' : '';
+    writeFileSync(VARS, `${existsSync(VARS) ? readFileSync(VARS, 'utf8') : '# local secrets for wrangler dev; git-ignored\n'}${prefix}${lines.join('\n')}\n`);
+    console.log(`created ${added.map(([k]) => k).join(', ')} in ${VARS}`);
+  }
+  return vars;
+}
+
+function run(cmd, args) {
+  const result = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
+  if (result.status !== 0) {
+    console.error(`\n${cmd} ${args.join(' ')} failed`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+async function waitUntilReady(child, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`${BASE}/v2/health/ready`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`the worker did not become ready on ${BASE} within ${timeoutMs / 1000} s`);
+}
+
+async function api(key, method, path, body, headers = {}) {
+  const res = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body && !(body instanceof Uint8Array) ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body instanceof Uint8Array ? body : body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Registers the demo classifier and points `production` at it, unless it is there already. */
+async function ensureDemoModel(key) {
+  const { name, ...fields } = DEMO;
+  let model = await api(key, 'GET', `/v1/models/${name}`);
+  if (model.status === 404) model = await api(key, 'POST', '/v1/models', { name, ...fields });
+  if (model.status >= 300) throw new Error(`cannot create the demo model: ${JSON.stringify(model.body)}`);
+  if (model.body.latest_version === null) {
+    const up = await api(key, 'POST', `/v1/models/${name}/versions`, buildDemoModel(), { 'content-type': 'application/octet-stream' });
+    if (up.status !== 201 && up.status !== 409) throw new Error(`cannot upload the demo model: ${JSON.stringify(up.body)}`);
+  }
+  const current = await api(key, 'GET', `/v1/models/${name}`);
+  if (!current.body.aliases.production && current.body.latest_version) {
+    await api(key, 'PUT', `/v1/models/${name}/aliases/production`, { version: current.body.latest_version });
+  }
+}
+
+function banner(key) {
+  const auth = `-H "Authorization: Bearer ${key}"`;
+  console.log(`
+────────────────────────────────────────────────────────────────────────
+ modelflare is running on ${BASE}
+
+ admin key   ${key}
+             (in .dev.vars; send it as "Authorization: Bearer <key>")
+
+ try it:
+   curl -s ${auth} ${BASE}/v1/models/iris
+
+   curl -s ${auth} ${BASE}/v1/models/iris/versions/production
+
+ API docs    ${BASE}/docs
+────────────────────────────────────────────────────────────────────────
+`);
+}
+
+const vars = ensureDevVars();
+run('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local']);
+const child = spawn('npx', ['wrangler', 'dev', '--ip', HOST, '--port', String(PORT), '--local', '--show-interactive-dev-session=false'], {
+  stdio: ['ignore', 'inherit', 'inherit'],
+  env,
+});
+const stop = (signal) => {
+  if (child.exitCode === null) child.kill(signal);
+};
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));
+child.on('exit', (code) => process.exit(code ?? 0));
+
+try {
+  await waitUntilReady(child);
+  await ensureDemoModel(vars.ADMIN_API_KEY);
+  banner(vars.ADMIN_API_KEY);
+} catch (err) {
+  console.error(`\nnpm start: ${err.message}`);
+  stop('SIGTERM');
+  process.exitCode = 1;
+}

@@ -1,0 +1,48 @@
+import { validate } from '@readme/openapi-parser';
+import { describe, expect, it } from 'vitest';
+import { call, callJson } from '../helpers';
+
+describe('OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const doc = await callJson('GET', '/openapi.json', 200, { token: null });
+    const result = await validate(structuredClone(doc));
+    expect(result.valid ? [] : result.errors).toEqual([]);
+    expect(doc.openapi).toBe('3.1.0');
+  });
+
+  it('the validator does reject a broken document (so the test above can fail)', async () => {
+    const doc = await callJson('GET', '/openapi.json', 200, { token: null });
+    doc.paths['/v1/models'].get.responses = 'nope';
+    const result = await validate(doc);
+    expect(result.valid).toBe(false);
+  });
+
+  it('describes every route with a summary and bearer security where a credential is needed', async () => {
+    const doc = await callJson('GET', '/openapi.json', 200, { token: null });
+    const operations = Object.entries(doc.paths).flatMap(([path, item]: [string, any]) =>
+      Object.entries(item).map(([method, op]: [string, any]) => ({ path, method, op })),
+    );
+    expect(operations.length).toBeGreaterThanOrEqual(14);
+    for (const { path, op } of operations) {
+      expect(op.summary, path).toBeTruthy();
+      expect(op.description, path).toBeTruthy();
+      if (path.startsWith('/v1/')) expect(op.security, path).toEqual([{ Bearer: [] }]);
+    }
+    expect(doc.paths['/v1/models/{name}/versions'].post.requestBody.content).toHaveProperty('multipart/form-data');
+  });
+
+  it('serves interactive docs that need nothing from the network', async () => {
+    const page = await call('GET', '/docs', { token: null });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('/docs/swagger-ui-bundle.js');
+    expect(html).not.toMatch(/https?:\/\//);
+    const js = await call('GET', '/docs/swagger-ui-bundle.js', { token: null });
+    expect(js.headers.get('content-type')).toContain('javascript');
+    expect((await js.text()).length).toBeGreaterThan(500_000);
+    const css = await call('GET', '/docs/swagger-ui.css', { token: null });
+    expect(css.headers.get('content-type')).toContain('text/css');
+    const init = await (await call('GET', '/docs/init.js', { token: null })).text();
+    expect(init).toContain("url: '/openapi.json'");
+  });
+});
