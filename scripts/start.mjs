@@ -19,7 +19,13 @@ function readVars() {
     readFileSync(VARS, 'utf8')
       .split('\n')
       .filter((l) => /^\s*[A-Z_][A-Z0-9_]*\s*=/.test(l))
-      .map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim().replace(/^"|"$/g, '')]),
+      .map((l) => [
+        l.slice(0, l.indexOf('=')).trim(),
+        l
+          .slice(l.indexOf('=') + 1)
+          .trim()
+          .replace(/^"|"$/g, ''),
+      ]),
   );
 }
 
@@ -34,7 +40,10 @@ function ensureDevVars() {
   if (added.length > 0) {
     const lines = added.map(([k, make]) => `${k}=${(vars[k] = make())}`);
     const prefix = existsSync(VARS) && !readFileSync(VARS, 'utf8').endsWith('\n') ? '\n' : '';
-    writeFileSync(VARS, `${existsSync(VARS) ? readFileSync(VARS, 'utf8') : '# local secrets for wrangler dev; git-ignored\n'}${prefix}${lines.join('\n')}\n`);
+    writeFileSync(
+      VARS,
+      `${existsSync(VARS) ? readFileSync(VARS, 'utf8') : '# local secrets for wrangler dev; git-ignored\n'}${prefix}${lines.join('\n')}\n`,
+    );
     console.log(`created ${added.map(([k]) => k).join(', ')} in ${VARS}`);
   }
   return vars;
@@ -66,7 +75,11 @@ async function waitUntilReady(child, timeoutMs = 90_000) {
 async function api(key, method, path, body, headers = {}) {
   const res = await fetch(`${BASE}${path}`, {
     method,
-    headers: { authorization: `Bearer ${key}`, ...(body && !(body instanceof Uint8Array) ? { 'content-type': 'application/json' } : {}), ...headers },
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body && !(body instanceof Uint8Array) ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
     body: body instanceof Uint8Array ? body : body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
@@ -80,8 +93,11 @@ async function ensureDemoModel(key) {
   if (model.status === 404) model = await api(key, 'POST', '/v1/models', { name, ...fields });
   if (model.status >= 300) throw new Error(`cannot create the demo model: ${JSON.stringify(model.body)}`);
   if (model.body.latest_version === null) {
-    const up = await api(key, 'POST', `/v1/models/${name}/versions`, buildDemoModel(), { 'content-type': 'application/octet-stream' });
-    if (up.status !== 201 && up.status !== 409) throw new Error(`cannot upload the demo model: ${JSON.stringify(up.body)}`);
+    const up = await api(key, 'POST', `/v1/models/${name}/versions`, buildDemoModel(), {
+      'content-type': 'application/octet-stream',
+    });
+    if (up.status !== 201 && up.status !== 409)
+      throw new Error(`cannot upload the demo model: ${JSON.stringify(up.body)}`);
   }
   const current = await api(key, 'GET', `/v1/models/${name}`);
   if (!current.body.aliases.production && current.body.latest_version) {
@@ -110,10 +126,14 @@ function banner(key) {
 
 const vars = ensureDevVars();
 run('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local']);
-const child = spawn('npx', ['wrangler', 'dev', '--ip', HOST, '--port', String(PORT), '--local', '--show-interactive-dev-session=false'], {
-  stdio: ['ignore', 'inherit', 'inherit'],
-  env,
-});
+const child = spawn(
+  'npx',
+  ['wrangler', 'dev', '--ip', HOST, '--port', String(PORT), '--local', '--show-interactive-dev-session=false'],
+  {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env,
+  },
+);
 const stop = (signal) => {
   if (child.exitCode === null) child.kill(signal);
 };

@@ -24,15 +24,29 @@ export async function call(method: string, path: string, options: CallOptions = 
   const token = options.token === undefined ? ADMIN : options.token;
   if (token !== null) headers.set('authorization', `Bearer ${token}`);
   let body = options.body;
-  if (body !== undefined && !(body instanceof Uint8Array) && !(body instanceof FormData) && typeof body === 'object' && !(body instanceof ReadableStream) && !(body instanceof ArrayBuffer)) {
+  if (
+    body !== undefined &&
+    !(body instanceof Uint8Array) &&
+    !(body instanceof FormData) &&
+    typeof body === 'object' &&
+    !(body instanceof ReadableStream) &&
+    !(body instanceof ArrayBuffer)
+  ) {
     body = JSON.stringify(body);
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
   }
-  return (exports as unknown as { default: Fetcher }).default.fetch(new Request(`http://modelflare.test${path}`, { method, headers, body: body as BodyInit }));
+  return (exports as unknown as { default: Fetcher }).default.fetch(
+    new Request(`http://modelflare.test${path}`, { method, headers, body: body as BodyInit }),
+  );
 }
 
 /** Calls and parses JSON, failing the test with the body when the status is not the one expected. */
-export async function callJson<T = any>(method: string, path: string, status: number, options?: CallOptions): Promise<T> {
+export async function callJson<T = any>(
+  method: string,
+  path: string,
+  status: number,
+  options?: CallOptions,
+): Promise<T> {
   const res = await call(method, path, options);
   const text = await res.text();
   if (res.status !== status) throw new Error(`${method} ${path}: expected ${status}, got ${res.status}: ${text}`);

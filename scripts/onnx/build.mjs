@@ -7,7 +7,19 @@ const root = protobuf.loadSync(fileURLToPath(new URL('./onnx-subset.proto', impo
 const ModelProto = root.lookupType('onnx.ModelProto');
 
 export const ElemType = {
-  FP32: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, BYTES: 8, BOOL: 9, FP16: 10, FP64: 11, UINT32: 12, UINT64: 13,
+  FP32: 1,
+  UINT8: 2,
+  INT8: 3,
+  UINT16: 4,
+  INT16: 5,
+  INT32: 6,
+  INT64: 7,
+  BYTES: 8,
+  BOOL: 9,
+  FP16: 10,
+  FP64: 11,
+  UINT32: 12,
+  UINT64: 13,
 };
 
 const ATTR = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7, STRINGS: 8 };
@@ -43,7 +55,9 @@ function attribute(name, value) {
     return { name, type: ATTR.STRINGS, strings: value.map((s) => Buffer.from(s)) };
   }
   if (Array.isArray(value)) {
-    return value.every(Number.isInteger) ? { name, type: ATTR.INTS, ints: value } : { name, type: ATTR.FLOATS, floats: value };
+    return value.every(Number.isInteger)
+      ? { name, type: ATTR.INTS, ints: value }
+      : { name, type: ATTR.FLOATS, floats: value };
   }
   if (value && value.float !== undefined) return { name, type: ATTR.FLOAT, f: value.float };
   if (value && value.floats !== undefined) return { name, type: ATTR.FLOATS, floats: value.floats };
@@ -63,7 +77,16 @@ export function node(opType, inputs, outputs, attrs = {}, domain = '') {
   };
 }
 
-export function model({ nodes, inputs, outputs, initializers = [], opset = 17, extraOpsets = [], name = 'graph', doc = '' }) {
+export function model({
+  nodes,
+  inputs,
+  outputs,
+  initializers = [],
+  opset = 17,
+  extraOpsets = [],
+  name = 'graph',
+  doc = '',
+}) {
   const message = ModelProto.create({
     irVersion: 8,
     producerName: 'modelflare-scripts',

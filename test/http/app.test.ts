@@ -34,7 +34,10 @@ describe('request ids', () => {
   it('keeps a well-formed incoming id and replaces a malformed one', async () => {
     const kept = await call('GET', '/v2/health/live', { token: null, headers: { 'x-request-id': 'trace-42:abc' } });
     expect(kept.headers.get('x-request-id')).toBe('trace-42:abc');
-    const replaced = await call('GET', '/v2/health/live', { token: null, headers: { 'x-request-id': 'bad id<script>' } });
+    const replaced = await call('GET', '/v2/health/live', {
+      token: null,
+      headers: { 'x-request-id': 'bad id<script>' },
+    });
     expect(replaced.headers.get('x-request-id')).toMatch(/^req_/);
   });
 
@@ -77,7 +80,10 @@ describe('credentials', () => {
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toContain('Bearer');
     const body = await res.json<any>();
-    expect(body.error).toMatchObject({ code: 'unauthenticated', message: expect.stringContaining('missing credential') });
+    expect(body.error).toMatchObject({
+      code: 'unauthenticated',
+      message: expect.stringContaining('missing credential'),
+    });
   });
 
   it('a wrong key answers 401 and a malformed header says so', async () => {

@@ -61,12 +61,18 @@ describe('models', () => {
   });
 
   it('answers malformed JSON and a missing content type with the envelope', async () => {
-    const malformed = await call('POST', '/v1/models', { body: '{"name": ', headers: { 'content-type': 'application/json' } });
+    const malformed = await call('POST', '/v1/models', {
+      body: '{"name": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(malformed.status).toBe(400);
     const body = await malformed.json<any>();
     expect(body.error.code).toBe('invalid_argument');
     expect(body.error.message).toMatch(/JSON/);
-    const noType = await call('POST', '/v1/models', { body: '{"name":"x"}', headers: { 'content-type': 'text/plain' } });
+    const noType = await call('POST', '/v1/models', {
+      body: '{"name":"x"}',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(noType.status).toBe(415);
     expect((await noType.json<any>()).error.message).toMatch(/application\/json/);
   });
@@ -78,12 +84,15 @@ describe('models', () => {
         const res = await uploadRaw(encodeURIComponent(name), fixture(ADD_MODEL));
         expect(res.status).toBe(400);
         const err = await res.json<any>();
-        expect(err.error.message).toContain('names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long');
+        expect(err.error.message).toContain(
+          'names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long',
+        );
       });
     }
     it('accepts the longest and the odd-but-valid', async () => {
       for (const name of ['a'.repeat(64), '0', 'x.y_z-1']) {
-        const unique = name.length === 64 ? `${uniqueName('n')}`.padEnd(64, 'q') : `${name}-${crypto.randomUUID().slice(0, 6)}`;
+        const unique =
+          name.length === 64 ? `${uniqueName('n')}`.padEnd(64, 'q') : `${name}-${crypto.randomUUID().slice(0, 6)}`;
         expect((await uploadRaw(unique, fixture(ADD_MODEL))).status).toBe(201);
       }
     });
@@ -111,8 +120,12 @@ describe('models', () => {
 
     it('filters by tag presence, tag value and task, and hides archived models unless asked', async () => {
       const prefix = `flt-${crypto.randomUUID().slice(0, 6)}-`;
-      await callJson('POST', '/v1/models', 201, { body: { name: `${prefix}a`, tags: { team: 'fraud', tier: 'gold' }, task: 'classification' } });
-      await callJson('POST', '/v1/models', 201, { body: { name: `${prefix}b`, tags: { team: 'search' }, task: 'regression' } });
+      await callJson('POST', '/v1/models', 201, {
+        body: { name: `${prefix}a`, tags: { team: 'fraud', tier: 'gold' }, task: 'classification' },
+      });
+      await callJson('POST', '/v1/models', 201, {
+        body: { name: `${prefix}b`, tags: { team: 'search' }, task: 'regression' },
+      });
       await callJson('POST', '/v1/models', 201, { body: { name: `${prefix}c`, tags: { team: 'fraud' } } });
       const names = async (query: string) =>
         (await callJson('GET', `/v1/models?name_prefix=${prefix}&${query}`, 200)).models.map((m: any) => m.name);
@@ -150,7 +163,9 @@ describe('models', () => {
     expect(purged.status).toBe(204);
     expect((await call('GET', `/v1/models/${name}`)).status).toBe(404);
     for (const { k } of keys.results) expect(await env.BUCKET.head(k)).toBeNull();
-    const rows = await env.DB.prepare('select count(*) as n from models where name = ?').bind(name).first<{ n: number }>();
+    const rows = await env.DB.prepare('select count(*) as n from models where name = ?')
+      .bind(name)
+      .first<{ n: number }>();
     expect(rows!.n).toBe(0);
     const again = await (await uploadRaw(name, fixture(ADD_MODEL))).json<any>();
     expect(again.version).toBe(1);

@@ -48,7 +48,13 @@ describe('upload', () => {
     const res = await uploadMultipart(name, fixture(ADD_MODEL), metadata);
     expect(res.status).toBe(201);
     const body = await res.json<any>();
-    expect(body).toMatchObject({ version: 1, description: 'sum of two tensors', tags: { team: 'core' }, metrics: { mse: 0.01 }, feature_names: ['a', 'b'] });
+    expect(body).toMatchObject({
+      version: 1,
+      description: 'sum of two tensors',
+      tags: { team: 'core' },
+      metrics: { mse: 0.01 },
+      feature_names: ['a', 'b'],
+    });
   });
 
   it('reads symbolic dimensions as -1 and lists non-tensor outputs as unserved', async () => {
@@ -112,8 +118,18 @@ describe('upload', () => {
       ['text', new TextEncoder().encode('this is not an onnx model at all'), 422, /not a valid ONNX model/],
       ['random bytes', crypto.getRandomValues(new Uint8Array(4096)), 422, /not a valid ONNX model/],
       ['a truncated model', good.slice(0, good.length - 17), 422, /truncated|protobuf/],
-      ['an unsupported operator layout', fixture('models/onnx-node.test_lstm_batchwise.onnx'), 422, /Batchwise recurrent operations/],
-      ['a model with a map input', fixture('models/ort.pipeline_vectorize.onnx'), 422, /input 'float_input' is a sequence or map/],
+      [
+        'an unsupported operator layout',
+        fixture('models/onnx-node.test_lstm_batchwise.onnx'),
+        422,
+        /Batchwise recurrent operations/,
+      ],
+      [
+        'a model with a map input',
+        fixture('models/ort.pipeline_vectorize.onnx'),
+        422,
+        /input 'float_input' is a sequence or map/,
+      ],
     ];
     for (const [what, bytes, status, message] of cases) {
       it(`${what} → ${status}`, async () => {

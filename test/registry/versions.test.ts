@@ -2,7 +2,12 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { ADD_MODEL, call, callJson, fixture, sha256Hex, uniqueName, uploadRaw } from '../helpers';
 
-const MODELS = [ADD_MODEL, 'models/onnx-node.test_matmul_2d.onnx', 'models/onnx-node.test_sigmoid.onnx', 'models/onnx-node.test_tanh.onnx'];
+const MODELS = [
+  ADD_MODEL,
+  'models/onnx-node.test_matmul_2d.onnx',
+  'models/onnx-node.test_sigmoid.onnx',
+  'models/onnx-node.test_tanh.onnx',
+];
 
 async function modelWithVersions(count: number): Promise<string> {
   const name = uniqueName();
@@ -28,10 +33,14 @@ describe('versions', () => {
 
   it('answers 404 for unknown models, versions and aliases', async () => {
     const name = await modelWithVersions(1);
-    expect((await callJson('GET', `/v1/models/nope-${uniqueName()}/versions/1`, 404)).error.code).toBe('model_not_found');
+    expect((await callJson('GET', `/v1/models/nope-${uniqueName()}/versions/1`, 404)).error.code).toBe(
+      'model_not_found',
+    );
     const missing = await callJson('GET', `/v1/models/${name}/versions/9`, 404);
     expect(missing.error).toMatchObject({ code: 'version_not_found', message: `model '${name}' has no version 9` });
-    expect((await callJson('GET', `/v1/models/${name}/versions/canary`, 404)).error.message).toContain("alias 'canary'");
+    expect((await callJson('GET', `/v1/models/${name}/versions/canary`, 404)).error.message).toContain(
+      "alias 'canary'",
+    );
   });
 
   it('keeps the file immutable but lets metadata change', async () => {
@@ -56,7 +65,9 @@ describe('versions', () => {
     expect(res.headers.get('etag')).toBe(`"${sha}"`);
     expect(res.headers.get('content-length')).toBe(String(bytes.byteLength));
     expect(res.headers.get('content-disposition')).toContain(`${name}-v1.onnx`);
-    const cached = await call('GET', `/v1/models/${name}/versions/latest/artifact`, { headers: { 'if-none-match': `"${sha}"` } });
+    const cached = await call('GET', `/v1/models/${name}/versions/latest/artifact`, {
+      headers: { 'if-none-match': `"${sha}"` },
+    });
     expect(cached.status).toBe(304);
   });
 
@@ -120,8 +131,12 @@ describe('versions', () => {
         const err = await callJson('PUT', `/v1/models/${name}/aliases/${alias}`, 400, { body: { version: 1 } });
         expect(err.error.message).toContain('an alias is not only digits and is not "latest"');
       }
-      expect((await callJson('PUT', `/v1/models/${name}/aliases/prod`, 404, { body: { version: 7 } })).error.code).toBe('version_not_found');
-      expect((await callJson('PUT', `/v1/models/${name}/aliases/prod`, 400, { body: { version: 'one' } })).error.message).toContain("'version'");
+      expect((await callJson('PUT', `/v1/models/${name}/aliases/prod`, 404, { body: { version: 7 } })).error.code).toBe(
+        'version_not_found',
+      );
+      expect(
+        (await callJson('PUT', `/v1/models/${name}/aliases/prod`, 400, { body: { version: 'one' } })).error.message,
+      ).toContain("'version'");
     });
   });
 

@@ -26,12 +26,16 @@ describe('readOnnxHeader', () => {
     };
     expect(message(new Uint8Array(0))).toBe('the model file is empty');
     const good = fixture('models/onnx-node.test_add.onnx');
-    expect(message(good.slice(0, good.length - 5))).toMatch(/protobuf cannot be read \(.+\); the file may be truncated/);
+    expect(message(good.slice(0, good.length - 5))).toMatch(
+      /protobuf cannot be read \(.+\); the file may be truncated/,
+    );
     expect(message(good.slice(0, 40))).toMatch(/declares \d+ bytes at byte \d+ but only \d+ remain/);
     // field 1 (ir_version) alone: a valid protobuf, but no graph
     expect(message(Uint8Array.of(0x08, 0x08))).toBe('not a valid ONNX model: the file holds no graph');
     expect(message(Uint8Array.of(0x0f, 0x01))).toMatch(/unknown protobuf wire type 7/);
-    expect(message(Uint8Array.of(0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01))).toMatch(/malformed varint/);
+    expect(message(Uint8Array.of(0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01))).toMatch(
+      /malformed varint/,
+    );
   });
 });
 

@@ -9,7 +9,11 @@ const MiB = 1024 * 1024;
  */
 const ConfigSchema = z.object({
   ENVIRONMENT: z.enum(['development', 'test', 'staging', 'production']).default('development'),
-  MAX_MODEL_BYTES: z.coerce.number().int().positive().default(24 * MiB),
+  MAX_MODEL_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(24 * MiB),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

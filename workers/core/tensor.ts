@@ -21,14 +21,7 @@ export const DATATYPES = [
 export type Datatype = (typeof DATATYPES)[number];
 
 export type NumericArray =
-  | Uint8Array
-  | Int8Array
-  | Uint16Array
-  | Int16Array
-  | Uint32Array
-  | Int32Array
-  | Float32Array
-  | Float64Array;
+  Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 export type BigIntArray = BigInt64Array | BigUint64Array;
 export type TensorData = NumericArray | BigIntArray | string[];
 
@@ -80,4 +73,3 @@ export interface Tensor {
   shape: number[];
   data: TensorData;
 }
-

@@ -97,5 +97,9 @@ export function handleError(err: unknown, c: Context<AppEnv>): Response {
       error: err instanceof Error ? err.stack : String(err),
     }),
   );
-  return renderError(c, { status: 500, code: 'internal', message: 'internal error; quote the request id when reporting it' });
+  return renderError(c, {
+    status: 500,
+    code: 'internal',
+    message: 'internal error; quote the request id when reporting it',
+  });
 }

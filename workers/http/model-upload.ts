@@ -56,6 +56,7 @@ export async function readModelUpload(request: Request, maxBytes: number): Promi
   const bytes = new Uint8Array(await file.arrayBuffer());
   if (bytes.byteLength > maxBytes) throw tooLarge('the model file', maxBytes);
   const metadata = form.get('metadata');
-  const fields = metadata === null ? {} : parseMetadata(typeof metadata === 'string' ? metadata : await metadata.text());
+  const fields =
+    metadata === null ? {} : parseMetadata(typeof metadata === 'string' ? metadata : await metadata.text());
   return { bytes, fields };
 }

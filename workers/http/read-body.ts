@@ -1,7 +1,11 @@
 import { payloadTooLarge } from '../core/errors';
 
 const formatBytes = (n: number) =>
-  n >= 1048576 ? `${(n / 1048576).toFixed(n % 1048576 ? 1 : 0)} MiB` : n >= 1024 ? `${Math.round(n / 1024)} KiB` : `${n} bytes`;
+  n >= 1048576
+    ? `${(n / 1048576).toFixed(n % 1048576 ? 1 : 0)} MiB`
+    : n >= 1024
+      ? `${Math.round(n / 1024)} KiB`
+      : `${n} bytes`;
 
 /**
  * Reads a request body up to `limit` bytes. A declared Content-Length over the limit is refused

@@ -55,10 +55,7 @@ async function describe(deps: RegistryDeps, rows: ModelRow[]): Promise<Model[]> 
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const [latest, aliases] = await deps.db.batch([
-    deps.db
-      .select({ modelId: models.id, latest: latestVersion })
-      .from(models)
-      .where(inArray(models.id, ids)),
+    deps.db.select({ modelId: models.id, latest: latestVersion }).from(models).where(inArray(models.id, ids)),
     deps.db
       .select({ modelId: modelAliases.modelId, alias: modelAliases.alias, version: modelVersions.version })
       .from(modelAliases)
@@ -109,12 +106,7 @@ export function insertModelIfMissing(deps: RegistryDeps, scope: Scope, name: str
     .onConflictDoNothing({ target: [models.workspaceId, models.name] });
 }
 
-export async function createModel(
-  deps: RegistryDeps,
-  scope: Scope,
-  name: string,
-  fields: ModelFields,
-): Promise<Model> {
+export async function createModel(deps: RegistryDeps, scope: Scope, name: string, fields: ModelFields): Promise<Model> {
   const inserted = await insertModelIfMissing(deps, scope, name, fields).returning();
   if (inserted.length === 0) throw conflict(`model '${name}' already exists`, { code: 'model_exists' });
   return describeModel(deps, inserted[0]!);

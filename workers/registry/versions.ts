@@ -67,13 +67,22 @@ export async function resolveVersion(
     row = found?.version;
   }
   if (!row) {
-    const what = /^\d+$/.test(ref) ? `version ${ref}` : ref === 'latest' ? 'a version that is not archived' : `alias '${ref}'`;
+    const what = /^\d+$/.test(ref)
+      ? `version ${ref}`
+      : ref === 'latest'
+        ? 'a version that is not archived'
+        : `alias '${ref}'`;
     throw notFound(`model '${model.name}' has no ${what}`, { code: 'version_not_found' });
   }
   return row;
 }
 
-export async function getVersion(deps: RegistryDeps, scope: Scope, name: string, ref: VersionRef): Promise<ModelVersion> {
+export async function getVersion(
+  deps: RegistryDeps,
+  scope: Scope,
+  name: string,
+  ref: VersionRef,
+): Promise<ModelVersion> {
   const model = await requireModel(deps, scope, name);
   return withAliases(deps, model, await resolveVersion(deps, model, ref));
 }
@@ -240,9 +249,12 @@ export async function updateVersion(
       .where(eq(modelAliases.versionId, row.id));
     if (targets.length > 0) {
       const names = targets.map((t) => `'${t.alias}'`).join(', ');
-      throw conflict(`version ${row.version} cannot be archived while alias ${names} points at it; move the alias first`, {
-        code: 'version_has_aliases',
-      });
+      throw conflict(
+        `version ${row.version} cannot be archived while alias ${names} points at it; move the alias first`,
+        {
+          code: 'version_has_aliases',
+        },
+      );
     }
     changes.archivedAt = Date.now();
   } else if (archived === false) {

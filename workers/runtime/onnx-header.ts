@@ -8,7 +8,6 @@ import type { OnnxHeader } from '../core/signature';
  * with a precise message before onnxruntime sees them.
  */
 
-
 const enum Wire {
   Varint = 0,
   Fixed64 = 1,
@@ -117,7 +116,9 @@ export function readOnnxHeader(bytes: Uint8Array): OnnxHeader {
       }
     }
   } catch (err) {
-    throw invalidModel(`not a valid ONNX model: the protobuf cannot be read (${(err as Error).message}); the file may be truncated or not ONNX`);
+    throw invalidModel(
+      `not a valid ONNX model: the protobuf cannot be read (${(err as Error).message}); the file may be truncated or not ONNX`,
+    );
   }
   if (!hasGraph) throw invalidModel('not a valid ONNX model: the file holds no graph');
   return header;

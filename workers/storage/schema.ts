@@ -85,4 +85,3 @@ export const modelAliases = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.modelId, t.alias] })],
 );
-

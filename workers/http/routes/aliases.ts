@@ -1,16 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { deleteAlias, setAlias, type AliasChange as Change } from '../../registry/aliases';
+import { requirePermission } from '../middleware/require-auth';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
-import { AliasName, ModelName, errorResponses } from '../schemas/common';
+import { AliasName, BEARER, ModelName, errorResponses, jsonContent } from '../schemas/common';
 import { AliasBody, AliasChange } from '../schemas/registry';
 
-const security = [{ Bearer: [] }];
 const AliasParams = z.object({
   name: ModelName.openapi({ param: { name: 'name', in: 'path' } }),
   alias: AliasName.openapi({ param: { name: 'alias', in: 'path' } }),
 });
-const ok = { description: 'The alias change', content: { 'application/json': { schema: AliasChange } } };
+const ok = jsonContent(AliasChange, 'The alias change');
 const present = (model: string, change: Change) => ({
   model,
   alias: change.alias,
@@ -27,7 +27,8 @@ export const aliasRoutes = newRouter()
       summary: 'Set or move an alias',
       description:
         'Points the alias (for example `production` or `staging`) at a version. Clients calling `/versions/{alias}` follow it from then on. Archived versions cannot be targets.',
-      security,
+      security: BEARER,
+      middleware: [requirePermission('models:write')] as const,
       request: {
         params: AliasParams,
         body: { required: true, content: { 'application/json': { schema: AliasBody } } },
@@ -49,7 +50,8 @@ export const aliasRoutes = newRouter()
       tags: ['Registry'],
       summary: 'Remove an alias',
       description: 'Removes the alias; the version it pointed at is untouched.',
-      security,
+      security: BEARER,
+      middleware: [requirePermission('models:write')] as const,
       request: { params: AliasParams },
       responses: { 200: ok, ...errorResponses(400, 401, 404) },
     }),

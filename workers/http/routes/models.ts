@@ -2,16 +2,12 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createModel, getModel, listModels, updateModel, type ModelFields } from '../../registry/models';
 import { purgeModel } from '../../registry/purge';
 import { presentModel } from '../presenters/registry';
+import { requirePermission } from '../middleware/require-auth';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
-import { BooleanQuery, Cursor, Limit, ModelName, errorResponses } from '../schemas/common';
+import { BooleanQuery, Cursor, Limit, ModelName, errorResponses, BEARER, jsonContent } from '../schemas/common';
 import { CreateModelBody, Model, ModelFieldsBody, ModelList, UpdateModelBody } from '../schemas/registry';
 
-const security = [{ Bearer: [] }];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
 const NameParam = z.object({ name: ModelName.openapi({ param: { name: 'name', in: 'path' } }) });
 
 export function modelFieldsFrom(body: z.infer<typeof ModelFieldsBody>): ModelFields {
@@ -35,11 +31,12 @@ export const modelRoutes = newRouter()
       summary: 'Create a model',
       description:
         'Creates an empty model with its metadata. Uploading a first version creates the model too; create it first to set feature names, class labels or the task.',
-      security,
+      security: BEARER,
+      middleware: [requirePermission('models:write')] as const,
       request: {
         body: { required: true, content: { 'application/json': { schema: CreateModelBody } } },
       },
-      responses: { 201: json(Model, 'Created'), ...errorResponses(400, 401, 409) },
+      responses: { 201: jsonContent(Model, 'Created'), ...errorResponses(400, 401, 409) },
     }),
     async (c) => {
       const { name, ...body } = c.req.valid('json');
@@ -55,7 +52,8 @@ export const modelRoutes = newRouter()
       tags: ['Registry'],
       summary: 'List models',
       description: 'Models of the caller’s workspace in name order, a page at a time.',
-      security,
+      security: BEARER,
+      middleware: [requirePermission('models:read')] as const,
       request: {
         query: z.object({
           limit: Limit,
@@ -69,7 +67,7 @@ export const modelRoutes = newRouter()
           include_archived: BooleanQuery.openapi({ type: 'string', enum: ['true', 'false'] }),
         }),
       },
-      responses: { 200: json(ModelList, 'A page of models'), ...errorResponses(400, 401) },
+      responses: { 200: jsonContent(ModelList, 'A page of models'), ...errorResponses(400, 401) },
     }),
     async (c) => {
       const q = c.req.valid('query');
@@ -92,9 +90,10 @@ export const modelRoutes = newRouter()
       tags: ['Registry'],
       summary: 'Get a model',
       description: 'The model with its latest version and aliases. Archived models are returned too.',
-      security,
+      security: BEARER,
+      middleware: [requirePermission('models:read')] as const,
       request: { params: NameParam },
-      responses: { 200: json(Model, 'The model'), ...errorResponses(400, 401, 404) },
+      responses: { 200: jsonContent(Model, 'The model'), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
       const { name } = c.req.valid('param');
@@ -109,12 +108,13 @@ export const modelRoutes = newRouter()
       tags: ['Registry'],
       summary: 'Update a model',
       description: 'Changes metadata or cache settings; `"archived": false` restores an archived model.',
-      security,
+      security: BEARER,
+      middleware: [requirePermission('models:write')] as const,
       request: {
         params: NameParam,
         body: { required: true, content: { 'application/json': { schema: UpdateModelBody } } },
       },
-      responses: { 200: json(Model, 'The updated model'), ...errorResponses(400, 401, 404) },
+      responses: { 200: jsonContent(Model, 'The updated model'), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
       const { name } = c.req.valid('param');
@@ -135,13 +135,14 @@ export const modelRoutes = newRouter()
       summary: 'Archive or purge a model',
       description:
         'Archives the model: it stops serving and leaves listings, and its files are kept. With `purge=true` the model, its versions, aliases and files are deleted for good and the name is free again.',
-      security,
+      security: BEARER,
+      middleware: [requirePermission('models:write')] as const,
       request: {
         params: NameParam,
         query: z.object({ purge: BooleanQuery.openapi({ type: 'string', enum: ['true', 'false'] }) }),
       },
       responses: {
-        200: json(Model, 'The archived model'),
+        200: jsonContent(Model, 'The archived model'),
         204: { description: 'Purged' },
         ...errorResponses(400, 401, 404),
       },

@@ -2,16 +2,21 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { getVersion, listVersions, openArtifact, updateVersion, createVersion } from '../../registry/versions';
 import { readModelUpload } from '../model-upload';
 import { presentVersion } from '../presenters/registry';
+import { requirePermission } from '../middleware/require-auth';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
-import { BooleanQuery, Cursor, Limit, ModelName, VersionRef, errorResponses } from '../schemas/common';
+import {
+  BooleanQuery,
+  Cursor,
+  Limit,
+  ModelName,
+  VersionRef,
+  errorResponses,
+  BEARER,
+  jsonContent,
+} from '../schemas/common';
 import { ModelVersion, UpdateVersionBody, VersionList } from '../schemas/registry';
 
-const security = [{ Bearer: [] }];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
 const NameParam = z.object({ name: ModelName.openapi({ param: { name: 'name', in: 'path' } }) });
 const VersionParams = NameParam.extend({
   version: VersionRef.openapi({ param: { name: 'version', in: 'path' } }),
@@ -30,7 +35,8 @@ export const versionRoutes = newRouter()
         'The file is loaded with onnxruntime-web before anything is stored: a file that is empty, not ONNX, truncated, over MAX_MODEL_BYTES (413) or uses an operator the runtime lacks (422) stores nothing.',
         'Uploading bytes identical to an existing version of the same model answers 409 `duplicate_version` with that version in `details`.',
       ].join('\n\n'),
-      security,
+      security: BEARER,
+      middleware: [requirePermission('models:write')] as const,
       request: {
         params: NameParam,
         body: {
@@ -43,14 +49,17 @@ export const versionRoutes = newRouter()
                 required: ['file'],
                 properties: {
                   file: { type: 'string', format: 'binary', description: 'The ONNX file' },
-                  metadata: { type: 'string', description: 'JSON: description, tags, metrics, feature_names, class_labels' },
+                  metadata: {
+                    type: 'string',
+                    description: 'JSON: description, tags, metrics, feature_names, class_labels',
+                  },
                 },
               },
             },
           },
         },
       },
-      responses: { 201: json(ModelVersion, 'The new version'), ...errorResponses(400, 401, 409, 413, 415, 422) },
+      responses: { 201: jsonContent(ModelVersion, 'The new version'), ...errorResponses(400, 401, 409, 413, 415, 422) },
     }),
     async (c) => {
       const { name } = c.req.valid('param');
@@ -69,7 +78,8 @@ export const versionRoutes = newRouter()
       tags: ['Registry'],
       summary: 'List versions',
       description: 'Versions of a model, newest first, a page at a time.',
-      security,
+      security: BEARER,
+      middleware: [requirePermission('models:read')] as const,
       request: {
         params: NameParam,
         query: z.object({
@@ -78,7 +88,7 @@ export const versionRoutes = newRouter()
           include_archived: BooleanQuery.openapi({ type: 'string', enum: ['true', 'false'] }),
         }),
       },
-      responses: { 200: json(VersionList, 'A page of versions'), ...errorResponses(400, 401, 404) },
+      responses: { 200: jsonContent(VersionList, 'A page of versions'), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
       const { name } = c.req.valid('param');
@@ -99,9 +109,10 @@ export const versionRoutes = newRouter()
       tags: ['Registry'],
       summary: 'Get a version',
       description: 'One version by number, `latest`, or alias, with its signature and metadata.',
-      security,
+      security: BEARER,
+      middleware: [requirePermission('models:read')] as const,
       request: { params: VersionParams },
-      responses: { 200: json(ModelVersion, 'The version'), ...errorResponses(400, 401, 404) },
+      responses: { 200: jsonContent(ModelVersion, 'The version'), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
       const { name, version } = c.req.valid('param');
@@ -119,12 +130,13 @@ export const versionRoutes = newRouter()
       summary: 'Update version metadata',
       description:
         'The file and its number never change; description, tags, metrics, feature names and class labels can. `"archived": true` archives (refused while an alias points at it), `false` restores.',
-      security,
+      security: BEARER,
+      middleware: [requirePermission('models:write')] as const,
       request: {
         params: VersionParams,
         body: { required: true, content: { 'application/json': { schema: UpdateVersionBody } } },
       },
-      responses: { 200: json(ModelVersion, 'The updated version'), ...errorResponses(400, 401, 404, 409) },
+      responses: { 200: jsonContent(ModelVersion, 'The updated version'), ...errorResponses(400, 401, 404, 409) },
     }),
     async (c) => {
       const { name, version } = c.req.valid('param');
@@ -150,9 +162,10 @@ export const versionRoutes = newRouter()
       summary: 'Archive a version',
       description:
         'Archives the version: `latest` skips it, aliases cannot point at it, inference refuses it. Its file is kept; restore with PATCH `{"archived": false}`.',
-      security,
+      security: BEARER,
+      middleware: [requirePermission('models:write')] as const,
       request: { params: VersionParams },
-      responses: { 200: json(ModelVersion, 'The archived version'), ...errorResponses(400, 401, 404, 409) },
+      responses: { 200: jsonContent(ModelVersion, 'The archived version'), ...errorResponses(400, 401, 404, 409) },
     }),
     async (c) => {
       const { name, version } = c.req.valid('param');
@@ -170,7 +183,8 @@ export const versionRoutes = newRouter()
       summary: 'Download the ONNX file',
       description:
         'Streams the file from R2 with Content-Length, and its sha256 as the ETag (If-None-Match answers 304).',
-      security,
+      security: BEARER,
+      middleware: [requirePermission('models:read')] as const,
       request: { params: VersionParams },
       responses: {
         200: {

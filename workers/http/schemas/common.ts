@@ -13,7 +13,9 @@ export const ErrorEnvelope = z
   .openapi('Error');
 
 /** The Open Inference Protocol's error body. */
-export const V2Error = z.object({ error: z.string().openapi({ example: "model 'iris' not found" }) }).openapi('V2Error');
+export const V2Error = z
+  .object({ error: z.string().openapi({ example: "model 'iris' not found" }) })
+  .openapi('V2Error');
 
 export const ModelName = z
   .string()
@@ -48,7 +50,10 @@ export const BooleanQuery = z
   .transform((v) => v === 'true');
 
 export const TagMap = z
-  .record(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, { error: 'tag keys use letters, digits, _ . : - (1 to 64)' }), z.string().max(256))
+  .record(
+    z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, { error: 'tag keys use letters, digits, _ . : - (1 to 64)' }),
+    z.string().max(256),
+  )
   .refine((tags) => Object.keys(tags).length <= 50, { error: 'at most 50 tags' })
   .openapi({ example: { team: 'fraud', framework: 'sklearn' } });
 
@@ -60,7 +65,10 @@ export const errorResponses = (...statuses: number[]) =>
   Object.fromEntries(
     statuses.map((status) => [
       status,
-      { description: ERROR_DESCRIPTIONS[status] ?? 'Error', content: { 'application/json': { schema: ErrorEnvelope } } },
+      {
+        description: ERROR_DESCRIPTIONS[status] ?? 'Error',
+        content: { 'application/json': { schema: ErrorEnvelope } },
+      },
     ]),
   );
 
@@ -75,3 +83,11 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   422: 'The uploaded file is not a model that can be served',
   429: 'Rate limit exceeded; see Retry-After',
 };
+
+/** OpenAPI security requirement of every route that needs a credential. */
+export const BEARER = [{ Bearer: [] }];
+
+export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});

@@ -134,14 +134,15 @@ export const ModelVersion = z
   })
   .openapi('ModelVersion');
 
-export const ModelList = z
-  .object({ models: z.array(Model), next_cursor: z.string().nullable() })
-  .openapi('ModelList');
+export const ModelList = z.object({ models: z.array(Model), next_cursor: z.string().nullable() }).openapi('ModelList');
 export const VersionList = z
   .object({ versions: z.array(ModelVersion), next_cursor: z.string().nullable() })
   .openapi('VersionList');
 
-export const AliasBody = z.object({ version: z.number().int().min(1) }).strict().openapi('SetAlias');
+export const AliasBody = z
+  .object({ version: z.number().int().min(1) })
+  .strict()
+  .openapi('SetAlias');
 export const AliasChange = z
   .object({
     model: z.string(),
