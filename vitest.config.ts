@@ -1,8 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { buildTestModels } from './scripts/onnx/test-models.mjs';
 
-/** The shared ONNX fixtures, base64, for tests inside workerd (which has no file system). */
+/**
+ * The shared ONNX fixtures and the models generated for tests, base64, for tests inside workerd
+ * (which has no file system).
+ */
 function loadFixtures(dir = '../shared/fixtures/onnx'): Record<string, string> {
   const files: Record<string, string> = {};
   for (const sub of ['models', 'cases']) {
@@ -11,6 +15,9 @@ function loadFixtures(dir = '../shared/fixtures/onnx'): Record<string, string> {
     }
   }
   files['index.json'] = readFileSync(`${dir}/index.json`).toString('base64');
+  for (const [name, bytes] of Object.entries(buildTestModels())) {
+    files[`generated/${name}.onnx`] = Buffer.from(bytes).toString('base64');
+  }
   return files;
 }
 

@@ -81,3 +81,20 @@ export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string
 }
 
 export const ADD_MODEL = 'models/onnx-node.test_add.onnx';
+
+/** A JSON file from the fixtures (index.json, cases/*.json). */
+export function fixtureJson<T = any>(path: string): T {
+  return JSON.parse(new TextDecoder().decode(fixture(path))) as T;
+}
+
+/** Uploads bytes as a new model and returns its name. */
+export async function newModel(bytes: Uint8Array, prefix = 'm'): Promise<string> {
+  const name = uniqueName(prefix);
+  const res = await uploadRaw(name, bytes);
+  if (res.status !== 201) throw new Error(`upload failed: ${res.status} ${await res.text()}`);
+  return name;
+}
+
+export function infer(path: string, body: unknown, headers?: Record<string, string>) {
+  return call('POST', path, { body: body as object, headers });
+}

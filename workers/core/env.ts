@@ -7,4 +7,7 @@ export interface Env {
   ADMIN_API_KEY?: string;
   ENVIRONMENT?: string;
   MAX_MODEL_BYTES?: string;
+  SESSION_CACHE_BYTES?: string;
+  REGISTRY_CACHE_TTL_SECONDS?: string;
+  MAX_INFER_BYTES?: string;
 }

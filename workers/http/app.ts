@@ -9,7 +9,9 @@ import { newRouter } from './router';
 import { aliasRoutes } from './routes/aliases';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
+import { inferenceRoutes } from './routes/inference';
 import { modelRoutes } from './routes/models';
+import { predictRoutes } from './routes/predict';
 import { versionRoutes } from './routes/versions';
 
 const API_VERSION = '0.1.0';
@@ -19,11 +21,14 @@ export function createApp() {
   app.use('*', requestContext(), accessLog());
   // Default deny: everything under /v1 needs a credential; public routes live outside it.
   app.use('/v1/*', requireAuth());
+  app.use('/v2/models/*', requireAuth());
 
   app.route('/', healthRoutes);
   app.route('/', modelRoutes);
   app.route('/', versionRoutes);
   app.route('/', aliasRoutes);
+  app.route('/', inferenceRoutes);
+  app.route('/', predictRoutes);
   app.route('/', docsRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { modelChanged } from '../core/registry-events';
 import { conflict, notFound } from '../core/errors';
 import { newId } from '../core/ids';
 import type { LoadedModel } from '../runtime/model-session';
@@ -122,6 +123,7 @@ export async function createVersion(
       }
       throw err;
     }
+    modelChanged(scope.workspaceId, name);
     const model = await requireModel(deps, scope, name);
     const row = await deps.db.query.modelVersions.findFirst({ where: eq(modelVersions.id, id) });
     return { version: { ...row!, modelName: model.name, aliases: [] }, loaded };
@@ -262,6 +264,7 @@ export async function updateVersion(
   }
   if (Object.keys(changes).length === 0) return withAliases(deps, model, row);
   const [updated] = await deps.db.update(modelVersions).set(changes).where(eq(modelVersions.id, row.id)).returning();
+  modelChanged(scope.workspaceId, name);
   return withAliases(deps, model, updated!);
 }
 
@@ -276,4 +279,15 @@ export async function openArtifact(
   const object = await deps.bucket.get(version.artifactKey);
   if (!object) throw new Error(`artifact ${version.artifactKey} of ${name} v${version.version} is missing from R2`);
   return { version, object };
+}
+
+/** Numbers of the versions that can be served, newest first. */
+export async function servableVersionNumbers(deps: RegistryDeps, scope: Scope, name: string): Promise<number[]> {
+  const model = await requireModel(deps, scope, name, { allowArchived: false });
+  const rows = await deps.db
+    .select({ version: modelVersions.version })
+    .from(modelVersions)
+    .where(and(eq(modelVersions.modelId, model.id), isNull(modelVersions.archivedAt)))
+    .orderBy(desc(modelVersions.version));
+  return rows.map((r) => r.version);
 }

@@ -98,7 +98,8 @@ export async function loadOnnxModel(bytes: Uint8Array): Promise<LoadedModel> {
   const ort = await ortRuntime();
   let session: OrtSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+    // Severity 3 (error): ORT's C++ warnings would otherwise reach the worker's logs.
+    session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   } catch (err) {
     throw invalidModel(`onnxruntime-web cannot load this model: ${cleanOrtMessage(err)}`);
   }

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { getVersion, listVersions, openArtifact, updateVersion, createVersion } from '../../registry/versions';
+import { sessions } from '../../inference/infer';
 import { readModelUpload } from '../model-upload';
 import { presentVersion } from '../presenters/registry';
 import { requirePermission } from '../middleware/require-auth';
@@ -66,7 +67,8 @@ export const versionRoutes = newRouter()
       c.get('log').model = name;
       const upload = await readModelUpload(c.req.raw, c.get('config').MAX_MODEL_BYTES);
       const { version, loaded } = await createVersion(c.get('deps'), scopeOf(c), name, upload.bytes, upload.fields);
-      c.executionCtx.waitUntil(loaded.session.release());
+      // The model was just loaded to validate it: keep it warm for the predictions that follow.
+      sessions.adopt(version.id, version.sizeBytes, loaded);
       c.get('log').version = version.version;
       return c.json(presentVersion(version), 201, { Location: `/v1/models/${name}/versions/${version.version}` });
     },

@@ -1,0 +1,60 @@
+// Models the test suite generates at build time (in Node) for what the shared fixtures do not
+// cover: every datatype, big INT64 values, several inputs and outputs, dynamic batch sizes.
+import { buildDemoModel } from '../demo-model.mjs';
+import { model, node, tensor, valueInfo } from './build.mjs';
+
+export const IDENTITY_DATATYPES = [
+  'BOOL',
+  'UINT8',
+  'INT8',
+  'UINT16',
+  'INT16',
+  'UINT32',
+  'INT32',
+  'UINT64',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
+];
+
+export function buildTestModels() {
+  return {
+    iris: buildDemoModel(),
+    // One Identity per datatype: what goes in must come out unchanged.
+    identity: model({
+      inputs: IDENTITY_DATATYPES.map((d) => valueInfo(`in_${d.toLowerCase()}`, d, ['n'])),
+      outputs: IDENTITY_DATATYPES.map((d) => valueInfo(`out_${d.toLowerCase()}`, d, ['n'])),
+      nodes: IDENTITY_DATATYPES.map((d) => node('Identity', [`in_${d.toLowerCase()}`], [`out_${d.toLowerCase()}`])),
+    }),
+    // Two inputs of different types, three outputs, dynamic batch.
+    multi: model({
+      inputs: [valueInfo('a', 'FP32', ['batch', 3]), valueInfo('b', 'INT64', ['batch'])],
+      outputs: [
+        valueInfo('sum', 'FP32', ['batch']),
+        valueInfo('scaled', 'FP32', ['batch', 3]),
+        valueInfo('b_neg', 'INT64', ['batch']),
+      ],
+      initializers: [tensor('axes', 'INT64', [1], [1]), tensor('two', 'FP32', [], [2])],
+      nodes: [
+        node('ReduceSum', ['a', 'axes'], ['sum'], { keepdims: 0 }),
+        node('Mul', ['a', 'two'], ['scaled']),
+        node('Neg', ['b'], ['b_neg']),
+      ],
+    }),
+    // y = 2·x1 − x2 + 0.5, one value per row: a regressor.
+    regressor: model({
+      inputs: [valueInfo('x', 'FP32', ['batch', 2])],
+      outputs: [valueInfo('y', 'FP32', ['batch', 1])],
+      initializers: [tensor('w', 'FP32', [2, 1], [2, -1]), tensor('b', 'FP32', [1], [0.5])],
+      nodes: [node('MatMul', ['x', 'w'], ['xw']), node('Add', ['xw', 'b'], ['y'])],
+    }),
+    // A model whose batch dimension is fixed at 1.
+    fixedbatch: model({
+      inputs: [valueInfo('x', 'FP32', [1, 2])],
+      outputs: [valueInfo('y', 'FP32', [1, 2])],
+      nodes: [node('Relu', ['x'], ['y'])],
+    }),
+  };
+}

@@ -1,0 +1,62 @@
+import type { Tensor } from '../core/tensor';
+
+/*
+ * Predictions cached in KV. The key hashes the version's identity (its id and the file's
+ * sha256), the inputs in canonical form (sorted by name; datatype, shape and the raw element
+ * bytes, so `1` and `1.0`, flat and nested data all meet) and the requested outputs. A version
+ * id belongs to one workspace, so neither another version nor another tenant can share a key.
+ */
+
+export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS';
+
+/** `use` reads and writes; `refresh` skips the read (no-cache); `bypass` does neither (no-store). */
+export type CacheMode = 'use' | 'refresh' | 'bypass';
+
+const encoder = new TextEncoder();
+
+function tensorBytes(tensor: Tensor): Uint8Array {
+  if (Array.isArray(tensor.data)) {
+    // Length-prefixed UTF-8 so ["ab", "c"] and ["a", "bc"] differ.
+    return encoder.encode(tensor.data.map((s) => `${s.length}:${s}`).join('\n'));
+  }
+  const view = tensor.data as ArrayBufferView;
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+function hex(buffer: ArrayBuffer): string {
+  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export async function predictionKey(
+  version: { versionId: string; sha256: string },
+  inputs: Record<string, Tensor>,
+  outputs: readonly string[],
+): Promise<string> {
+  const names = Object.keys(inputs).sort();
+  const header = encoder.encode(
+    JSON.stringify([
+      version.versionId,
+      version.sha256,
+      outputs,
+      names.map((n) => [n, inputs[n]!.datatype, inputs[n]!.shape]),
+    ]),
+  );
+  const parts = [header, ...names.map((n) => tensorBytes(inputs[n]!))];
+  const total = parts.reduce((sum, p) => sum + p.byteLength + 1, 0);
+  const buffer = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    buffer.set(part, offset);
+    offset += part.byteLength + 1;
+  }
+  return `pred:${version.versionId}:${hex(await crypto.subtle.digest('SHA-256', buffer))}`;
+}
+
+export async function readPrediction(kv: KVNamespace, key: string): Promise<string | null> {
+  return kv.get(key, 'text');
+}
+
+/** KV refuses TTLs under 60 s; the model setting is validated to respect that. */
+export function writePrediction(kv: KVNamespace, key: string, value: string, ttlSeconds: number): Promise<void> {
+  return kv.put(key, value, { expirationTtl: Math.max(60, ttlSeconds) });
+}

@@ -1,0 +1,166 @@
+import { invalidInput } from '../core/errors';
+import type { TensorSpec } from '../core/signature';
+import { DATATYPE_INFO } from '../core/tensor';
+import type { ServedVersion } from './served-versions';
+import { flattenData } from './tensor-json';
+import type { RequestTensor, ResponseTensor } from './types';
+
+/*
+ * The friendly `instances` API: one JSON record per row, mapped onto the model's batch
+ * dimension. A record is an object keyed by feature name (for a model with one [batch,
+ * features] input and feature names), an object keyed by input name, or an array in signature
+ * order. Predictions come back one per instance; classifiers with class labels answer with the
+ * label and the class probabilities.
+ */
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The nested shape of one instance's value (scalars are rank 0). */
+function shapeOf(value: unknown): number[] {
+  const shape: number[] = [];
+  let level = value;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    level = level[0];
+  }
+  return shape;
+}
+
+function featureRow(instance: Record<string, unknown>, featureNames: string[], index: number): unknown[] {
+  const unknown = Object.keys(instance).filter((k) => !featureNames.includes(k));
+  if (unknown.length > 0) {
+    throw invalidInput(
+      `instance ${index} has unknown feature${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; the model's features are ${featureNames.join(', ')}`,
+    );
+  }
+  return featureNames.map((name) => {
+    if (!(name in instance)) throw invalidInput(`instance ${index} lacks feature '${name}'`);
+    return instance[name];
+  });
+}
+
+/** Each instance's value for each input, in signature order. */
+function valuesPerInput(served: ServedVersion, instances: unknown[]): unknown[][] {
+  const inputs = served.signature.inputs;
+  const single = inputs.length === 1 ? inputs[0]! : undefined;
+  const features = single && single.shape.length === 2 ? served.featureNames : null;
+  const columns: unknown[][] = inputs.map(() => []);
+  instances.forEach((instance, i) => {
+    if (single) {
+      if (!isRecord(instance)) columns[0]!.push(instance);
+      else if (Object.keys(instance).length === 1 && single.name in instance) columns[0]!.push(instance[single.name]);
+      else if (features) columns[0]!.push(featureRow(instance, features, i));
+      else {
+        throw invalidInput(
+          `instance ${i} is an object but the model has no feature names; send an array, or {"${single.name}": value}`,
+        );
+      }
+      return;
+    }
+    if (Array.isArray(instance)) {
+      if (instance.length !== inputs.length) {
+        throw invalidInput(
+          `instance ${i} has ${instance.length} values but the model has ${inputs.length} inputs (${inputs.map((s) => s.name).join(', ')})`,
+        );
+      }
+      instance.forEach((v, k) => columns[k]!.push(v));
+    } else if (isRecord(instance)) {
+      const unknown = Object.keys(instance).filter((k) => !inputs.some((s) => s.name === k));
+      if (unknown.length > 0) throw invalidInput(`instance ${i} has unknown input '${unknown[0]}'`);
+      inputs.forEach((spec, k) => {
+        if (!(spec.name in instance)) throw invalidInput(`instance ${i} lacks input '${spec.name}'`);
+        columns[k]!.push(instance[spec.name]);
+      });
+    } else {
+      throw invalidInput(`instance ${i} must be an object keyed by input name or an array in signature order`);
+    }
+  });
+  return columns;
+}
+
+function batchTensor(spec: TensorSpec, values: unknown[]): RequestTensor {
+  const n = values.length;
+  if (spec.shape.length === 0) throw invalidInput(`input '${spec.name}' is a scalar and has no batch dimension`);
+  if (spec.shape[0] !== -1 && spec.shape[0] !== n) {
+    throw invalidInput(
+      `input '${spec.name}' has a fixed batch dimension of ${spec.shape[0]}; send exactly ${spec.shape[0]} instance${spec.shape[0] === 1 ? '' : 's'}`,
+    );
+  }
+  const rowShape = spec.shape.slice(1).map((d, axis) => (d === -1 ? (shapeOf(values[0])[axis] ?? 0) : d));
+  const data: unknown[] = [];
+  values.forEach((value, i) => {
+    const where = `instance ${i}, input '${spec.name}'`;
+    if (rowShape.length === 0) {
+      if (Array.isArray(value)) throw invalidInput(`${where}: expected a single value`);
+      data.push(value);
+      return;
+    }
+    const flat = flattenData(Array.isArray(value) ? value : [value], rowShape, where);
+    const expected = rowShape.reduce((a, b) => a * b, 1);
+    if (flat.length !== expected) {
+      throw invalidInput(
+        `${where}: has ${flat.length} values but the model expects ${expected} ([${rowShape.join(', ')}])`,
+      );
+    }
+    for (const v of flat) data.push(v);
+  });
+  return { name: spec.name, datatype: spec.datatype, shape: [n, ...rowShape], data };
+}
+
+export function instancesToInputs(served: ServedVersion, instances: unknown[]): RequestTensor[] {
+  const columns = valuesPerInput(served, instances);
+  return served.signature.inputs.map((spec, k) => batchTensor(spec, columns[k]!));
+}
+
+/** Instance i's part of an output batched on its first dimension, nested to its row shape. */
+function rowOf(output: ResponseTensor, i: number): unknown {
+  const rowShape = output.shape.slice(1);
+  const size = rowShape.reduce((a, b) => a * b, 1);
+  const flat = output.data.slice(i * size, (i + 1) * size);
+  if (rowShape.length === 0 || (rowShape.length === 1 && rowShape[0] === 1)) return flat[0];
+  const nest = (values: unknown[], dims: number[]): unknown[] => {
+    if (dims.length === 1) return values;
+    const step = values.length / dims[0]!;
+    return Array.from({ length: dims[0]! }, (_, j) => nest(values.slice(j * step, (j + 1) * step), dims.slice(1)));
+  };
+  return nest(flat, rowShape);
+}
+
+function classify(served: ServedVersion, outputs: ResponseTensor[], n: number): unknown[] | undefined {
+  const labels = served.classLabels;
+  if (served.task !== 'classification' || !labels) return undefined;
+  const perRow = (o: ResponseTensor) => o.shape.slice(1).reduce((a, b) => a * b, 1);
+  const probabilities = outputs.find((o) => DATATYPE_INFO[o.datatype].kind === 'float' && perRow(o) === labels.length);
+  const label = outputs.find(
+    (o) => ['int', 'bigint', 'bytes'].includes(DATATYPE_INFO[o.datatype].kind) && perRow(o) === 1,
+  );
+  if (!probabilities && !label) return undefined;
+  return Array.from({ length: n }, (_, i) => {
+    const probs = probabilities ? (rowOf(probabilities, i) as number[]) : undefined;
+    let name: string;
+    if (label) {
+      const value = rowOf(label, i);
+      name = typeof value === 'number' ? (labels[value] ?? String(value)) : String(value);
+    } else {
+      name = labels[probs!.indexOf(Math.max(...probs!))]!;
+    }
+    return probs
+      ? { label: name, probabilities: Object.fromEntries(labels.map((l, k) => [l, probs[k]])) }
+      : { label: name };
+  });
+}
+
+export function outputsToPredictions(served: ServedVersion, outputs: ResponseTensor[], n: number): unknown[] {
+  for (const output of outputs) {
+    if (output.shape[0] !== n) {
+      throw invalidInput(
+        `output '${output.name}' has shape [${output.shape.join(', ')}], not one row per instance; use the Open Inference Protocol route for this model`,
+      );
+    }
+  }
+  const classified = classify(served, outputs, n);
+  if (classified) return classified;
+  return Array.from({ length: n }, (_, i) =>
+    outputs.length === 1 ? rowOf(outputs[0]!, i) : Object.fromEntries(outputs.map((o) => [o.name, rowOf(o, i)])),
+  );
+}

@@ -1,0 +1,92 @@
+import { DomainError } from '../core/errors';
+import { onModelChanged } from '../core/registry-events';
+import type { Signature } from '../core/signature';
+import { requireModel } from '../registry/models';
+import type { RegistryDeps, Scope, Task } from '../registry/types';
+import { resolveVersion } from '../registry/versions';
+
+/** What serving needs to know about a model version; immutable but for the model's settings. */
+export interface ServedVersion {
+  modelName: string;
+  task: Task;
+  cacheEnabled: boolean;
+  cacheTtlSeconds: number;
+  versionId: string;
+  version: number;
+  sha256: string;
+  sizeBytes: number;
+  artifactKey: string;
+  signature: Signature;
+  featureNames: string[] | null;
+  classLabels: string[] | null;
+}
+
+/** The alias a request without a version means, when the model has it; else `latest`. */
+export const DEFAULT_ALIAS = 'production';
+
+/*
+ * Resolutions are kept per isolate for a short time so a warm prediction makes no D1 query.
+ * Changes made through this isolate drop its entries at once; elsewhere an alias move or an
+ * archive takes effect within the TTL.
+ */
+const resolved = new Map<string, { value: Promise<ServedVersion>; expires: number }>();
+
+onModelChanged((workspaceId, name) => {
+  const prefix = `${workspaceId}\0${name}\0`;
+  for (const key of resolved.keys()) if (key.startsWith(prefix)) resolved.delete(key);
+});
+
+export function forgetResolvedVersions(): void {
+  resolved.clear();
+}
+
+async function resolveUncached(deps: RegistryDeps, scope: Scope, name: string, ref: string | undefined) {
+  const model = await requireModel(deps, scope, name, { allowArchived: false });
+  let version;
+  if (ref !== undefined) {
+    version = await resolveVersion(deps, model, ref, { allowArchived: false });
+  } else {
+    try {
+      version = await resolveVersion(deps, model, DEFAULT_ALIAS);
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.code !== 'version_not_found') throw err;
+      version = await resolveVersion(deps, model, 'latest');
+    }
+  }
+  return {
+    modelName: model.name,
+    task: model.task,
+    cacheEnabled: model.cacheEnabled,
+    cacheTtlSeconds: model.cacheTtlSeconds,
+    versionId: version.id,
+    version: version.version,
+    sha256: version.sha256,
+    sizeBytes: version.sizeBytes,
+    artifactKey: version.artifactKey,
+    signature: version.signature,
+    featureNames: version.featureNames ?? model.featureNames,
+    classLabels: version.classLabels ?? model.classLabels,
+  } satisfies ServedVersion;
+}
+
+/** The version a request names: a number, an alias, `latest`, or none (production, else latest). */
+export function resolveServedVersion(
+  deps: RegistryDeps,
+  scope: Scope,
+  name: string,
+  ref: string | undefined,
+  ttlMs: number,
+): Promise<ServedVersion> {
+  const key = `${scope.workspaceId}\0${name}\0${ref ?? ''}`;
+  const now = Date.now();
+  const hit = resolved.get(key);
+  if (hit && hit.expires > now) return hit.value;
+  const value = resolveUncached(deps, scope, name, ref);
+  if (ttlMs > 0) {
+    resolved.set(key, { value, expires: now + ttlMs });
+    value.catch(() => {
+      if (resolved.get(key)?.value === value) resolved.delete(key);
+    });
+  }
+  return value;
+}

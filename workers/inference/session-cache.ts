@@ -1,0 +1,128 @@
+import type { LoadedModel } from '../runtime/model-session';
+
+/*
+ * Loaded models per isolate, least recently used first out, bounded by the models' file sizes
+ * (a proxy for the WASM heap they occupy). A cold model is loaded once however many requests
+ * ask for it at the same moment; a session is released only when no request is using it.
+ */
+
+interface Entry {
+  size: number;
+  loading: Promise<LoadedModel>;
+  loaded?: LoadedModel;
+  active: number;
+  evicted: boolean;
+}
+
+export interface SessionCacheStats {
+  loads: number;
+  hits: number;
+  evictions: number;
+  entries: number;
+  bytes: number;
+}
+
+export class SessionCache {
+  private readonly entries = new Map<string, Entry>();
+  private bytes = 0;
+  private counters = { loads: 0, hits: 0, evictions: 0 };
+
+  constructor(public maxBytes: number) {}
+
+  stats(): SessionCacheStats {
+    return { ...this.counters, entries: this.entries.size, bytes: this.bytes };
+  }
+
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
+  /** Runs `use` with the model under `key`, loading it first if no entry holds it. */
+  async with<T>(
+    key: string,
+    size: number,
+    load: () => Promise<LoadedModel>,
+    use: (model: LoadedModel) => Promise<T>,
+  ): Promise<T> {
+    let entry = this.entries.get(key);
+    if (entry) {
+      this.counters.hits += 1;
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    } else {
+      this.counters.loads += 1;
+      entry = this.insert(key, size, load());
+    }
+    entry.active += 1;
+    try {
+      const model = await entry.loading;
+      return await use(model);
+    } finally {
+      entry.active -= 1;
+      this.releaseIfIdle(entry);
+    }
+  }
+
+  /** Keeps a model loaded elsewhere (an upload's validation) for the requests that follow. */
+  adopt(key: string, size: number, model: LoadedModel): void {
+    if (this.entries.has(key)) {
+      void model.session.release();
+      return;
+    }
+    this.insert(key, size, Promise.resolve(model));
+  }
+
+  /** Drops every entry (used when the configured bound changes and by tests). */
+  clear(): void {
+    for (const key of [...this.entries.keys()]) this.evict(key);
+    this.counters = { loads: 0, hits: 0, evictions: 0 };
+  }
+
+  private insert(key: string, size: number, loading: Promise<LoadedModel>): Entry {
+    const entry: Entry = { size, loading, active: 0, evicted: false };
+    this.entries.set(key, entry);
+    this.bytes += size;
+    loading.then(
+      (model) => {
+        entry.loaded = model;
+        this.releaseIfIdle(entry);
+      },
+      () => {
+        // A failed load must not stay cached: the next request tries again.
+        if (this.entries.get(key) === entry) this.remove(key, entry);
+      },
+    );
+    this.shrink(key);
+    return entry;
+  }
+
+  /** Evicts least recently used entries until the bound holds; `keep` is never evicted. */
+  private shrink(keep: string): void {
+    for (const key of this.entries.keys()) {
+      if (this.bytes <= this.maxBytes) return;
+      if (key !== keep) this.evict(key);
+    }
+  }
+
+  private evict(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.remove(key, entry);
+    entry.evicted = true;
+    this.counters.evictions += 1;
+    this.releaseIfIdle(entry);
+  }
+
+  private remove(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.bytes -= entry.size;
+  }
+
+  private releaseIfIdle(entry: Entry): void {
+    if (entry.evicted && entry.active === 0 && entry.loaded) {
+      const { session } = entry.loaded;
+      entry.loaded = undefined;
+      void session.release();
+    }
+  }
+}
