@@ -39,6 +39,8 @@ export default defineConfig({
   ],
   test: {
     setupFiles: ['./test/apply-migrations.ts'],
+    // Request logs are printed only for failing tests.
+    silent: 'passed-only',
     provide: { fixtures: loadFixtures() },
     coverage: {
       provider: 'istanbul',

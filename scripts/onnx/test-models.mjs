@@ -50,6 +50,13 @@ export function buildTestModels() {
       initializers: [tensor('w', 'FP32', [2, 1], [2, -1]), tensor('b', 'FP32', [1], [0.5])],
       nodes: [node('MatMul', ['x', 'w'], ['xw']), node('Add', ['xw', 'b'], ['y'])],
     }),
+    // Same signature as the regressor, other weights: y = x1 + x2.
+    regressor2: model({
+      inputs: [valueInfo('x', 'FP32', ['batch', 2])],
+      outputs: [valueInfo('y', 'FP32', ['batch', 1])],
+      initializers: [tensor('w', 'FP32', [2, 1], [1, 1]), tensor('b', 'FP32', [1], [0])],
+      nodes: [node('MatMul', ['x', 'w'], ['xw']), node('Add', ['xw', 'b'], ['y'])],
+    }),
     // A model whose batch dimension is fixed at 1.
     fixedbatch: model({
       inputs: [valueInfo('x', 'FP32', [1, 2])],

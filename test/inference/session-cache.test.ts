@@ -1,0 +1,122 @@
+import { describe, expect, it, vi } from 'vitest';
+import { sessions } from '../../workers/inference/infer';
+import { SessionCache } from '../../workers/inference/session-cache';
+import type { LoadedModel } from '../../workers/runtime/model-session';
+import { loadOnnxModel } from '../../workers/runtime/onnx-session';
+import { fixture, infer, newModel, uploadRaw } from '../helpers';
+
+const MODEL = fixture('models/onnx-node.test_sigmoid.onnx');
+
+/** A real loaded model whose release() is observed. */
+async function loaded(): Promise<LoadedModel & { released: () => boolean }> {
+  const model = await loadOnnxModel(MODEL);
+  const release = vi.spyOn(model.session, 'release');
+  return Object.assign(model, { released: () => release.mock.calls.length > 0 });
+}
+
+describe('SessionCache', () => {
+  it('evicts the least recently used entries once the byte bound is exceeded, and releases them', async () => {
+    const cache = new SessionCache(300);
+    const models = { a: await loaded(), b: await loaded(), c: await loaded() };
+    const use = (key: keyof typeof models) =>
+      cache.with(
+        key,
+        100,
+        async () => models[key],
+        async () => key,
+      );
+    await use('a');
+    await use('b');
+    await use('c');
+    await use('a'); // a is now the most recent; b is the oldest
+    const d = await loaded();
+    await cache.with(
+      'd',
+      100,
+      async () => d,
+      async () => 'd',
+    );
+    expect(cache.has('b')).toBe(false);
+    expect(['a', 'c', 'd'].every((k) => cache.has(k))).toBe(true);
+    expect(models.b.released()).toBe(true);
+    expect(models.a.released() || models.c.released() || d.released()).toBe(false);
+    expect(cache.stats()).toMatchObject({ loads: 4, hits: 1, evictions: 1, entries: 3, bytes: 300 });
+  });
+
+  it('does not release a session that a request is still using', async () => {
+    const cache = new SessionCache(100);
+    const first = await loaded();
+    let finish!: () => void;
+    const running = cache.with(
+      'first',
+      100,
+      async () => first,
+      () => new Promise<void>((r) => (finish = r)),
+    );
+    await Promise.resolve();
+    await cache.with(
+      'second',
+      100,
+      async () => loaded(),
+      async () => undefined,
+    );
+    expect(cache.has('first')).toBe(false);
+    expect(first.released()).toBe(false);
+    finish();
+    await running;
+    expect(first.released()).toBe(true);
+  });
+
+  it('shares one load between concurrent requests and forgets a failed load', async () => {
+    const cache = new SessionCache(1000);
+    const load = vi.fn(async () => loaded());
+    const results = await Promise.all(Array.from({ length: 10 }, () => cache.with('k', 10, load, async () => 'ok')));
+    expect(results).toEqual(Array(10).fill('ok'));
+    expect(load).toHaveBeenCalledTimes(1);
+    const failing = vi.fn(async (): Promise<LoadedModel> => {
+      throw new Error('R2 is down');
+    });
+    await expect(cache.with('bad', 10, failing, async () => 'never')).rejects.toThrow('R2 is down');
+    expect(cache.has('bad')).toBe(false);
+    await expect(cache.with('bad', 10, load, async () => 'recovered')).resolves.toBe('recovered');
+  });
+});
+
+describe('sessions in the worker', () => {
+  it('concurrent cold requests for one model cause exactly one load', async () => {
+    const name = await newModel(fixture('generated/regressor.onnx'), 'cold');
+    sessions.clear(); // the upload kept its validated session warm
+    const request = { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] }] };
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () => infer(`/v2/models/${name}/infer`, request, { 'cache-control': 'no-store' })),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(8).fill(200));
+    expect(sessions.stats()).toMatchObject({ loads: 1, hits: 7 });
+    const timing = await Promise.all(responses.map((r) => r.headers.get('server-timing')));
+    expect(timing.filter((t) => t!.includes('load;dur')).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a version never answers with another version’s session', async () => {
+    const name = await newModel(fixture('generated/regressor.onnx'), 'iso');
+    expect((await uploadRaw(name, fixture('generated/regressor2.onnx'))).status).toBe(201);
+    const request = { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [2, 2] }] };
+    const [one, two] = await Promise.all([
+      infer(`/v2/models/${name}/versions/1/infer`, request, { 'cache-control': 'no-store' }),
+      infer(`/v2/models/${name}/versions/2/infer`, request, { 'cache-control': 'no-store' }),
+    ]);
+    expect((await one.json<any>()).outputs[0].data).toEqual([2.5]);
+    expect((await two.json<any>()).outputs[0].data).toEqual([4]);
+  });
+
+  it('loads a model again from R2 (through the Cache API) after eviction', async () => {
+    const name = await newModel(fixture('generated/regressor2.onnx'), 'again');
+    sessions.clear();
+    const request = { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 1] }] };
+    for (let i = 0; i < 2; i++) {
+      sessions.clear();
+      const res = await infer(`/v2/models/${name}/infer`, request, { 'cache-control': 'no-store' });
+      expect((await res.json<any>()).outputs[0].data).toEqual([2]);
+    }
+    expect(sessions.stats().loads).toBe(1);
+  });
+});
