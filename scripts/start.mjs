@@ -117,7 +117,11 @@ function banner(key) {
  try it:
    curl -s ${auth} ${BASE}/v1/models/iris
 
-   curl -s ${auth} ${BASE}/v1/models/iris/versions/production
+   curl -s ${auth} -H "Content-Type: application/json" ${BASE}/v1/models/iris/predict \\
+     -d '{"instances": [{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}]}'
+
+   curl -s ${auth} -H "Content-Type: application/json" ${BASE}/v2/models/iris/infer \\
+     -d '{"inputs": [{"name": "features", "datatype": "FP32", "shape": [1, 4], "data": [6.7, 3.0, 5.2, 2.3]}]}'
 
  API docs    ${BASE}/docs
 ────────────────────────────────────────────────────────────────────────
