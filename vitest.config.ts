@@ -33,6 +33,7 @@ export default defineConfig({
           ADMIN_API_KEY: 'test-admin-key-0123456789abcdef',
           ENVIRONMENT: 'test',
           MAX_MODEL_BYTES: String(256 * 1024),
+          MAX_UPLOAD_BYTES: String(1024 * 1024),
         },
       },
     }),

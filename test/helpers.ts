@@ -98,3 +98,26 @@ export async function newModel(bytes: Uint8Array, prefix = 'm'): Promise<string>
 export function infer(path: string, body: unknown, headers?: Record<string, string>) {
   return call('POST', path, { body: body as object, headers });
 }
+
+export const ENDED = ['succeeded', 'partially_failed', 'failed', 'cancelled'];
+
+/** Polls a job until it ends (the real queues deliver in the background). */
+export async function waitForJob(id: string, maxMs = 60_000): Promise<any> {
+  const deadline = Date.now() + maxMs;
+  for (;;) {
+    const job = await callJson('GET', `/v1/jobs/${id}`, 200);
+    if (ENDED.includes(job.status)) return job;
+    if (Date.now() > deadline) throw new Error(`job ${id} did not end: ${JSON.stringify(job)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function resultLines(id: string): Promise<any[]> {
+  const res = await call('GET', `/v1/jobs/${id}/results`);
+  if (res.status !== 200) throw new Error(`results of ${id}: ${res.status} ${await res.text()}`);
+  const text = await res.text();
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l));
+}

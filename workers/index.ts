@@ -1,8 +1,34 @@
+import { consumeBatch, consumeBatchDeadLetters } from './batch/consumer';
 import type { Env } from './core/env';
+import { platformDeps } from './deps';
 import { createApp } from './http/app';
+import { consumeWebhookDeadLetters, consumeWebhooks } from './webhooks/consumer';
+import { pruneTriggerDeliveries } from './webhooks/triggers';
 
 const app = createApp();
 
+/*
+ * Queue names differ per wrangler environment (modelflare-batch, modelflare-staging-batch…),
+ * so consumers are chosen by the name's ending.
+ */
+const consumers: [suffix: string, consume: typeof consumeBatch][] = [
+  ['-batch-dlq', consumeBatchDeadLetters],
+  ['-batch', consumeBatch],
+  ['-webhooks-dlq', consumeWebhookDeadLetters],
+  ['-webhooks', consumeWebhooks],
+];
+
 export default {
   fetch: app.fetch,
+
+  async queue(batch, env, ctx) {
+    const consume = consumers.find(([suffix]) => batch.queue.endsWith(suffix))?.[1];
+    if (!consume) throw new Error(`no consumer for queue ${batch.queue}`);
+    await consume(batch, platformDeps(env, ctx, { queue: batch.queue }));
+  },
+
+  async scheduled(controller, env, ctx) {
+    const deps = platformDeps(env, ctx, { cron: controller.cron });
+    await pruneTriggerDeliveries(deps, controller.scheduledTime);
+  },
 } satisfies ExportedHandler<Env>;

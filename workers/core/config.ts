@@ -19,6 +19,17 @@ const ConfigSchema = z
     REGISTRY_CACHE_TTL_SECONDS: z.coerce.number().min(0).max(300).default(5),
     /** Largest inference request body. */
     MAX_INFER_BYTES: bytes(8 * MiB),
+    /** Largest JSONL upload for batch jobs (streamed to R2, never held in memory). */
+    MAX_UPLOAD_BYTES: bytes(100 * MiB),
+    /** Rows a job may carry inline in its JSON body. */
+    MAX_INLINE_ROWS: z.coerce.number().int().positive().default(1000),
+    /** Default rows per chunk (one queue message, one batched session.run). */
+    BATCH_CHUNK_ROWS: z.coerce.number().int().min(1).max(10000).default(500),
+    /** First retry delay of a failed chunk; doubles per attempt. */
+    BATCH_RETRY_BASE_SECONDS: z.coerce.number().min(0).default(5),
+    /** First retry delay of a failed webhook delivery; doubles per attempt. */
+    WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().min(0).default(10),
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10000),
   })
   .refine((c) => c.SESSION_CACHE_BYTES >= c.MAX_MODEL_BYTES, {
     error: 'SESSION_CACHE_BYTES must be at least MAX_MODEL_BYTES so the largest model fits',

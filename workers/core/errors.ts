@@ -9,6 +9,7 @@ export type ErrorKind =
   | 'not_found'
   | 'conflict'
   | 'payload_too_large'
+  | 'length_required'
   | 'unsupported_media_type'
   | 'unauthenticated'
   | 'permission_denied'
@@ -47,6 +48,7 @@ export const invalidModel = factory('invalid_model');
 export const notFound = factory('not_found');
 export const conflict = factory('conflict');
 export const payloadTooLarge = factory('payload_too_large');
+export const lengthRequired = factory('length_required');
 export const unsupportedMediaType = factory('unsupported_media_type');
 export const unauthenticated = factory('unauthenticated');
 export const permissionDenied = factory('permission_denied');

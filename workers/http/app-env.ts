@@ -1,7 +1,7 @@
 import type { Principal } from '../auth/principal';
 import type { Config } from '../core/config';
 import type { Env } from '../core/env';
-import type { RegistryDeps } from '../registry/types';
+import type { PlatformDeps } from '../deps';
 
 /** What the access log adds to its line beyond method, route and status. */
 export interface LogFields {
@@ -17,7 +17,7 @@ export interface AppEnv {
     startedAt: number;
     principal: Principal;
     config: Config;
-    deps: RegistryDeps;
+    deps: PlatformDeps;
     log: LogFields;
   };
 }

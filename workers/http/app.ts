@@ -9,18 +9,25 @@ import { newRouter } from './router';
 import { aliasRoutes } from './routes/aliases';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
+import { jobRoutes } from './routes/jobs';
 import { inferenceRoutes } from './routes/inference';
 import { modelRoutes } from './routes/models';
 import { predictRoutes } from './routes/predict';
+import { triggerRoutes } from './routes/triggers';
 import { versionRoutes } from './routes/versions';
+import { webhookRoutes } from './routes/webhooks';
 
 const API_VERSION = '0.1.0';
+
+/** /v1 routes that authenticate otherwise: inbound webhooks carry a signature instead. */
+const PUBLIC_V1_ROUTES = [/^\/v1\/hooks\/[^/]+$/];
 
 export function createApp() {
   const app = newRouter();
   app.use('*', requestContext(), accessLog());
-  // Default deny: everything under /v1 needs a credential; public routes live outside it.
-  app.use('/v1/*', requireAuth());
+  // Default deny: everything under /v1 needs a credential but the routes listed as public.
+  const authenticate = requireAuth();
+  app.use('/v1/*', (c, next) => (PUBLIC_V1_ROUTES.some((r) => r.test(c.req.path)) ? next() : authenticate(c, next)));
   app.use('/v2/models/*', requireAuth());
 
   app.route('/', healthRoutes);
@@ -29,6 +36,9 @@ export function createApp() {
   app.route('/', aliasRoutes);
   app.route('/', inferenceRoutes);
   app.route('/', predictRoutes);
+  app.route('/', jobRoutes);
+  app.route('/', triggerRoutes);
+  app.route('/', webhookRoutes);
   app.route('/', docsRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {

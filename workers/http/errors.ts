@@ -15,6 +15,7 @@ const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   permission_denied: 403,
   not_found: 404,
   conflict: 409,
+  length_required: 411,
   payload_too_large: 413,
   unsupported_media_type: 415,
   invalid_model: 422,

@@ -26,33 +26,34 @@ function shapeOf(value: unknown): number[] {
   return shape;
 }
 
-function featureRow(instance: Record<string, unknown>, featureNames: string[], index: number): unknown[] {
+function featureRow(instance: Record<string, unknown>, featureNames: string[], who: string): unknown[] {
   const unknown = Object.keys(instance).filter((k) => !featureNames.includes(k));
   if (unknown.length > 0) {
     throw invalidInput(
-      `instance ${index} has unknown feature${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; the model's features are ${featureNames.join(', ')}`,
+      `${who} has unknown feature${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; the model's features are ${featureNames.join(', ')}`,
     );
   }
   return featureNames.map((name) => {
-    if (!(name in instance)) throw invalidInput(`instance ${index} lacks feature '${name}'`);
+    if (!(name in instance)) throw invalidInput(`${who} lacks feature '${name}'`);
     return instance[name];
   });
 }
 
 /** Each instance's value for each input, in signature order. */
-function valuesPerInput(served: ServedVersion, instances: unknown[]): unknown[][] {
+function valuesPerInput(served: ServedVersion, instances: unknown[], name: (i: number) => string): unknown[][] {
   const inputs = served.signature.inputs;
   const single = inputs.length === 1 ? inputs[0]! : undefined;
   const features = single && single.shape.length === 2 ? served.featureNames : null;
   const columns: unknown[][] = inputs.map(() => []);
   instances.forEach((instance, i) => {
+    const who = name(i);
     if (single) {
       if (!isRecord(instance)) columns[0]!.push(instance);
       else if (Object.keys(instance).length === 1 && single.name in instance) columns[0]!.push(instance[single.name]);
-      else if (features) columns[0]!.push(featureRow(instance, features, i));
+      else if (features) columns[0]!.push(featureRow(instance, features, who));
       else {
         throw invalidInput(
-          `instance ${i} is an object but the model has no feature names; send an array, or {"${single.name}": value}`,
+          `${who} is an object but the model has no feature names; send an array, or {"${single.name}": value}`,
         );
       }
       return;
@@ -60,25 +61,25 @@ function valuesPerInput(served: ServedVersion, instances: unknown[]): unknown[][
     if (Array.isArray(instance)) {
       if (instance.length !== inputs.length) {
         throw invalidInput(
-          `instance ${i} has ${instance.length} values but the model has ${inputs.length} inputs (${inputs.map((s) => s.name).join(', ')})`,
+          `${who} has ${instance.length} values but the model has ${inputs.length} inputs (${inputs.map((s) => s.name).join(', ')})`,
         );
       }
       instance.forEach((v, k) => columns[k]!.push(v));
     } else if (isRecord(instance)) {
       const unknown = Object.keys(instance).filter((k) => !inputs.some((s) => s.name === k));
-      if (unknown.length > 0) throw invalidInput(`instance ${i} has unknown input '${unknown[0]}'`);
+      if (unknown.length > 0) throw invalidInput(`${who} has unknown input '${unknown[0]}'`);
       inputs.forEach((spec, k) => {
-        if (!(spec.name in instance)) throw invalidInput(`instance ${i} lacks input '${spec.name}'`);
+        if (!(spec.name in instance)) throw invalidInput(`${who} lacks input '${spec.name}'`);
         columns[k]!.push(instance[spec.name]);
       });
     } else {
-      throw invalidInput(`instance ${i} must be an object keyed by input name or an array in signature order`);
+      throw invalidInput(`${who} must be an object keyed by input name or an array in signature order`);
     }
   });
   return columns;
 }
 
-function batchTensor(spec: TensorSpec, values: unknown[]): RequestTensor {
+function batchTensor(spec: TensorSpec, values: unknown[], name: (i: number) => string): RequestTensor {
   const n = values.length;
   if (spec.shape.length === 0) throw invalidInput(`input '${spec.name}' is a scalar and has no batch dimension`);
   if (spec.shape[0] !== -1 && spec.shape[0] !== n) {
@@ -89,7 +90,7 @@ function batchTensor(spec: TensorSpec, values: unknown[]): RequestTensor {
   const rowShape = spec.shape.slice(1).map((d, axis) => (d === -1 ? (shapeOf(values[0])[axis] ?? 0) : d));
   const data: unknown[] = [];
   values.forEach((value, i) => {
-    const where = `instance ${i}, input '${spec.name}'`;
+    const where = `${name(i)}, input '${spec.name}'`;
     if (rowShape.length === 0) {
       if (Array.isArray(value)) throw invalidInput(`${where}: expected a single value`);
       data.push(value);
@@ -107,9 +108,14 @@ function batchTensor(spec: TensorSpec, values: unknown[]): RequestTensor {
   return { name: spec.name, datatype: spec.datatype, shape: [n, ...rowShape], data };
 }
 
-export function instancesToInputs(served: ServedVersion, instances: unknown[]): RequestTensor[] {
-  const columns = valuesPerInput(served, instances);
-  return served.signature.inputs.map((spec, k) => batchTensor(spec, columns[k]!));
+/** `name` says how messages refer to the i-th record ("instance 3", or "the row" in a batch job). */
+export function instancesToInputs(
+  served: ServedVersion,
+  instances: unknown[],
+  name: (i: number) => string = (i) => `instance ${i}`,
+): RequestTensor[] {
+  const columns = valuesPerInput(served, instances, name);
+  return served.signature.inputs.map((spec, k) => batchTensor(spec, columns[k]!, name));
 }
 
 /** Instance i's part of an output batched on its first dimension, nested to its row shape. */

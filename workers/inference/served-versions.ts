@@ -2,11 +2,12 @@ import { DomainError } from '../core/errors';
 import { onModelChanged } from '../core/registry-events';
 import type { Signature } from '../core/signature';
 import { requireModel } from '../registry/models';
-import type { RegistryDeps, Scope, Task } from '../registry/types';
-import { resolveVersion } from '../registry/versions';
+import type { ModelRow, RegistryDeps, Scope, Task, VersionRow } from '../registry/types';
+import { getVersionById, resolveVersion } from '../registry/versions';
 
 /** What serving needs to know about a model version; immutable but for the model's settings. */
 export interface ServedVersion {
+  modelId: string;
   modelName: string;
   task: Task;
   cacheEnabled: boolean;
@@ -40,6 +41,24 @@ export function forgetResolvedVersions(): void {
   resolved.clear();
 }
 
+function toServed(model: ModelRow, version: VersionRow): ServedVersion {
+  return {
+    modelId: model.id,
+    modelName: model.name,
+    task: model.task,
+    cacheEnabled: model.cacheEnabled,
+    cacheTtlSeconds: model.cacheTtlSeconds,
+    versionId: version.id,
+    version: version.version,
+    sha256: version.sha256,
+    sizeBytes: version.sizeBytes,
+    artifactKey: version.artifactKey,
+    signature: version.signature,
+    featureNames: version.featureNames ?? model.featureNames,
+    classLabels: version.classLabels ?? model.classLabels,
+  };
+}
+
 async function resolveUncached(deps: RegistryDeps, scope: Scope, name: string, ref: string | undefined) {
   const model = await requireModel(deps, scope, name, { allowArchived: false });
   let version;
@@ -53,20 +72,13 @@ async function resolveUncached(deps: RegistryDeps, scope: Scope, name: string, r
       version = await resolveVersion(deps, model, 'latest');
     }
   }
-  return {
-    modelName: model.name,
-    task: model.task,
-    cacheEnabled: model.cacheEnabled,
-    cacheTtlSeconds: model.cacheTtlSeconds,
-    versionId: version.id,
-    version: version.version,
-    sha256: version.sha256,
-    sizeBytes: version.sizeBytes,
-    artifactKey: version.artifactKey,
-    signature: version.signature,
-    featureNames: version.featureNames ?? model.featureNames,
-    classLabels: version.classLabels ?? model.classLabels,
-  } satisfies ServedVersion;
+  return toServed(model, version);
+}
+
+/** A version pinned by id (a batch job's), served even if it was archived since. */
+export async function resolveServedById(deps: RegistryDeps, scope: Scope, versionId: string): Promise<ServedVersion> {
+  const { model, version } = await getVersionById(deps, scope, versionId);
+  return toServed(model, version);
 }
 
 /** The version a request names: a number, an alias, `latest`, or none (production, else latest). */

@@ -4,10 +4,10 @@ import { conflict, notFound } from '../core/errors';
 import { newId } from '../core/ids';
 import type { LoadedModel } from '../runtime/model-session';
 import { loadOnnxModel } from '../runtime/onnx-session';
-import { artifactKey } from '../storage/artifacts';
+import { artifactKey } from '../storage/r2-keys';
 import { isUniqueViolation } from '../storage/db';
 import { modelAliases, models, modelVersions } from '../storage/schema';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, encodeCursor } from '../storage/cursor';
 import { insertModelIfMissing, requireModel } from './models';
 import type { ModelRow, ModelVersion, RegistryDeps, Scope, VersionRow } from './types';
 
@@ -290,4 +290,19 @@ export async function servableVersionNumbers(deps: RegistryDeps, scope: Scope, n
     .where(and(eq(modelVersions.modelId, model.id), isNull(modelVersions.archivedAt)))
     .orderBy(desc(modelVersions.version));
   return rows.map((r) => r.version);
+}
+
+/** A version by its id, with its model, within the workspace (jobs pin versions by id). */
+export async function getVersionById(
+  deps: RegistryDeps,
+  scope: Scope,
+  versionId: string,
+): Promise<{ model: ModelRow; version: VersionRow }> {
+  const [row] = await deps.db
+    .select({ model: models, version: modelVersions })
+    .from(modelVersions)
+    .innerJoin(models, eq(models.id, modelVersions.modelId))
+    .where(and(eq(modelVersions.id, versionId), eq(modelVersions.workspaceId, scope.workspaceId)));
+  if (!row) throw notFound(`model version ${versionId} no longer exists`, { code: 'version_not_found' });
+  return row;
 }

@@ -1,7 +1,6 @@
 import { createMiddleware } from 'hono/factory';
-import { configFrom } from '../../core/config';
 import { SAFE_TOKEN, newId } from '../../core/ids';
-import { database } from '../../storage/db';
+import { platformDeps } from '../../deps';
 import type { AppEnv } from '../app-env';
 
 /** Sets the request id (a well-formed incoming X-Request-Id is kept) and per-request services. */
@@ -12,8 +11,9 @@ export const requestContext = () =>
     c.set('requestId', requestId);
     c.set('startedAt', performance.now());
     c.set('log', {});
-    c.set('config', configFrom(c.env));
-    c.set('deps', { db: database(c.env.DB), bucket: c.env.BUCKET });
+    const deps = platformDeps(c.env, c.executionCtx, { request_id: requestId });
+    c.set('config', deps.config);
+    c.set('deps', deps);
     await next();
     c.header('X-Request-Id', requestId);
   });

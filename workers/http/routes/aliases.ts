@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { deleteAlias, setAlias, type AliasChange as Change } from '../../registry/aliases';
 import { requirePermission } from '../middleware/require-auth';
+import { emitEvent } from '../../webhooks/events';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
 import { AliasName, BEARER, ModelName, errorResponses, jsonContent } from '../schemas/common';
@@ -40,6 +41,9 @@ export const aliasRoutes = newRouter()
       const { version } = c.req.valid('json');
       Object.assign(c.get('log'), { model: name, version });
       const change = await setAlias(c.get('deps'), scopeOf(c), name, alias, version);
+      if (change.previousVersion !== change.version) {
+        await emitEvent(c.get('deps'), scopeOf(c).workspaceId, 'alias.moved', present(name, change));
+      }
       return c.json(present(name, change), 200);
     },
   )

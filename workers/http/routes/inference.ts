@@ -5,7 +5,7 @@ import { infer, resolveServed, warm } from '../../inference/infer';
 import { Timing } from '../../inference/timing';
 import { servableVersionNumbers } from '../../registry/versions';
 import type { AppEnv } from '../app-env';
-import { cacheModeOf, inferenceDeps } from '../inference-context';
+import { cacheModeOf } from '../cache-mode';
 import { bodyLimit } from '../middleware/body-limit';
 import { requirePermission } from '../middleware/require-auth';
 import { newRouter } from '../router';
@@ -31,7 +31,7 @@ const ModelParam = z.object({ model: ModelName.openapi({ param: { name: 'model',
 const VersionParams = ModelParam.extend({ version: VersionRef.openapi({ param: { name: 'version', in: 'path' } }) });
 
 async function metadata(c: Context<AppEnv>, model: string, version: string | undefined) {
-  const deps = inferenceDeps(c);
+  const deps = c.get('deps');
   const served = await resolveServed(deps, scopeOf(c), model, version);
   Object.assign(c.get('log'), { model, version: served.version });
   const versions = await servableVersionNumbers(deps, scopeOf(c), model);
@@ -48,7 +48,7 @@ async function metadata(c: Context<AppEnv>, model: string, version: string | und
 }
 
 async function ready(c: Context<AppEnv>, model: string, version: string | undefined) {
-  const deps = inferenceDeps(c);
+  const deps = c.get('deps');
   let served;
   try {
     served = await resolveServed(deps, scopeOf(c), model, version);
@@ -76,7 +76,7 @@ async function inferRoute(
   body: z.infer<typeof InferRequest>,
 ) {
   const timing = new Timing();
-  const deps = inferenceDeps(c);
+  const deps = c.get('deps');
   c.get('log').model = model;
   const served = await timing.measure('registry', () => resolveServed(deps, scopeOf(c), model, version));
   const result = await infer(deps, served, body, cacheModeOf(c), timing);

@@ -5,7 +5,7 @@ import { infer, resolveServed } from '../../inference/infer';
 import { Timing } from '../../inference/timing';
 import type { ResponseTensor } from '../../inference/types';
 import type { AppEnv } from '../app-env';
-import { cacheModeOf, inferenceDeps } from '../inference-context';
+import { cacheModeOf } from '../cache-mode';
 import { bodyLimit } from '../middleware/body-limit';
 import { requirePermission } from '../middleware/require-auth';
 import { newRouter } from '../router';
@@ -17,7 +17,7 @@ const ModelParam = z.object({ name: ModelName.openapi({ param: { name: 'name', i
 const VersionParams = ModelParam.extend({ version: VersionRef.openapi({ param: { name: 'version', in: 'path' } }) });
 
 async function predict(c: Context<AppEnv>, name: string, version: string | undefined, instances: unknown[]) {
-  const deps = inferenceDeps(c);
+  const deps = c.get('deps');
   const timing = new Timing();
   c.get('log').model = name;
   const served = await timing.measure('registry', () => resolveServed(deps, scopeOf(c), name, version));

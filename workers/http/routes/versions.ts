@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { getVersion, listVersions, openArtifact, updateVersion, createVersion } from '../../registry/versions';
 import { sessions } from '../../inference/infer';
+import { emitEvent } from '../../webhooks/events';
 import { readModelUpload } from '../model-upload';
 import { presentVersion } from '../presenters/registry';
 import { requirePermission } from '../middleware/require-auth';
@@ -70,6 +71,12 @@ export const versionRoutes = newRouter()
       // The model was just loaded to validate it: keep it warm for the predictions that follow.
       sessions.adopt(version.id, version.sizeBytes, loaded);
       c.get('log').version = version.version;
+      await emitEvent(c.get('deps'), scopeOf(c).workspaceId, 'model.version.created', {
+        model: name,
+        version: version.version,
+        sha256: version.sha256,
+        size_bytes: version.sizeBytes,
+      });
       return c.json(presentVersion(version), 201, { Location: `/v1/models/${name}/versions/${version.version}` });
     },
   )

@@ -78,6 +78,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   403: 'The credential may not do this',
   404: 'No such resource in this workspace',
   409: 'The request conflicts with the current state',
+  411: 'The body must declare its Content-Length',
   413: 'The body is larger than this route accepts',
   415: 'The body has a content type this route does not accept',
   422: 'The uploaded file is not a model that can be served',

@@ -1,0 +1,65 @@
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
+import { vi } from 'vitest';
+import worker from '../../workers/index';
+
+/*
+ * Drives the queue consumers by hand: producers' messages are captured instead of sent, and
+ * handed to the consumer with the attempt numbers a test wants (redelivery, duplicates, retries).
+ */
+
+export type Captured = { body: any }[];
+
+export function captureQueue(queue: Queue): Captured {
+  const captured: Captured = [];
+  vi.spyOn(queue, 'send').mockImplementation(async (body: unknown) => {
+    captured.push({ body });
+    return {} as QueueSendResponse;
+  });
+  vi.spyOn(queue, 'sendBatch').mockImplementation(async (messages: Iterable<MessageSendRequest>) => {
+    for (const m of messages) captured.push({ body: m.body });
+    return {} as QueueSendBatchResponse;
+  });
+  return captured;
+}
+
+export function captureBatchQueue(): Captured {
+  return captureQueue(env.BATCH_QUEUE);
+}
+
+export function captureWebhookQueue(): Captured {
+  return captureQueue(env.WEBHOOK_QUEUE);
+}
+
+let sequence = 0;
+
+/** Runs the consumer of `queue` on these message bodies; resolves with what it acked and retried. */
+export async function consume(queue: string, bodies: unknown[], attempts = 1) {
+  const batch = createMessageBatch(
+    queue,
+    bodies.map((body) => ({ id: `msg-${++sequence}`, timestamp: new Date(), attempts, body })),
+  );
+  // The pool's getQueueResult does not report retry delays: record them from the messages.
+  const retryDelays: (number | undefined)[] = [];
+  for (const message of batch.messages) {
+    const retry = message.retry.bind(message);
+    message.retry = (options?: QueueRetryOptions) => {
+      retryDelays.push(options?.delaySeconds);
+      retry(options);
+    };
+  }
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  return { ...(await getQueueResult(batch, ctx)), retryDelays };
+}
+
+/** Takes the captured messages (emptying the list). */
+export function drain(captured: Captured): any[] {
+  return captured.splice(0, captured.length).map((m) => m.body);
+}
+
+/** Runs plan and chunk messages until none are left, as the queue would. */
+export async function runAll(captured: Captured): Promise<void> {
+  for (let round = 0; round < 10 && captured.length > 0; round++) {
+    await consume('modelflare-batch', drain(captured));
+  }
+}

@@ -1,0 +1,104 @@
+import { DomainError } from '../core/errors';
+import type { Tensor, TensorData } from '../core/tensor';
+import { encodeOutputs, runServed, type InferenceDeps } from './infer';
+import { instancesToInputs, outputsToPredictions } from './instances';
+import type { ServedVersion } from './served-versions';
+import type { NamedTensors } from './types';
+import { selectOutputs, validateInputs } from './validate-inputs';
+
+/*
+ * Predictions for many independent rows (a batch job's chunk). Each row is checked on its own,
+ * so one bad row fails alone; the valid rows then run as one batched session.run when the
+ * model's batch dimension is dynamic, else one by one.
+ */
+
+export type RowResult = { prediction: unknown } | { error: string };
+
+const rowError = (err: unknown): RowResult => {
+  if (err instanceof DomainError) return { error: err.message };
+  throw err;
+};
+
+function concatBatch(rows: NamedTensors[]): NamedTensors | undefined {
+  const first = rows[0]!;
+  const batched: NamedTensors = {};
+  for (const name of Object.keys(first)) {
+    const tensors = rows.map((r) => r[name]!);
+    const rest = first[name]!.shape.slice(1).join(',');
+    if (tensors.some((t) => t.shape.slice(1).join(',') !== rest)) return undefined;
+    batched[name] = {
+      ...first[name]!,
+      shape: [rows.length, ...first[name]!.shape.slice(1)],
+      data: concatData(tensors),
+    };
+  }
+  return batched;
+}
+
+function concatData(tensors: Tensor[]): TensorData {
+  if (Array.isArray(tensors[0]!.data)) return tensors.flatMap((t) => t.data as string[]);
+  const total = tensors.reduce((n, t) => n + t.data.length, 0);
+  const Ctor = tensors[0]!.data.constructor as new (n: number) => Exclude<TensorData, string[]>;
+  const out = new Ctor(total);
+  let offset = 0;
+  for (const t of tensors) {
+    (out as Uint8Array).set(t.data as Uint8Array, offset);
+    offset += t.data.length;
+  }
+  return out;
+}
+
+async function runOne(deps: InferenceDeps, served: ServedVersion, inputs: NamedTensors, outputs: string[]) {
+  const results = await runServed(deps, served, inputs, outputs);
+  return outputsToPredictions(served, encodeOutputs(results, outputs), 1)[0];
+}
+
+export async function predictRows(
+  deps: InferenceDeps,
+  served: ServedVersion,
+  rows: unknown[],
+  requestedOutputs: string[] | null,
+): Promise<RowResult[]> {
+  const outputs = selectOutputs(
+    served.signature,
+    requestedOutputs?.map((name) => ({ name })),
+  );
+  const results: RowResult[] = new Array(rows.length);
+  const valid: { at: number; inputs: NamedTensors }[] = [];
+  rows.forEach((row, at) => {
+    try {
+      valid.push({
+        at,
+        inputs: validateInputs(
+          served.signature,
+          instancesToInputs(served, [row], () => 'the row'),
+        ),
+      });
+    } catch (err) {
+      results[at] = rowError(err);
+    }
+  });
+  if (valid.length === 0) return results;
+  const batchable = served.signature.inputs.every((s) => s.shape[0] === -1);
+  const batched = batchable ? concatBatch(valid.map((v) => v.inputs)) : undefined;
+  if (batched) {
+    try {
+      const encoded = encodeOutputs(await runServed(deps, served, batched, outputs), outputs);
+      outputsToPredictions(served, encoded, valid.length).forEach((prediction, k) => {
+        results[valid[k]!.at] = { prediction };
+      });
+      return results;
+    } catch (err) {
+      // One row the model rejects fails the whole batch: find it by running the rows alone.
+      if (!(err instanceof DomainError)) throw err;
+    }
+  }
+  for (const { at, inputs } of valid) {
+    try {
+      results[at] = { prediction: await runOne(deps, served, inputs, outputs) };
+    } catch (err) {
+      results[at] = rowError(err);
+    }
+  }
+  return results;
+}

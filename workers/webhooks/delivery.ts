@@ -1,0 +1,102 @@
+import { and, eq } from 'drizzle-orm';
+import type { Config } from '../core/config';
+import type { RegistryDeps } from '../registry/types';
+import { jobs, webhookDeliveries, webhookEndpoints } from '../storage/schema';
+import { activeSecrets, signatureHeaders } from './secrets';
+import type { WebhookMessage } from './messages';
+
+/*
+ * Sends one recorded delivery, signed per Standard Webhooks with the delivery id as
+ * `webhook-id` (the same on every attempt, so receivers can deduplicate). Every attempt is
+ * recorded; anything but a 2xx answer throws so the queue retries with backoff.
+ */
+
+export interface DeliveryDeps extends RegistryDeps {
+  config: Config;
+  webhookQueue: Queue;
+}
+
+export class DeliveryFailed extends Error {}
+
+async function destination(deps: DeliveryDeps, delivery: typeof webhookDeliveries.$inferSelect) {
+  if (delivery.endpointId) {
+    const endpoint = await deps.db.query.webhookEndpoints.findFirst({
+      where: eq(webhookEndpoints.id, delivery.endpointId),
+    });
+    if (!endpoint || !endpoint.enabled) return undefined;
+    return { url: endpoint.url, secrets: activeSecrets(endpoint) };
+  }
+  const job = delivery.jobId ? await deps.db.query.jobs.findFirst({ where: eq(jobs.id, delivery.jobId) }) : undefined;
+  if (!job?.webhookUrl || !job.webhookSecret) return undefined;
+  return { url: job.webhookUrl, secrets: [job.webhookSecret] };
+}
+
+async function record(deps: DeliveryDeps, id: string, changes: Partial<typeof webhookDeliveries.$inferInsert>) {
+  await deps.db.update(webhookDeliveries).set(changes).where(eq(webhookDeliveries.id, id));
+}
+
+/** Returns quietly when the delivery is done (sent, or nowhere to send); throws to retry. */
+export async function deliver(deps: DeliveryDeps, deliveryId: string): Promise<void> {
+  const delivery = await deps.db.query.webhookDeliveries.findFirst({ where: eq(webhookDeliveries.id, deliveryId) });
+  if (!delivery || delivery.status === 'succeeded') return;
+  const target = await destination(deps, delivery);
+  const attempts = delivery.attempts + 1;
+  if (!target) {
+    await record(deps, deliveryId, { status: 'failed', attempts, lastError: 'the endpoint was deleted or disabled' });
+    return;
+  }
+  let status: number | null = null;
+  let error: string | null = null;
+  try {
+    const response = await fetch(target.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'modelflare-webhooks/1',
+        ...signatureHeaders(target.secrets, delivery.id, delivery.payload),
+      },
+      body: delivery.payload,
+      signal: AbortSignal.timeout(deps.config.WEBHOOK_TIMEOUT_MS),
+      redirect: 'manual',
+    });
+    status = response.status;
+    await response.body?.cancel();
+    if (!response.ok) error = `the endpoint answered ${status}`;
+  } catch (err) {
+    error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  }
+  const now = Date.now();
+  if (error === null) {
+    await record(deps, deliveryId, {
+      status: 'succeeded',
+      attempts,
+      lastStatusCode: status,
+      lastError: null,
+      lastAttemptAt: now,
+      deliveredAt: now,
+    });
+    return;
+  }
+  await record(deps, deliveryId, {
+    status: 'pending',
+    attempts,
+    lastStatusCode: status,
+    lastError: error,
+    lastAttemptAt: now,
+  });
+  throw new DeliveryFailed(error);
+}
+
+/** The dead-letter queue's verdict: no more attempts. */
+export async function markDeliveryFailed(deps: DeliveryDeps, deliveryId: string): Promise<void> {
+  await deps.db
+    .update(webhookDeliveries)
+    .set({ status: 'failed' })
+    .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.status, 'pending')));
+}
+
+/** Sends a delivery again, whatever became of it (the same webhook-id: receivers dedupe). */
+export async function resend(deps: DeliveryDeps, deliveryId: string): Promise<void> {
+  await record(deps, deliveryId, { status: 'pending' });
+  await deps.webhookQueue.send({ kind: 'deliver', deliveryId } satisfies WebhookMessage);
+}

@@ -1,0 +1,123 @@
+import { and, desc, eq } from 'drizzle-orm';
+import type { Config } from '../core/config';
+import { notFound } from '../core/errors';
+import { newId } from '../core/ids';
+import type { RegistryDeps, Scope } from '../registry/types';
+import { olderThan, timeCursor } from '../storage/cursor';
+import { webhookDeliveries, webhookEndpoints, type WebhookEvent } from '../storage/schema';
+import { ROTATION_OVERLAP_MS, newSigningSecret } from './secrets';
+import { checkWebhookUrl } from './url-policy';
+
+export type EndpointRow = typeof webhookEndpoints.$inferSelect;
+export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+
+interface Deps extends RegistryDeps {
+  config: Config;
+}
+
+export async function requireEndpoint(deps: Deps, scope: Scope, id: string): Promise<EndpointRow> {
+  const row = await deps.db.query.webhookEndpoints.findFirst({
+    where: and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.workspaceId, scope.workspaceId)),
+  });
+  if (!row) throw notFound(`webhook endpoint '${id}' not found`, { code: 'webhook_not_found' });
+  return row;
+}
+
+export async function createEndpoint(
+  deps: Deps,
+  scope: Scope,
+  input: { url: string; events: WebhookEvent[]; description?: string },
+): Promise<EndpointRow> {
+  const [row] = await deps.db
+    .insert(webhookEndpoints)
+    .values({
+      id: newId('whe'),
+      workspaceId: scope.workspaceId,
+      url: checkWebhookUrl(input.url, deps.config),
+      events: [...new Set(input.events)],
+      description: input.description ?? '',
+      secret: newSigningSecret(),
+      createdBy: scope.actorId,
+      createdAt: Date.now(),
+    })
+    .returning();
+  return row!;
+}
+
+export async function listEndpoints(deps: Deps, scope: Scope): Promise<EndpointRow[]> {
+  return deps.db.query.webhookEndpoints.findMany({
+    where: eq(webhookEndpoints.workspaceId, scope.workspaceId),
+    orderBy: desc(webhookEndpoints.createdAt),
+  });
+}
+
+export async function updateEndpoint(
+  deps: Deps,
+  scope: Scope,
+  id: string,
+  input: { url?: string; events?: WebhookEvent[]; description?: string; enabled?: boolean },
+): Promise<EndpointRow> {
+  await requireEndpoint(deps, scope, id);
+  const changes: Partial<EndpointRow> = {
+    ...(input.url !== undefined && { url: checkWebhookUrl(input.url, deps.config) }),
+    ...(input.events !== undefined && { events: [...new Set(input.events)] }),
+    ...(input.description !== undefined && { description: input.description }),
+    ...(input.enabled !== undefined && { enabled: input.enabled }),
+  };
+  if (Object.keys(changes).length === 0) return requireEndpoint(deps, scope, id);
+  const [row] = await deps.db.update(webhookEndpoints).set(changes).where(eq(webhookEndpoints.id, id)).returning();
+  return row!;
+}
+
+export async function deleteEndpoint(deps: Deps, scope: Scope, id: string): Promise<void> {
+  await requireEndpoint(deps, scope, id);
+  await deps.db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id));
+}
+
+/** A new secret; the old one keeps signing beside it for a day so receivers can switch over. */
+export async function rotateEndpointSecret(deps: Deps, scope: Scope, id: string): Promise<EndpointRow> {
+  const current = await requireEndpoint(deps, scope, id);
+  const [row] = await deps.db
+    .update(webhookEndpoints)
+    .set({
+      secret: newSigningSecret(),
+      previousSecret: current.secret,
+      previousSecretExpiresAt: Date.now() + ROTATION_OVERLAP_MS,
+    })
+    .where(eq(webhookEndpoints.id, id))
+    .returning();
+  return row!;
+}
+
+export async function listDeliveries(
+  deps: Deps,
+  scope: Scope,
+  endpointId: string,
+  query: { limit: number; cursor?: string },
+): Promise<{ deliveries: DeliveryRow[]; nextCursor: string | null }> {
+  await requireEndpoint(deps, scope, endpointId);
+  const conditions = [eq(webhookDeliveries.endpointId, endpointId)];
+  if (query.cursor) conditions.push(olderThan(query.cursor, webhookDeliveries.createdAt, webhookDeliveries.id));
+  const rows = await deps.db
+    .select()
+    .from(webhookDeliveries)
+    .where(and(...conditions))
+    .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  return { deliveries: page, nextCursor: rows.length > query.limit ? timeCursor(page[page.length - 1]!) : null };
+}
+
+export async function requireDelivery(
+  deps: Deps,
+  scope: Scope,
+  endpointId: string,
+  deliveryId: string,
+): Promise<DeliveryRow> {
+  await requireEndpoint(deps, scope, endpointId);
+  const row = await deps.db.query.webhookDeliveries.findFirst({
+    where: and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.endpointId, endpointId)),
+  });
+  if (!row) throw notFound(`delivery '${deliveryId}' not found`, { code: 'delivery_not_found' });
+  return row;
+}

@@ -1,0 +1,140 @@
+import { and, desc, eq, lt } from 'drizzle-orm';
+import { submitJob, type JobInput, type JobView } from '../batch/jobs';
+import type { PlatformDeps } from '../deps';
+import { notFound, unauthenticated } from '../core/errors';
+import { newId } from '../core/ids';
+import { resolveServed } from '../inference/infer';
+import type { Scope } from '../registry/types';
+import { triggerDeliveries, triggers } from '../storage/schema';
+import { ROTATION_OVERLAP_MS, activeSecrets, newSigningSecret, verifyDelivery } from './secrets';
+
+export type TriggerRow = typeof triggers.$inferSelect;
+
+export interface TriggerSpec {
+  name: string;
+  model: string;
+  version?: string;
+  chunkSize?: number;
+  outputs?: string[] | null;
+  includeInput?: boolean;
+}
+
+export async function createTrigger(deps: PlatformDeps, scope: Scope, spec: TriggerSpec): Promise<TriggerRow> {
+  await resolveServed(deps, scope, spec.model, spec.version); // the model (and version) must exist now
+  const [row] = await deps.db
+    .insert(triggers)
+    .values({
+      id: newId('trg'),
+      workspaceId: scope.workspaceId,
+      name: spec.name,
+      modelName: spec.model,
+      versionRef: spec.version ?? null,
+      chunkSize: spec.chunkSize ?? deps.config.BATCH_CHUNK_ROWS,
+      outputs: spec.outputs ?? null,
+      includeInput: spec.includeInput ?? false,
+      secret: newSigningSecret(),
+      createdBy: scope.actorId,
+      createdAt: Date.now(),
+    })
+    .returning();
+  return row!;
+}
+
+export async function requireTrigger(deps: PlatformDeps, scope: Scope, id: string): Promise<TriggerRow> {
+  const row = await deps.db.query.triggers.findFirst({
+    where: and(eq(triggers.id, id), eq(triggers.workspaceId, scope.workspaceId)),
+  });
+  if (!row) throw notFound(`trigger '${id}' not found`, { code: 'trigger_not_found' });
+  return row;
+}
+
+export async function listTriggers(deps: PlatformDeps, scope: Scope): Promise<TriggerRow[]> {
+  return deps.db.query.triggers.findMany({
+    where: eq(triggers.workspaceId, scope.workspaceId),
+    orderBy: desc(triggers.createdAt),
+  });
+}
+
+export async function deleteTrigger(deps: PlatformDeps, scope: Scope, id: string): Promise<void> {
+  await requireTrigger(deps, scope, id);
+  await deps.db.batch([
+    deps.db.delete(triggerDeliveries).where(eq(triggerDeliveries.triggerId, id)),
+    deps.db.delete(triggers).where(eq(triggers.id, id)),
+  ]);
+}
+
+export async function rotateTriggerSecret(deps: PlatformDeps, scope: Scope, id: string): Promise<TriggerRow> {
+  const current = await requireTrigger(deps, scope, id);
+  const [row] = await deps.db
+    .update(triggers)
+    .set({
+      secret: newSigningSecret(),
+      previousSecret: current.secret,
+      previousSecretExpiresAt: Date.now() + ROTATION_OVERLAP_MS,
+    })
+    .where(eq(triggers.id, id))
+    .returning();
+  return row!;
+}
+
+export interface HookDelivery {
+  payload: string;
+  headers: Record<string, string>;
+  /** The parsed body, validated by the caller once the signature holds. */
+  input: (payload: string) => JobInput;
+}
+
+/**
+ * An inbound webhook: verified against the trigger's secrets (constant time, five-minute window),
+ * then deduplicated by webhook-id — a retried delivery answers with the job the first one
+ * started instead of starting another.
+ */
+export async function receiveHook(
+  deps: PlatformDeps,
+  triggerId: string,
+  delivery: HookDelivery,
+): Promise<{ job: JobView | null; jobId: string; duplicate: boolean }> {
+  const trigger = await deps.db.query.triggers.findFirst({ where: eq(triggers.id, triggerId) });
+  if (!trigger) throw notFound(`trigger '${triggerId}' not found`, { code: 'trigger_not_found' });
+  const refusal = verifyDelivery(activeSecrets(trigger), delivery.payload, delivery.headers);
+  if (refusal) throw unauthenticated(`webhook signature refused: ${refusal}`);
+  const input = delivery.input(delivery.payload);
+  const webhookId = delivery.headers['webhook-id']!;
+  const jobId = newId('job');
+  const reserved = await deps.db
+    .insert(triggerDeliveries)
+    .values({ triggerId, webhookId, jobId, receivedAt: Date.now() })
+    .onConflictDoNothing()
+    .returning();
+  if (reserved.length === 0) {
+    const first = await deps.db.query.triggerDeliveries.findFirst({
+      where: and(eq(triggerDeliveries.triggerId, triggerId), eq(triggerDeliveries.webhookId, webhookId)),
+    });
+    return { job: null, jobId: first!.jobId, duplicate: true };
+  }
+  const scope: Scope = { workspaceId: trigger.workspaceId, actorId: `trigger:${trigger.id}` };
+  try {
+    const { job } = await submitJob(deps, scope, {
+      id: jobId,
+      model: trigger.modelName,
+      version: trigger.versionRef ?? undefined,
+      input,
+      chunkSize: trigger.chunkSize,
+      outputs: trigger.outputs,
+      includeInput: trigger.includeInput,
+      triggerId: trigger.id,
+    });
+    return { job, jobId, duplicate: false };
+  } catch (err) {
+    // The job was refused (bad input, model gone): let the sender retry the same webhook-id.
+    await deps.db
+      .delete(triggerDeliveries)
+      .where(and(eq(triggerDeliveries.triggerId, triggerId), eq(triggerDeliveries.webhookId, webhookId)));
+    throw err;
+  }
+}
+
+/** webhook-ids are kept a day: far past the five-minute window in which a replay could verify. */
+export async function pruneTriggerDeliveries(deps: PlatformDeps, now = Date.now()): Promise<void> {
+  await deps.db.delete(triggerDeliveries).where(lt(triggerDeliveries.receivedAt, now - 24 * 60 * 60 * 1000));
+}
