@@ -5,7 +5,7 @@ import { newId } from '../core/ids';
 import type { RegistryDeps, Scope } from '../registry/types';
 import { olderThan, timeCursor } from '../storage/cursor';
 import { webhookDeliveries, webhookEndpoints, type WebhookEvent } from '../storage/schema';
-import { ROTATION_OVERLAP_MS, newSigningSecret } from './secrets';
+import { newSigningSecret, rotation } from './secrets';
 import { checkWebhookUrl } from './url-policy';
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
@@ -79,11 +79,7 @@ export async function rotateEndpointSecret(deps: Deps, scope: Scope, id: string)
   const current = await requireEndpoint(deps, scope, id);
   const [row] = await deps.db
     .update(webhookEndpoints)
-    .set({
-      secret: newSigningSecret(),
-      previousSecret: current.secret,
-      previousSecretExpiresAt: Date.now() + ROTATION_OVERLAP_MS,
-    })
+    .set(rotation(current.secret))
     .where(eq(webhookEndpoints.id, id))
     .returning();
   return row!;

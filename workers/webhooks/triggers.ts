@@ -6,7 +6,7 @@ import { newId } from '../core/ids';
 import { resolveServed } from '../inference/infer';
 import type { Scope } from '../registry/types';
 import { triggerDeliveries, triggers } from '../storage/schema';
-import { ROTATION_OVERLAP_MS, activeSecrets, newSigningSecret, verifyDelivery } from './secrets';
+import { activeSecrets, newSigningSecret, rotation, verifyDelivery } from './secrets';
 
 export type TriggerRow = typeof triggers.$inferSelect;
 
