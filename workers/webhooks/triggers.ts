@@ -67,11 +67,7 @@ export async function rotateTriggerSecret(deps: PlatformDeps, scope: Scope, id: 
   const current = await requireTrigger(deps, scope, id);
   const [row] = await deps.db
     .update(triggers)
-    .set({
-      secret: newSigningSecret(),
-      previousSecret: current.secret,
-      previousSecretExpiresAt: Date.now() + ROTATION_OVERLAP_MS,
-    })
+    .set(rotation(current.secret))
     .where(eq(triggers.id, id))
     .returning();
   return row!;
