@@ -2,7 +2,7 @@ import { and, asc, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import { conflict, notFound } from '../core/errors';
 import { newId } from '../core/ids';
 import { modelAliases, models, modelVersions } from '../storage/schema';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, encodeCursor } from '../core/cursor';
 import type { Model, ModelRow, RegistryDeps, Scope, Task } from './types';
 
 export interface ModelFields {

@@ -6,7 +6,7 @@ import { loadOnnxModel } from '../runtime/onnx-session';
 import { artifactKey } from '../storage/artifacts';
 import { isUniqueViolation } from '../storage/db';
 import { modelAliases, models, modelVersions } from '../storage/schema';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, encodeCursor } from '../core/cursor';
 import { insertModelIfMissing, requireModel } from './models';
 import type { ModelRow, ModelVersion, RegistryDeps, Scope, VersionRow } from './types';
 
