@@ -24,6 +24,8 @@ export default defineConfig({
         bindings: {
           TEST_MIGRATIONS: migrations,
           ADMIN_API_KEY: 'test-admin-key-0123456789abcdef',
+          JWT_SECRET: 'test-jwt-secret-0123456789abcdef0123456789',
+          JWT_PREVIOUS_SECRETS: 'test-jwt-previous-secret-0123456789abcdef',
           ENVIRONMENT: 'test',
           MAX_MODEL_BYTES: String(256 * 1024),
         },

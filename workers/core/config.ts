@@ -7,13 +7,36 @@ const MiB = 1024 * 1024;
  * Defaults are sized for the deployed isolate's 128 MB: ORT's WASM heap holds a copy of each
  * loaded model beside the bytes being validated, so one model may use at most 24 MiB.
  */
+const count = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(1).max(max).default(fallback);
+
+/** A comma-separated list in one variable; blanks between commas are ignored. */
+const list = <T extends z.ZodType<unknown, string>>(item: T) =>
+  z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item));
+
+const JwtSecret = z.string().min(32, { error: 'JWT secrets must be at least 32 characters' });
+
 const ConfigSchema = z.object({
   ENVIRONMENT: z.enum(['development', 'test', 'staging', 'production']).default('development'),
-  MAX_MODEL_BYTES: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(24 * MiB),
+  MAX_MODEL_BYTES: count(24 * MiB),
+
+  /** Signs access tokens (HS256); unset, user accounts are off and only ADMIN_API_KEY works. */
+  JWT_SECRET: JwtSecret.optional(),
+  /** Secrets that signed tokens still in circulation: they verify but never sign (rotation). */
+  JWT_PREVIOUS_SECRETS: list(JwtSecret),
+  JWT_ISSUER: z.string().min(1).default('modelflare'),
+  JWT_AUDIENCE: z.string().min(1).default('modelflare-api'),
+  ACCESS_TOKEN_TTL_SECONDS: count(900, 3600),
+  REFRESH_TOKEN_TTL_SECONDS: count(30 * 86400),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

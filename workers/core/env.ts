@@ -1,4 +1,7 @@
-/** Bindings and variables the worker receives; declared in wrangler.toml and .dev.vars. */
+/**
+ * Bindings and variables the worker receives; declared in wrangler.toml and .dev.vars.
+ * Variables are parsed and checked in config.ts.
+ */
 export interface Env {
   DB: D1Database;
   BUCKET: R2Bucket;
@@ -7,4 +10,10 @@ export interface Env {
   ADMIN_API_KEY?: string;
   ENVIRONMENT?: string;
   MAX_MODEL_BYTES?: string;
+  JWT_SECRET?: string;
+  JWT_PREVIOUS_SECRETS?: string;
+  JWT_ISSUER?: string;
+  JWT_AUDIENCE?: string;
+  ACCESS_TOKEN_TTL_SECONDS?: string;
+  REFRESH_TOKEN_TTL_SECONDS?: string;
 }

@@ -7,20 +7,33 @@ import { requestContext } from './middleware/request-context';
 import { requireAuth } from './middleware/require-auth';
 import { newRouter } from './router';
 import { aliasRoutes } from './routes/aliases';
+import { apiKeyRoutes } from './routes/api-keys';
+import { auditRoutes } from './routes/audit';
+import { authRoutes } from './routes/auth';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
+import { invitationRoutes } from './routes/invitations';
+import { memberRoutes } from './routes/members';
 import { modelRoutes } from './routes/models';
 import { versionRoutes } from './routes/versions';
+import { workspaceRoutes } from './routes/workspaces';
 
 const API_VERSION = '0.1.0';
 
 export function createApp() {
   const app = newRouter();
   app.use('*', requestContext(), accessLog());
-  // Default deny: everything under /v1 needs a credential; public routes live outside it.
-  app.use('/v1/*', requireAuth());
+  // Default deny: everything under /v1 and the model routes of /v2 need a credential, except
+  // the few listed in public-routes.ts. /v2 health and server metadata stay open.
+  for (const prefix of ['/v1/*', '/v2/models/*']) app.use(prefix, requireAuth());
 
   app.route('/', healthRoutes);
+  app.route('/', authRoutes);
+  app.route('/', workspaceRoutes);
+  app.route('/', memberRoutes);
+  app.route('/', invitationRoutes);
+  app.route('/', apiKeyRoutes);
+  app.route('/', auditRoutes);
   app.route('/', modelRoutes);
   app.route('/', versionRoutes);
   app.route('/', aliasRoutes);
@@ -29,7 +42,8 @@ export function createApp() {
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {
     type: 'http',
     scheme: 'bearer',
-    description: 'The admin key (ADMIN_API_KEY), a user access token or an API key',
+    description:
+      'The admin key (ADMIN_API_KEY), a user access token (JWT from /v1/auth/login) or an API key (`mfk_…`). Users and the admin pick the workspace to act in with the `Modelflare-Workspace` header.',
   });
   app.doc31('/openapi.json', (c) => ({
     openapi: '3.1.0',

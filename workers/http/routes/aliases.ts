@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { deleteAlias, setAlias, type AliasChange as Change } from '../../registry/aliases';
+import { audit } from '../audit';
 import { requirePermission } from '../middleware/require-auth';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
@@ -40,6 +41,11 @@ export const aliasRoutes = newRouter()
       const { version } = c.req.valid('json');
       Object.assign(c.get('log'), { model: name, version });
       const change = await setAlias(c.get('deps'), scopeOf(c), name, alias, version);
+      await audit(c, {
+        action: 'alias.set',
+        target: `model:${name}/alias:${alias}`,
+        details: { version: change.version, previous_version: change.previousVersion },
+      });
       return c.json(present(name, change), 200);
     },
   )
@@ -59,6 +65,11 @@ export const aliasRoutes = newRouter()
       const { name, alias } = c.req.valid('param');
       c.get('log').model = name;
       const change = await deleteAlias(c.get('deps'), scopeOf(c), name, alias);
+      await audit(c, {
+        action: 'alias.delete',
+        target: `model:${name}/alias:${alias}`,
+        details: { previous_version: change.previousVersion },
+      });
       return c.json(present(name, change), 200);
     },
   );

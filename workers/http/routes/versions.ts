@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { getVersion, listVersions, openArtifact, updateVersion, createVersion } from '../../registry/versions';
 import { readModelUpload } from '../model-upload';
+import { audit } from '../audit';
 import { presentVersion } from '../presenters/registry';
 import { requirePermission } from '../middleware/require-auth';
 import { newRouter } from '../router';
@@ -68,6 +69,11 @@ export const versionRoutes = newRouter()
       const { version, loaded } = await createVersion(c.get('deps'), scopeOf(c), name, upload.bytes, upload.fields);
       c.executionCtx.waitUntil(loaded.session.release());
       c.get('log').version = version.version;
+      await audit(c, {
+        action: 'version.create',
+        target: `model:${name}/version:${version.version}`,
+        details: { sha256: version.sha256, size_bytes: version.sizeBytes },
+      });
       return c.json(presentVersion(version), 201, { Location: `/v1/models/${name}/versions/${version.version}` });
     },
   )
@@ -151,6 +157,11 @@ export const versionRoutes = newRouter()
         archived: body.archived,
       });
       c.get('log').version = updated.version;
+      await audit(c, {
+        action: 'version.update',
+        target: `model:${name}/version:${updated.version}`,
+        details: { fields: Object.keys(body) },
+      });
       return c.json(presentVersion(updated), 200);
     },
   )
@@ -172,6 +183,7 @@ export const versionRoutes = newRouter()
       c.get('log').model = name;
       const updated = await updateVersion(c.get('deps'), scopeOf(c), name, version, { archived: true });
       c.get('log').version = updated.version;
+      await audit(c, { action: 'version.archive', target: `model:${name}/version:${updated.version}` });
       return c.json(presentVersion(updated), 200);
     },
   )
