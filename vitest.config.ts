@@ -28,6 +28,10 @@ export default defineConfig({
           JWT_PREVIOUS_SECRETS: 'test-jwt-previous-secret-0123456789abcdef',
           ENVIRONMENT: 'test',
           MAX_MODEL_BYTES: String(256 * 1024),
+          // Generous, so that suites are not throttled; rate-limit tests set tight limits per workspace.
+          RATE_LIMIT_MANAGEMENT: '10000',
+          RATE_LIMIT_PREDICTION: '10000',
+          RATE_LIMIT_AUTH: '10000',
         },
       },
     }),

@@ -1,6 +1,8 @@
 import type { Env } from './core/env';
 import { createApp } from './http/app';
 
+export { RateLimiter } from './ratelimit/rate-limiter';
+
 const app = createApp();
 
 export default {

@@ -37,6 +37,13 @@ const ConfigSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).default('modelflare-api'),
   ACCESS_TOKEN_TTL_SECONDS: count(900, 3600),
   REFRESH_TOKEN_TTL_SECONDS: count(30 * 86400),
+
+  /** Requests per window per API key or user; workspaces can override each of the three. */
+  RATE_LIMIT_PREDICTION: count(600),
+  RATE_LIMIT_MANAGEMENT: count(120),
+  RATE_LIMIT_WINDOW_SECONDS: count(60, 86400),
+  /** Register, login and refresh attempts per window per client address. */
+  RATE_LIMIT_AUTH: count(30),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -1,3 +1,5 @@
+import type { RateLimiter } from '../ratelimit/rate-limiter';
+
 /**
  * Bindings and variables the worker receives; declared in wrangler.toml and .dev.vars.
  * Variables are parsed and checked in config.ts.
@@ -7,6 +9,7 @@ export interface Env {
   BUCKET: R2Bucket;
   CACHE: KVNamespace;
   BATCH_QUEUE: Queue;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   ADMIN_API_KEY?: string;
   ENVIRONMENT?: string;
   MAX_MODEL_BYTES?: string;
@@ -16,4 +19,8 @@ export interface Env {
   JWT_AUDIENCE?: string;
   ACCESS_TOKEN_TTL_SECONDS?: string;
   REFRESH_TOKEN_TTL_SECONDS?: string;
+  RATE_LIMIT_PREDICTION?: string;
+  RATE_LIMIT_MANAGEMENT?: string;
+  RATE_LIMIT_WINDOW_SECONDS?: string;
+  RATE_LIMIT_AUTH?: string;
 }

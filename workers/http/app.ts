@@ -3,6 +3,7 @@ import type { AppEnv } from './app-env';
 import { handleError, renderError } from './errors';
 import { allowedMethods } from './method-not-allowed';
 import { accessLog } from './middleware/access-log';
+import { rateLimit } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { requireAuth } from './middleware/require-auth';
 import { newRouter } from './router';
@@ -25,7 +26,7 @@ export function createApp() {
   app.use('*', requestContext(), accessLog());
   // Default deny: everything under /v1 and the model routes of /v2 need a credential, except
   // the few listed in public-routes.ts. /v2 health and server metadata stay open.
-  for (const prefix of ['/v1/*', '/v2/models/*']) app.use(prefix, requireAuth());
+  for (const prefix of ['/v1/*', '/v2/models/*']) app.use(prefix, requireAuth(), rateLimit());
 
   app.route('/', healthRoutes);
   app.route('/', authRoutes);
