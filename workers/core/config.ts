@@ -23,11 +23,20 @@ const list = <T extends z.ZodType<unknown, string>>(item: T) =>
     )
     .pipe(z.array(item));
 
+/** `https://app.example.com`: scheme, host and port, exactly as browsers send Origin. */
+const Origin = z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i, {
+  error: 'CORS_ORIGINS holds origins such as https://app.example.com (no path, no trailing slash) or *',
+});
+
 const JwtSecret = z.string().min(32, { error: 'JWT secrets must be at least 32 characters' });
 
 const ConfigSchema = z.object({
   ENVIRONMENT: z.enum(['development', 'test', 'staging', 'production']).default('development'),
   MAX_MODEL_BYTES: count(24 * MiB),
+  /** Largest JSON body of a management route (413 above). */
+  MAX_JSON_BODY_BYTES: count(MiB),
+  /** Largest body of a prediction route. */
+  MAX_PREDICT_BODY_BYTES: count(8 * MiB),
 
   /** Signs access tokens (HS256); unset, user accounts are off and only ADMIN_API_KEY works. */
   JWT_SECRET: JwtSecret.optional(),
@@ -37,6 +46,9 @@ const ConfigSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).default('modelflare-api'),
   ACCESS_TOKEN_TTL_SECONDS: count(900, 3600),
   REFRESH_TOKEN_TTL_SECONDS: count(30 * 86400),
+
+  /** Origins whose browser pages may call the API; `*` allows any. Empty: no CORS at all. */
+  CORS_ORIGINS: list(z.union([z.literal('*'), Origin])),
 
   /** Requests per window per API key or user; workspaces can override each of the three. */
   RATE_LIMIT_PREDICTION: count(600),

@@ -13,12 +13,15 @@ export interface Env {
   ADMIN_API_KEY?: string;
   ENVIRONMENT?: string;
   MAX_MODEL_BYTES?: string;
+  MAX_JSON_BODY_BYTES?: string;
+  MAX_PREDICT_BODY_BYTES?: string;
   JWT_SECRET?: string;
   JWT_PREVIOUS_SECRETS?: string;
   JWT_ISSUER?: string;
   JWT_AUDIENCE?: string;
   ACCESS_TOKEN_TTL_SECONDS?: string;
   REFRESH_TOKEN_TTL_SECONDS?: string;
+  CORS_ORIGINS?: string;
   RATE_LIMIT_PREDICTION?: string;
   RATE_LIMIT_MANAGEMENT?: string;
   RATE_LIMIT_WINDOW_SECONDS?: string;

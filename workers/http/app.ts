@@ -3,9 +3,12 @@ import type { AppEnv } from './app-env';
 import { handleError, renderError } from './errors';
 import { allowedMethods } from './method-not-allowed';
 import { accessLog } from './middleware/access-log';
+import { bodyLimit } from './middleware/body-limit';
+import { cors } from './middleware/cors';
 import { rateLimit } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { requireAuth } from './middleware/require-auth';
+import { securityHeaders } from './middleware/security-headers';
 import { newRouter } from './router';
 import { aliasRoutes } from './routes/aliases';
 import { apiKeyRoutes } from './routes/api-keys';
@@ -23,10 +26,11 @@ const API_VERSION = '0.1.0';
 
 export function createApp() {
   const app = newRouter();
-  app.use('*', requestContext(), accessLog());
+  app.use('*', requestContext(), accessLog(), securityHeaders(), cors());
   // Default deny: everything under /v1 and the model routes of /v2 need a credential, except
   // the few listed in public-routes.ts. /v2 health and server metadata stay open.
   for (const prefix of ['/v1/*', '/v2/models/*']) app.use(prefix, requireAuth(), rateLimit());
+  app.use('*', bodyLimit());
 
   app.route('/', healthRoutes);
   app.route('/', authRoutes);
