@@ -31,9 +31,17 @@ export default defineConfig({
         bindings: {
           TEST_MIGRATIONS: migrations,
           ADMIN_API_KEY: 'test-admin-key-0123456789abcdef',
+          JWT_SECRET: 'test-jwt-secret-0123456789abcdef0123456789',
+          JWT_PREVIOUS_SECRETS: 'test-jwt-previous-secret-0123456789abcdef',
           ENVIRONMENT: 'test',
           MAX_MODEL_BYTES: String(256 * 1024),
           MAX_UPLOAD_BYTES: String(1024 * 1024),
+          MAX_JSON_BODY_BYTES: String(64 * 1024),
+          CORS_ORIGINS: 'https://app.example.com, https://admin.example.com',
+          // Generous, so that suites are not throttled; rate-limit tests set tight limits per workspace.
+          RATE_LIMIT_MANAGEMENT: '10000',
+          RATE_LIMIT_PREDICTION: '10000',
+          RATE_LIMIT_AUTH: '10000',
         },
       },
     }),

@@ -121,3 +121,55 @@ export async function resultLines(id: string): Promise<any[]> {
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l));
 }
+export const PASSWORD = 'correct horse battery staple';
+
+export interface TestUser {
+  email: string;
+  userId: string;
+  workspaceId: string;
+  token: string;
+  refreshToken: string;
+}
+
+/** Registers a fresh user (with their personal workspace) and returns their tokens. */
+export async function registerUser(prefix = 'user'): Promise<TestUser> {
+  const email = `${uniqueName(prefix)}@example.com`;
+  const body = await callJson('POST', '/v1/auth/register', 201, {
+    token: null,
+    body: { email, password: PASSWORD },
+  });
+  return {
+    email,
+    userId: body.user_id,
+    workspaceId: body.workspace_id,
+    token: body.access_token,
+    refreshToken: body.refresh_token,
+  };
+}
+
+/** Creates an API key in the workspace the caller acts in; returns its id and secret. */
+export async function createKey(
+  scopes: string[],
+  options: CallOptions & { expires_at?: string } = {},
+): Promise<{ id: string; key: string }> {
+  const { expires_at, ...callOptions } = options;
+  const body = await callJson('POST', '/v1/api-keys', 201, {
+    ...callOptions,
+    body: { name: 'test key', scopes, ...(expires_at ? { expires_at } : {}) },
+  });
+  return { id: body.id, key: body.key };
+}
+
+/** Invites a new user into `owner`'s workspace with `role`; returns the member's session. */
+export async function addMember(owner: TestUser, role: string): Promise<TestUser> {
+  const user = await registerUser(role);
+  const invitation = await callJson('POST', '/v1/invitations', 201, {
+    token: owner.token,
+    body: { email: user.email, role },
+  });
+  await callJson('POST', '/v1/invitations/accept', 200, { token: user.token, body: { token: invitation.token } });
+  return user;
+}
+
+/** Headers that make a call act in `workspaceId`. */
+export const inWorkspace = (workspaceId: string) => ({ 'modelflare-workspace': workspaceId });

@@ -5,6 +5,8 @@ import { createApp } from './http/app';
 import { consumeWebhookDeadLetters, consumeWebhooks } from './webhooks/consumer';
 import { pruneTriggerDeliveries } from './webhooks/triggers';
 
+export { RateLimiter } from './ratelimit/rate-limiter';
+
 const app = createApp();
 
 /*

@@ -1,11 +1,11 @@
-import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import type { PlatformDeps } from '../deps';
 import { conflict, notFound } from '../core/errors';
 import { newId } from '../core/ids';
 import { resolveServed } from '../inference/infer';
 import { selectOutputs } from '../inference/validate-inputs';
 import type { Scope } from '../registry/types';
-import { olderThan, timeCursor } from '../storage/cursor';
+import { newestFirst, pageOf } from '../storage/paging';
 import { jobChunks, jobs, type JobStatus } from '../storage/schema';
 import { newSigningSecret } from '../webhooks/secrets';
 import { checkWebhookUrl } from '../webhooks/url-policy';
@@ -159,25 +159,22 @@ export async function listJobs(
   scope: Scope,
   query: { limit: number; cursor?: string; status?: JobStatus; model?: string },
 ): Promise<{ jobs: JobView[]; nextCursor: string | null }> {
-  const conditions: SQL[] = [eq(jobs.workspaceId, scope.workspaceId)];
+  const { after, orderBy } = newestFirst(jobs.createdAt, jobs.id, query.cursor);
+  const conditions: (SQL | undefined)[] = [eq(jobs.workspaceId, scope.workspaceId), after];
   if (query.status) conditions.push(eq(jobs.status, query.status));
   if (query.model) conditions.push(eq(jobs.modelName, query.model));
-  if (query.cursor) conditions.push(olderThan(query.cursor, jobs.createdAt, jobs.id));
   const rows = await deps.db
     .select()
     .from(jobs)
     .where(and(...conditions))
-    .orderBy(desc(jobs.createdAt), desc(jobs.id))
+    .orderBy(...orderBy)
     .limit(query.limit + 1);
-  const page = rows.slice(0, query.limit);
+  const page = pageOf(rows, query.limit, (j) => [j.createdAt, j.id]);
   const chunks = await chunkSummaries(
     deps,
-    page.map((j) => j.id),
+    page.items.map((j) => j.id),
   );
-  return {
-    jobs: page.map((j) => withCounters(j, chunks.get(j.id)!)),
-    nextCursor: rows.length > query.limit ? timeCursor(page[page.length - 1]!) : null,
-  };
+  return { jobs: page.items.map((j) => withCounters(j, chunks.get(j.id)!)), nextCursor: page.nextCursor };
 }
 
 /** Stops a queued or running job: chunks not yet run are skipped by the consumer. */

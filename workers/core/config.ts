@@ -7,29 +7,71 @@ const MiB = 1024 * 1024;
  * Defaults are sized for the deployed isolate's 128 MB: ORT's WASM heap holds a copy of each
  * loaded model beside the bytes being validated, so one model may use at most 24 MiB.
  */
-const bytes = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const count = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(1).max(max).default(fallback);
+
+/** A comma-separated list in one variable; blanks between commas are ignored. */
+const list = <T extends z.ZodType<unknown, string>>(item: T) =>
+  z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item));
+
+/** `https://app.example.com`: scheme, host and port, exactly as browsers send Origin. */
+const Origin = z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i, {
+  error: 'CORS_ORIGINS holds origins such as https://app.example.com (no path, no trailing slash) or *',
+});
+
+const JwtSecret = z.string().min(32, { error: 'JWT secrets must be at least 32 characters' });
 
 const ConfigSchema = z
   .object({
     ENVIRONMENT: z.enum(['development', 'test', 'staging', 'production']).default('development'),
-    MAX_MODEL_BYTES: bytes(24 * MiB),
+    MAX_MODEL_BYTES: count(24 * MiB),
     /** Loaded models kept per isolate, counted in model-file bytes. */
-    SESSION_CACHE_BYTES: bytes(48 * MiB),
+    SESSION_CACHE_BYTES: count(48 * MiB),
     /** How long an isolate trusts its resolution of a model/alias before asking D1 again. */
     REGISTRY_CACHE_TTL_SECONDS: z.coerce.number().min(0).max(300).default(5),
-    /** Largest inference request body. */
-    MAX_INFER_BYTES: bytes(8 * MiB),
     /** Largest JSONL upload for batch jobs (streamed to R2, never held in memory). */
-    MAX_UPLOAD_BYTES: bytes(100 * MiB),
+    MAX_UPLOAD_BYTES: count(100 * MiB),
     /** Rows a job may carry inline in its JSON body. */
-    MAX_INLINE_ROWS: z.coerce.number().int().positive().default(1000),
+    MAX_INLINE_ROWS: count(1000),
     /** Default rows per chunk (one queue message, one batched session.run). */
-    BATCH_CHUNK_ROWS: z.coerce.number().int().min(1).max(10000).default(500),
+    BATCH_CHUNK_ROWS: count(500, 10000),
     /** First retry delay of a failed chunk; doubles per attempt. */
     BATCH_RETRY_BASE_SECONDS: z.coerce.number().min(0).default(5),
     /** First retry delay of a failed webhook delivery; doubles per attempt. */
     WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().min(0).default(10),
-    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10000),
+    WEBHOOK_TIMEOUT_MS: count(10000),
+    /** Largest JSON body of a management route (413 above). */
+    MAX_JSON_BODY_BYTES: count(MiB),
+    /** Largest body of a prediction route. */
+    MAX_PREDICT_BODY_BYTES: count(8 * MiB),
+
+    /** Signs access tokens (HS256); unset, user accounts are off and only ADMIN_API_KEY works. */
+    JWT_SECRET: JwtSecret.optional(),
+    /** Secrets that signed tokens still in circulation: they verify but never sign (rotation). */
+    JWT_PREVIOUS_SECRETS: list(JwtSecret),
+    JWT_ISSUER: z.string().min(1).default('modelflare'),
+    JWT_AUDIENCE: z.string().min(1).default('modelflare-api'),
+    ACCESS_TOKEN_TTL_SECONDS: count(900, 3600),
+    REFRESH_TOKEN_TTL_SECONDS: count(30 * 86400),
+
+    /** Origins whose browser pages may call the API; `*` allows any. Empty: no CORS at all. */
+    CORS_ORIGINS: list(z.union([z.literal('*'), Origin])),
+
+    /** Requests per window per API key or user; workspaces can override each of the three. */
+    RATE_LIMIT_PREDICTION: count(600),
+    RATE_LIMIT_MANAGEMENT: count(120),
+    RATE_LIMIT_WINDOW_SECONDS: count(60, 86400),
+    /** Register, login and refresh attempts per window per client address. */
+    RATE_LIMIT_AUTH: count(30),
   })
   .refine((c) => c.SESSION_CACHE_BYTES >= c.MAX_MODEL_BYTES, {
     error: 'SESSION_CACHE_BYTES must be at least MAX_MODEL_BYTES so the largest model fits',

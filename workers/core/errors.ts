@@ -59,7 +59,10 @@ export class RateLimitedError extends DomainError {
   constructor(
     message: string,
     readonly limit: number,
+    /** Seconds until the whole budget is back. */
     readonly resetSeconds: number,
+    /** Seconds until the next request may succeed. */
+    readonly retryAfterSeconds = resetSeconds,
   ) {
     super('rate_limited', message);
   }

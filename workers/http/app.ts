@@ -3,34 +3,47 @@ import type { AppEnv } from './app-env';
 import { handleError, renderError } from './errors';
 import { allowedMethods } from './method-not-allowed';
 import { accessLog } from './middleware/access-log';
+import { bodyLimit } from './middleware/body-limit';
+import { cors } from './middleware/cors';
+import { rateLimit } from './middleware/rate-limit';
 import { requestContext } from './middleware/request-context';
 import { requireAuth } from './middleware/require-auth';
+import { securityHeaders } from './middleware/security-headers';
 import { newRouter } from './router';
 import { aliasRoutes } from './routes/aliases';
+import { apiKeyRoutes } from './routes/api-keys';
+import { auditRoutes } from './routes/audit';
+import { authRoutes } from './routes/auth';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
-import { jobRoutes } from './routes/jobs';
 import { inferenceRoutes } from './routes/inference';
+import { invitationRoutes } from './routes/invitations';
+import { jobRoutes } from './routes/jobs';
+import { memberRoutes } from './routes/members';
 import { modelRoutes } from './routes/models';
 import { predictRoutes } from './routes/predict';
 import { triggerRoutes } from './routes/triggers';
 import { versionRoutes } from './routes/versions';
 import { webhookRoutes } from './routes/webhooks';
+import { workspaceRoutes } from './routes/workspaces';
 
 const API_VERSION = '0.1.0';
 
-/** /v1 routes that authenticate otherwise: inbound webhooks carry a signature instead. */
-const PUBLIC_V1_ROUTES = [/^\/v1\/hooks\/[^/]+$/];
-
 export function createApp() {
   const app = newRouter();
-  app.use('*', requestContext(), accessLog());
-  // Default deny: everything under /v1 needs a credential but the routes listed as public.
-  const authenticate = requireAuth();
-  app.use('/v1/*', (c, next) => (PUBLIC_V1_ROUTES.some((r) => r.test(c.req.path)) ? next() : authenticate(c, next)));
-  app.use('/v2/models/*', requireAuth());
+  app.use('*', requestContext(), accessLog(), securityHeaders(), cors());
+  // Default deny: everything under /v1 and the model routes of /v2 need a credential, except
+  // the few listed in public-routes.ts. /v2 health and server metadata stay open.
+  for (const prefix of ['/v1/*', '/v2/models/*']) app.use(prefix, requireAuth(), rateLimit());
+  app.use('*', bodyLimit());
 
   app.route('/', healthRoutes);
+  app.route('/', authRoutes);
+  app.route('/', workspaceRoutes);
+  app.route('/', memberRoutes);
+  app.route('/', invitationRoutes);
+  app.route('/', apiKeyRoutes);
+  app.route('/', auditRoutes);
   app.route('/', modelRoutes);
   app.route('/', versionRoutes);
   app.route('/', aliasRoutes);
@@ -44,7 +57,8 @@ export function createApp() {
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {
     type: 'http',
     scheme: 'bearer',
-    description: 'The admin key (ADMIN_API_KEY), a user access token or an API key',
+    description:
+      'The admin key (ADMIN_API_KEY), a user access token (JWT from /v1/auth/login) or an API key (`mfk_…`). Users and the admin pick the workspace to act in with the `Modelflare-Workspace` header.',
   });
   app.doc31('/openapi.json', (c) => ({
     openapi: '3.1.0',

@@ -51,7 +51,7 @@ function classify(err: unknown): HttpError | undefined {
       code: err.code,
       message: err.message,
       headers: {
-        'Retry-After': String(err.resetSeconds),
+        'Retry-After': String(err.retryAfterSeconds),
         'RateLimit-Limit': String(err.limit),
         'RateLimit-Remaining': '0',
         'RateLimit-Reset': String(err.resetSeconds),

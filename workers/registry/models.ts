@@ -3,7 +3,7 @@ import { modelChanged } from '../core/registry-events';
 import { conflict, notFound } from '../core/errors';
 import { newId } from '../core/ids';
 import { modelAliases, models, modelVersions } from '../storage/schema';
-import { decodeCursor, encodeCursor } from '../storage/cursor';
+import { decodeCursor, encodeCursor } from '../core/cursor';
 import type { Model, ModelRow, RegistryDeps, Scope, Task } from './types';
 
 export interface ModelFields {

@@ -7,7 +7,7 @@ import { loadOnnxModel } from '../runtime/onnx-session';
 import { artifactKey } from '../storage/r2-keys';
 import { isUniqueViolation } from '../storage/db';
 import { modelAliases, models, modelVersions } from '../storage/schema';
-import { decodeCursor, encodeCursor } from '../storage/cursor';
+import { decodeCursor, encodeCursor } from '../core/cursor';
 import { insertModelIfMissing, requireModel } from './models';
 import type { ModelRow, ModelVersion, RegistryDeps, Scope, VersionRow } from './types';
 

@@ -3,7 +3,7 @@ import type { Config } from '../core/config';
 import { notFound } from '../core/errors';
 import { newId } from '../core/ids';
 import type { RegistryDeps, Scope } from '../registry/types';
-import { olderThan, timeCursor } from '../storage/cursor';
+import { newestFirst, pageOf } from '../storage/paging';
 import { webhookDeliveries, webhookEndpoints, type WebhookEvent } from '../storage/schema';
 import { newSigningSecret, rotation } from './secrets';
 import { checkWebhookUrl } from './url-policy';
@@ -92,16 +92,15 @@ export async function listDeliveries(
   query: { limit: number; cursor?: string },
 ): Promise<{ deliveries: DeliveryRow[]; nextCursor: string | null }> {
   await requireEndpoint(deps, scope, endpointId);
-  const conditions = [eq(webhookDeliveries.endpointId, endpointId)];
-  if (query.cursor) conditions.push(olderThan(query.cursor, webhookDeliveries.createdAt, webhookDeliveries.id));
+  const { after, orderBy } = newestFirst(webhookDeliveries.createdAt, webhookDeliveries.id, query.cursor);
   const rows = await deps.db
     .select()
     .from(webhookDeliveries)
-    .where(and(...conditions))
-    .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
+    .where(and(eq(webhookDeliveries.endpointId, endpointId), after))
+    .orderBy(...orderBy)
     .limit(query.limit + 1);
-  const page = rows.slice(0, query.limit);
-  return { deliveries: page, nextCursor: rows.length > query.limit ? timeCursor(page[page.length - 1]!) : null };
+  const page = pageOf(rows, query.limit, (d) => [d.createdAt, d.id]);
+  return { deliveries: page.items, nextCursor: page.nextCursor };
 }
 
 export async function requireDelivery(

@@ -65,11 +65,7 @@ export async function deleteTrigger(deps: PlatformDeps, scope: Scope, id: string
 
 export async function rotateTriggerSecret(deps: PlatformDeps, scope: Scope, id: string): Promise<TriggerRow> {
   const current = await requireTrigger(deps, scope, id);
-  const [row] = await deps.db
-    .update(triggers)
-    .set(rotation(current.secret))
-    .where(eq(triggers.id, id))
-    .returning();
+  const [row] = await deps.db.update(triggers).set(rotation(current.secret)).where(eq(triggers.id, id)).returning();
   return row!;
 }
 

@@ -11,7 +11,14 @@ export const requestContext = () =>
     c.set('requestId', requestId);
     c.set('startedAt', performance.now());
     c.set('log', {});
-    const deps = platformDeps(c.env, c.executionCtx, { request_id: requestId });
+    const waitUntil = (work: Promise<unknown>) => {
+      try {
+        c.executionCtx.waitUntil(work);
+      } catch {
+        // No execution context (the app called directly in a test): the work still runs.
+      }
+    };
+    const deps = platformDeps(c.env, { waitUntil }, { request_id: requestId });
     c.set('config', deps.config);
     c.set('deps', deps);
     await next();

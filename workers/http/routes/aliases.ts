@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { deleteAlias, setAlias, type AliasChange as Change } from '../../registry/aliases';
+import { audit } from '../audit';
 import { requirePermission } from '../middleware/require-auth';
 import { emitEvent } from '../../webhooks/events';
 import { newRouter } from '../router';
@@ -44,6 +45,11 @@ export const aliasRoutes = newRouter()
       if (change.previousVersion !== change.version) {
         await emitEvent(c.get('deps'), scopeOf(c).workspaceId, 'alias.moved', present(name, change));
       }
+      await audit(c, {
+        action: 'alias.set',
+        target: `model:${name}/alias:${alias}`,
+        details: { version: change.version, previous_version: change.previousVersion },
+      });
       return c.json(present(name, change), 200);
     },
   )
@@ -63,6 +69,11 @@ export const aliasRoutes = newRouter()
       const { name, alias } = c.req.valid('param');
       c.get('log').model = name;
       const change = await deleteAlias(c.get('deps'), scopeOf(c), name, alias);
+      await audit(c, {
+        action: 'alias.delete',
+        target: `model:${name}/alias:${alias}`,
+        details: { previous_version: change.previousVersion },
+      });
       return c.json(present(name, change), 200);
     },
   );

@@ -6,7 +6,6 @@ import { Timing } from '../../inference/timing';
 import { servableVersionNumbers } from '../../registry/versions';
 import type { AppEnv } from '../app-env';
 import { cacheModeOf } from '../cache-mode';
-import { bodyLimit } from '../middleware/body-limit';
 import { requirePermission } from '../middleware/require-auth';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
@@ -105,7 +104,7 @@ const inferRoutes = (path: '/v2/models/{model}/infer' | '/v2/models/{model}/vers
     summary: path.includes('{version}') ? 'Infer with a version or alias' : 'Infer',
     description: inferDescription,
     security: BEARER,
-    middleware: [requirePermission('predict'), bodyLimit((config) => config.MAX_INFER_BYTES)] as const,
+    middleware: [requirePermission('predict')] as const,
     request: {
       params: path.includes('{version}') ? VersionParams : ModelParam,
       body: { required: true, content: { 'application/json': { schema: InferRequest } } },

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createModel, getModel, listModels, updateModel, type ModelFields } from '../../registry/models';
 import { purgeModel } from '../../registry/purge';
+import { audit } from '../audit';
 import { presentModel } from '../presenters/registry';
 import { requirePermission } from '../middleware/require-auth';
 import { newRouter } from '../router';
@@ -42,6 +43,7 @@ export const modelRoutes = newRouter()
       const { name, ...body } = c.req.valid('json');
       c.get('log').model = name;
       const model = await createModel(c.get('deps'), scopeOf(c), name, modelFieldsFrom(body));
+      await audit(c, { action: 'model.create', target: `model:${name}` });
       return c.json(presentModel(model), 201);
     },
   )
@@ -124,6 +126,7 @@ export const modelRoutes = newRouter()
         ...modelFieldsFrom(body),
         archived: body.archived,
       });
+      await audit(c, { action: 'model.update', target: `model:${name}`, details: { fields: Object.keys(body) } });
       return c.json(presentModel(model), 200);
     },
   )
@@ -151,10 +154,12 @@ export const modelRoutes = newRouter()
       const { name } = c.req.valid('param');
       c.get('log').model = name;
       if (c.req.valid('query').purge) {
-        await purgeModel(c.get('deps'), scopeOf(c), name);
+        const purged = await purgeModel(c.get('deps'), scopeOf(c), name);
+        await audit(c, { action: 'model.purge', target: `model:${name}`, details: purged });
         return c.body(null, 204);
       }
       const model = await updateModel(c.get('deps'), scopeOf(c), name, { archived: true });
+      await audit(c, { action: 'model.archive', target: `model:${name}` });
       return c.json(presentModel(model), 200);
     },
   );

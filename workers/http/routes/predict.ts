@@ -6,7 +6,6 @@ import { Timing } from '../../inference/timing';
 import type { ResponseTensor } from '../../inference/types';
 import type { AppEnv } from '../app-env';
 import { cacheModeOf } from '../cache-mode';
-import { bodyLimit } from '../middleware/body-limit';
 import { requirePermission } from '../middleware/require-auth';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
@@ -43,7 +42,7 @@ const route = (path: '/v1/models/{name}/predict' | '/v1/models/{name}/versions/{
       'Answers one prediction per instance. For classifiers with class labels, each prediction carries the label and the class probabilities. Without a version: the `production` alias, else the latest version. Caching and headers as for V2 infer.',
     ].join('\n\n'),
     security: BEARER,
-    middleware: [requirePermission('predict'), bodyLimit((config) => config.MAX_INFER_BYTES)] as const,
+    middleware: [requirePermission('predict')] as const,
     request: {
       params: path.includes('{version}') ? VersionParams : ModelParam,
       body: { required: true, content: { 'application/json': { schema: PredictRequest } } },

@@ -147,7 +147,7 @@ export const triggerRoutes = newRouter()
     }),
     async (c) => {
       const payload = decoder.decode(
-        await readBodyLimited(c.req.raw, c.get('config').MAX_INFER_BYTES, 'the webhook body'),
+        await readBodyLimited(c.req.raw, c.get('config').MAX_JSON_BODY_BYTES, 'the webhook body'),
       );
       const headers = {
         'webhook-id': c.req.header('webhook-id') ?? '',

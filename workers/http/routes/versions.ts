@@ -3,6 +3,7 @@ import { getVersion, listVersions, openArtifact, updateVersion, createVersion } 
 import { sessions } from '../../inference/infer';
 import { emitEvent } from '../../webhooks/events';
 import { readModelUpload } from '../model-upload';
+import { audit } from '../audit';
 import { presentVersion } from '../presenters/registry';
 import { requirePermission } from '../middleware/require-auth';
 import { newRouter } from '../router';
@@ -76,6 +77,11 @@ export const versionRoutes = newRouter()
         version: version.version,
         sha256: version.sha256,
         size_bytes: version.sizeBytes,
+      });
+      await audit(c, {
+        action: 'version.create',
+        target: `model:${name}/version:${version.version}`,
+        details: { sha256: version.sha256, size_bytes: version.sizeBytes },
       });
       return c.json(presentVersion(version), 201, { Location: `/v1/models/${name}/versions/${version.version}` });
     },
@@ -160,6 +166,11 @@ export const versionRoutes = newRouter()
         archived: body.archived,
       });
       c.get('log').version = updated.version;
+      await audit(c, {
+        action: 'version.update',
+        target: `model:${name}/version:${updated.version}`,
+        details: { fields: Object.keys(body) },
+      });
       return c.json(presentVersion(updated), 200);
     },
   )
@@ -181,6 +192,7 @@ export const versionRoutes = newRouter()
       c.get('log').model = name;
       const updated = await updateVersion(c.get('deps'), scopeOf(c), name, version, { archived: true });
       c.get('log').version = updated.version;
+      await audit(c, { action: 'version.archive', target: `model:${name}/version:${updated.version}` });
       return c.json(presentVersion(updated), 200);
     },
   )

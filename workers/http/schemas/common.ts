@@ -74,16 +74,34 @@ export const errorResponses = (...statuses: number[]) =>
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is invalid; the message names the field and the rule',
-  401: 'No credential, or one that is not valid',
-  403: 'The credential may not do this',
-  404: 'No such resource in this workspace',
+  401: 'No credential, or one that is malformed, unknown, expired or revoked',
+  403: 'The credential is valid but its role or scopes do not allow this',
+  404: 'No such resource in this workspace (resources of other workspaces answer the same)',
   409: 'The request conflicts with the current state',
   411: 'The body must declare its Content-Length',
   413: 'The body is larger than this route accepts',
   415: 'The body has a content type this route does not accept',
   422: 'The uploaded file is not a model that can be served',
-  429: 'Rate limit exceeded; see Retry-After',
+  429: 'Rate limit exceeded; see Retry-After and the RateLimit-* headers',
+  503: 'The server is not configured for this, or a dependency is down',
 };
+
+/** Names the workspace to act in, for callers who can act in several. */
+export const WORKSPACE_HEADER = 'Modelflare-Workspace';
+
+export const WorkspaceId = z
+  .string()
+  .regex(/^ws_[A-Za-z0-9_-]{1,64}$/)
+  .openapi({ example: 'ws_default', description: 'A workspace id' });
+
+/** Ids the server made (`key_…`, `usr_…`, `inv_…`), as path parameters. */
+export const ResourceId = (prefix: string, name: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^${prefix}_[A-Za-z0-9]{1,64}$`), { error: `expected an id starting with ${prefix}_` })
+    .openapi({ param: { name, in: 'path' }, example: `${prefix}_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f` });
+
+export const PageQuery = z.object({ limit: Limit, cursor: Cursor });
 
 /** OpenAPI security requirement of every route that needs a credential. */
 export const BEARER = [{ Bearer: [] }];

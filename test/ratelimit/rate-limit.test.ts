@@ -1,0 +1,181 @@
+import { createExecutionContext, env } from 'cloudflare:test';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createApp } from '../../workers/http/app';
+import { routeClass } from '../../workers/http/route-class';
+import { gcra } from '../../workers/ratelimit/gcra';
+import { PASSWORD, call, callJson, createKey, fixture, inWorkspace, registerUser, uploadRaw } from '../helpers';
+
+afterEach(() => vi.restoreAllMocks());
+
+/** Gives the user's workspace tight limits (the platform admin's call, so it is not counted). */
+async function limit(
+  workspaceId: string,
+  limits: { prediction?: number; management?: number; window_seconds?: number },
+) {
+  await callJson('PATCH', '/v1/workspace', 200, { headers: inWorkspace(workspaceId), body: { rate_limits: limits } });
+}
+
+const headersOf = (res: Response) => ({
+  limit: res.headers.get('ratelimit-limit'),
+  remaining: res.headers.get('ratelimit-remaining'),
+  reset: res.headers.get('ratelimit-reset'),
+});
+
+describe('the algorithm (GCRA), on a clock the test drives', () => {
+  const window = 60_000;
+
+  it('allows the limit as a burst, then one request per window/limit', () => {
+    let tat: number | undefined;
+    const at = (now: number) => {
+      const r = gcra(tat, now, 3, window);
+      tat = r.tat;
+      return r.decision;
+    };
+    expect(at(0)).toMatchObject({ allowed: true, remaining: 2, resetSeconds: 20 });
+    expect(at(0)).toMatchObject({ allowed: true, remaining: 1, resetSeconds: 40 });
+    expect(at(0)).toMatchObject({ allowed: true, remaining: 0, resetSeconds: 60 });
+    expect(at(0)).toMatchObject({ allowed: false, remaining: 0, resetSeconds: 60, retryAfterSeconds: 20 });
+    expect(at(19_000)).toMatchObject({ allowed: false, retryAfterSeconds: 1 });
+    expect(at(20_000)).toMatchObject({ allowed: true, remaining: 0 });
+    // After a whole window of quiet the full budget is back.
+    expect(at(20_000 + 60_000)).toMatchObject({ allowed: true, remaining: 2 });
+  });
+
+  it('never allows more than the limit at once, whatever the rounding', () => {
+    for (const limit of [3, 7, 1000]) {
+      let tat: number | undefined;
+      let allowed = 0;
+      for (let i = 0; i < 2 * limit; i++) {
+        const r = gcra(tat, 0, limit, 1000);
+        if (r.decision.allowed) [tat, allowed] = [r.tat, allowed + 1];
+      }
+      expect(allowed).toBe(limit);
+    }
+  });
+});
+
+describe('route classes', () => {
+  it('prediction routes (V2 model routes, /v1 predict) are counted apart from management', () => {
+    expect(routeClass('POST', '/v2/models/iris/infer')).toBe('prediction');
+    expect(routeClass('POST', '/v2/models/iris/versions/2/infer')).toBe('prediction');
+    expect(routeClass('GET', '/v2/models/iris')).toBe('prediction');
+    expect(routeClass('GET', '/v2/models/iris/versions/production/ready')).toBe('prediction');
+    expect(routeClass('POST', '/v1/models/iris/predict')).toBe('prediction');
+    expect(routeClass('POST', '/v1/models/iris/versions/production/predict')).toBe('prediction');
+    expect(routeClass('POST', '/v1/models/iris/versions')).toBe('upload');
+    expect(routeClass('GET', '/v1/models/iris/versions')).toBe('management');
+    expect(routeClass('GET', '/v1/models')).toBe('management');
+    expect(routeClass('POST', '/v1/api-keys')).toBe('management');
+  });
+});
+
+describe('rate limits', () => {
+  it('answer 429 with Retry-After and RateLimit-* once the budget is spent, and recover after the window', async () => {
+    const user = await registerUser();
+    await limit(user.workspaceId, { management: 3, window_seconds: 1 });
+    const seen = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await call('GET', '/v1/models', { token: user.token });
+      expect(res.status).toBe(200);
+      seen.push(headersOf(res));
+    }
+    expect(seen.map((h) => h.remaining)).toEqual(['2', '1', '0']);
+    expect(seen.every((h) => h.limit === '3' && Number(h.reset) >= 0)).toBe(true);
+    const limited = await call('GET', '/v1/models', { token: user.token });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('1');
+    expect(headersOf(limited)).toEqual({ limit: '3', remaining: '0', reset: '1' });
+    const body = await limited.json<any>();
+    expect(body.error).toMatchObject({ code: 'rate_limited', message: expect.stringContaining('3 requests per 1 s') });
+    await new Promise((r) => setTimeout(r, 1100));
+    const recovered = await call('GET', '/v1/models', { token: user.token });
+    expect(recovered.status).toBe(200);
+    expect(recovered.headers.get('ratelimit-remaining')).toBe('2');
+  });
+
+  it('count prediction and management apart', async () => {
+    const user = await registerUser();
+    const upload = await uploadRaw('iris', fixture('generated/iris.onnx'), { token: user.token });
+    expect(upload.status).toBe(201);
+    await limit(user.workspaceId, { prediction: 2, management: 100, window_seconds: 60 });
+    const body = { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }] };
+    for (let i = 0; i < 2; i++) {
+      const res = await call('POST', '/v2/models/iris/infer', { token: user.token, body });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('ratelimit-limit')).toBe('2');
+      expect(res.headers.get('ratelimit-remaining')).toBe(String(1 - i));
+    }
+    const limited = await call('POST', '/v2/models/iris/infer', { token: user.token, body });
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toEqual({ error: expect.stringContaining('rate limit exceeded') });
+    const management = await call('GET', '/v1/models', { token: user.token });
+    expect(management.status).toBe(200);
+    expect(management.headers.get('ratelimit-limit')).toBe('100');
+  });
+
+  it('are per API key or user: one caller’s spent budget does not stop another', async () => {
+    const user = await registerUser();
+    await limit(user.workspaceId, { management: 1, window_seconds: 60 });
+    const a = await createKey(['models:read'], { headers: inWorkspace(user.workspaceId) });
+    const b = await createKey(['models:read'], { headers: inWorkspace(user.workspaceId) });
+    expect((await call('GET', '/v1/models', { token: a.key })).status).toBe(200);
+    expect((await call('GET', '/v1/models', { token: a.key })).status).toBe(429);
+    expect((await call('GET', '/v1/models', { token: b.key })).status).toBe(200);
+    expect((await call('GET', '/v1/models', { token: user.token })).status).toBe(200);
+  });
+
+  it('are exact under concurrency (one Durable Object per budget)', async () => {
+    const user = await registerUser();
+    await limit(user.workspaceId, { management: 5, window_seconds: 60 });
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, async () => (await call('GET', '/v1/models', { token: user.token })).status),
+    );
+    expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(7);
+  });
+
+  it('use the platform defaults when the workspace sets none, and never limit the admin', async () => {
+    const user = await registerUser();
+    const res = await call('GET', '/v1/models', { token: user.token });
+    expect(res.headers.get('ratelimit-limit')).toBe(env.RATE_LIMIT_MANAGEMENT);
+    const admin = await call('GET', '/v1/models');
+    expect(admin.status).toBe(200);
+    expect(admin.headers.get('ratelimit-limit')).toBeNull();
+  });
+
+  it('let requests through when the counter cannot be reached, and log it', async () => {
+    const user = await registerUser();
+    vi.spyOn(env.RATE_LIMITER, 'idFromName').mockImplementation(() => {
+      throw new Error('durable objects down');
+    });
+    const errors: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+    const res = await call('GET', '/v1/models', { token: user.token });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('ratelimit-limit')).toBeNull();
+    expect(errors.join('\n')).toContain('rate limiter unavailable');
+  });
+
+  it('count register, login and refresh per client address', async () => {
+    const user = await registerUser();
+    const app = createApp();
+    const testEnv = { ...env, RATE_LIMIT_AUTH: '2' };
+    const address = `203.0.113.${Math.floor(Math.random() * 250)}`;
+    const login = (ip: string) =>
+      app.fetch(
+        new Request('http://modelflare.test/v1/auth/login', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip },
+          body: JSON.stringify({ email: user.email, password: `${PASSWORD}-wrong` }),
+        }),
+        testEnv,
+        createExecutionContext(),
+      );
+    expect((await login(address)).status).toBe(401);
+    expect((await login(address)).status).toBe(401);
+    const limited = await login(address);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await login(`198.51.100.${Math.floor(Math.random() * 250)}`)).status).toBe(401);
+  });
+});

@@ -1,0 +1,57 @@
+import { and, desc, eq, lt } from 'drizzle-orm';
+import type { Principal } from '../auth/principal';
+import { decodeCursor, encodeCursor } from '../core/cursor';
+import type { Db } from '../storage/db';
+import type { Page } from '../storage/paging';
+import { auditLog } from '../storage/schema';
+
+/*
+ * Who changed what, when, and in which request: registry, alias, API key, membership and
+ * workspace changes. Entries are written after the change succeeds and never edited.
+ */
+
+export type AuditEntry = typeof auditLog.$inferSelect;
+
+export interface AuditEvent {
+  action: string;
+  /** What was changed, as `kind:name` (`model:iris`, `api_key:key_…`, `user:usr_…`). */
+  target: string;
+  details?: Record<string, unknown>;
+  /** Defaults to the workspace the actor is acting in. */
+  workspaceId?: string;
+}
+
+export async function recordAudit(db: Db, actor: Principal, requestId: string, event: AuditEvent): Promise<void> {
+  await db.insert(auditLog).values({
+    workspaceId: event.workspaceId ?? actor.workspaceId,
+    actorKind: actor.kind,
+    actorId: actor.id,
+    action: event.action,
+    target: event.target,
+    details: event.details ?? {},
+    requestId,
+    createdAt: Date.now(),
+  });
+}
+
+/** Newest first. */
+export async function listAudit(
+  db: Db,
+  workspaceId: string,
+  query: { limit: number; cursor?: string; action?: string },
+): Promise<Page<AuditEntry>> {
+  const rows = await db
+    .select()
+    .from(auditLog)
+    .where(
+      and(
+        eq(auditLog.workspaceId, workspaceId),
+        query.action ? eq(auditLog.action, query.action) : undefined,
+        query.cursor ? lt(auditLog.id, decodeCursor<number>(query.cursor, 'number')) : undefined,
+      ),
+    )
+    .orderBy(desc(auditLog.id))
+    .limit(query.limit + 1);
+  const items = rows.slice(0, query.limit);
+  return { items, nextCursor: rows.length > query.limit ? encodeCursor(items[items.length - 1]!.id) : null };
+}

@@ -1,0 +1,73 @@
+import { z } from '@hono/zod-openapi';
+import { PERMISSIONS, ROLES } from '../../core/access';
+import { Timestamp } from './common';
+
+/** Addresses are compared lower-cased: one address, one account. */
+export const Email = z
+  .email({ error: 'expected an e-mail address' })
+  .max(254)
+  .transform((e) => e.toLowerCase())
+  .openapi({ example: 'ada@example.com', type: 'string', format: 'email' });
+
+export const RegisterBody = z
+  .object({
+    email: Email,
+    password: z
+      .string()
+      .min(10, { error: 'passwords have at least 10 characters' })
+      .max(256)
+      .openapi({ example: 'correct horse battery staple' }),
+    name: z.string().trim().min(1).max(100).optional().openapi({ example: 'Ada Lovelace' }),
+  })
+  .strict()
+  .openapi('Register');
+
+export const LoginBody = z
+  .object({ email: Email, password: z.string().min(1).max(256) })
+  .strict()
+  .openapi('Login');
+
+export const RefreshBody = z
+  .object({ refresh_token: z.string().min(1).max(256) })
+  .strict()
+  .openapi('Refresh');
+
+export const LogoutBody = z
+  .object({
+    all: z.boolean().optional().openapi({ description: 'End every session of this user, not only this one' }),
+  })
+  .strict()
+  .openapi('Logout');
+
+export const TokenSet = z
+  .object({
+    access_token: z.string().openapi({ description: 'JWT for `Authorization: Bearer`' }),
+    token_type: z.literal('Bearer'),
+    expires_in: z.number().int().openapi({ description: 'Seconds the access token is valid', example: 900 }),
+    refresh_token: z.string().openapi({
+      description: 'Single use: trade it at POST /v1/auth/refresh for a new pair. Using it twice ends the session.',
+    }),
+    refresh_expires_in: z.number().int(),
+    user_id: z.string().openapi({ example: 'usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f' }),
+  })
+  .openapi('TokenSet');
+
+export const Registered = TokenSet.extend({
+  workspace_id: z.string().openapi({ description: 'The personal workspace created for the user' }),
+}).openapi('Registered');
+
+export const Permission = z.enum(PERMISSIONS).openapi('Permission');
+export const Role = z.enum(ROLES).openapi('Role');
+
+export const Me = z
+  .object({
+    kind: z.enum(['admin', 'user', 'api_key']),
+    id: z.string(),
+    workspace_id: z.string(),
+    role: Role.nullable().openapi({ description: "A user's role in the workspace; null for keys and the admin" }),
+    permissions: z.array(Permission),
+    email: z.string().nullable(),
+    name: z.string().nullable(),
+    created_at: Timestamp.nullable(),
+  })
+  .openapi('Me');

@@ -1,0 +1,49 @@
+import type { WorkspaceLimits } from '../auth/principal';
+import type { Config } from '../core/config';
+import type { RateDecision } from './gcra';
+import type { RateLimiter } from './rate-limiter';
+
+/** Prediction and management routes are counted apart; `auth` guards the public login routes. */
+export type Budget = 'prediction' | 'management' | 'auth';
+
+export interface BudgetPlan {
+  /** Names the Durable Object that counts this budget. */
+  key: string;
+  limit: number;
+  windowSeconds: number;
+}
+
+/** The budget of a caller in a workspace: the workspace's own limits, else the platform's. */
+export function callerBudget(
+  config: Config,
+  workspaceId: string,
+  callerId: string,
+  budget: 'prediction' | 'management',
+  limits: WorkspaceLimits,
+): BudgetPlan {
+  const fallback = budget === 'prediction' ? config.RATE_LIMIT_PREDICTION : config.RATE_LIMIT_MANAGEMENT;
+  const own = budget === 'prediction' ? limits.prediction : limits.management;
+  return {
+    key: `${workspaceId}:${callerId}:${budget}`,
+    limit: own ?? fallback,
+    windowSeconds: limits.windowSeconds ?? config.RATE_LIMIT_WINDOW_SECONDS,
+  };
+}
+
+/** The budget of anonymous register/login/refresh attempts from one client address. */
+export function addressBudget(config: Config, address: string): BudgetPlan {
+  return { key: `auth:${address}`, limit: config.RATE_LIMIT_AUTH, windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS };
+}
+
+/** Inbound webhooks of one trigger: a management budget, whoever sends them. */
+export function hookBudget(config: Config, triggerId: string): BudgetPlan {
+  return {
+    key: `hook:${triggerId}`,
+    limit: config.RATE_LIMIT_MANAGEMENT,
+    windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+  };
+}
+
+export function consume(namespace: DurableObjectNamespace<RateLimiter>, plan: BudgetPlan): Promise<RateDecision> {
+  return namespace.get(namespace.idFromName(plan.key)).hit(plan.limit, plan.windowSeconds);
+}
