@@ -5,7 +5,12 @@ import { checkWebhookUrl } from '../../workers/webhooks/url-policy';
 import { call, callJson, fixture, newModel, uploadRaw } from '../helpers';
 import { captureBatchQueue, captureWebhookQueue, consume, drain, runAll } from '../batch/queue-driver';
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(async () => {
+  vi.restoreAllMocks();
+  // Endpoints live in the shared default workspace: leave none behind for other suites' events.
+  for (const hook of (await callJson('GET', '/v1/webhooks', 200)).webhooks)
+    await call('DELETE', `/v1/webhooks/${hook.id}`);
+});
 
 interface Received {
   url: string;
@@ -25,7 +30,7 @@ function receiver(statuses: number[]) {
 }
 
 async function endpoint(events: string[]) {
-  return callJson('POST', '/v1/webhooks', 201, { body: { url: 'http://receiver.test/hooks', events } });
+  return callJson('POST', '/v1/webhooks', 201, { body: { url: 'http://127.0.0.1:9/hooks', events } });
 }
 
 describe('outbound webhooks', () => {
@@ -51,7 +56,7 @@ describe('outbound webhooks', () => {
     expect(first.retryDelays).toEqual([10]);
     const second = await consume('modelflare-webhooks', mine, 2);
     expect(second.explicitAcks).toHaveLength(1);
-    const ours = received.filter((r) => r.url === 'http://receiver.test/hooks');
+    const ours = received.filter((r) => r.url === 'http://127.0.0.1:9/hooks');
     expect(ours).toHaveLength(2);
     for (const r of ours) {
       const event = new Webhook(hook.secret).verify(r.body, r.headers) as any;
@@ -125,13 +130,13 @@ describe('outbound webhooks', () => {
 
     const batchQueue = captureBatchQueue();
     const job = await callJson('POST', '/v1/jobs', 202, {
-      body: { model, input: { rows: [[1, 1]] }, webhook_url: 'http://jobs.receiver.test/done' },
+      body: { model, input: { rows: [[1, 1]] }, webhook_url: 'http://127.0.0.1:9/done' },
     });
     expect(job.webhook_secret).toMatch(/^whsec_/);
     await runAll(batchQueue);
     const jobReceived = receiver([]);
     await consume('modelflare-webhooks', drain(webhookQueue));
-    const jobEvent = jobReceived.find((r) => r.url === 'http://jobs.receiver.test/done')!;
+    const jobEvent = jobReceived.find((r) => r.url === 'http://127.0.0.1:9/done')!;
     expect(new Webhook(job.webhook_secret).verify(jobEvent.body, jobEvent.headers)).toMatchObject({
       type: 'job.succeeded',
     });

@@ -21,7 +21,25 @@ import {
  */
 
 let a: TestUser;
-const res = { model: '', keyId: '', memberId: '', invitationId: '' };
+const res = {
+  model: '',
+  keyId: '',
+  memberId: '',
+  invitationId: '',
+  regressor: '',
+  jobId: '',
+  uploadId: '',
+  triggerId: '',
+  webhookId: '',
+  deliveryId: '',
+};
+const ONES = Array(60).fill(1);
+const addInputs = {
+  inputs: [
+    { name: 'x', datatype: 'FP32', shape: [3, 4, 5], data: ONES },
+    { name: 'y', datatype: 'FP32', shape: [3, 4, 5], data: ONES },
+  ],
+};
 
 beforeAll(async () => {
   a = await registerUser('tenant-a');
@@ -36,6 +54,34 @@ beforeAll(async () => {
       body: { email: `${uniqueName()}@example.com` },
     })
   ).id;
+  res.regressor = uniqueName('secret-regressor');
+  expect((await uploadRaw(res.regressor, fixture('generated/regressor.onnx'), { token: a.token })).status).toBe(201);
+  res.uploadId = (
+    await callJson('POST', '/v1/uploads', 201, {
+      token: a.token,
+      body: new TextEncoder().encode('[1, 2]\n'),
+      headers: { 'content-type': 'application/x-ndjson' },
+    })
+  ).id;
+  res.jobId = (
+    await callJson('POST', '/v1/jobs', 202, {
+      token: a.token,
+      body: { model: res.regressor, input: { upload_id: res.uploadId } },
+    })
+  ).id;
+  res.triggerId = (
+    await callJson('POST', '/v1/triggers', 201, { token: a.token, body: { name: 'a-trigger', model: res.regressor } })
+  ).id;
+  res.webhookId = (
+    await callJson('POST', '/v1/webhooks', 201, {
+      token: a.token,
+      body: { url: 'http://127.0.0.1:9/a', events: ['model.version.created'] },
+    })
+  ).id;
+  // an event for A's endpoint, so that it has a delivery
+  expect((await uploadRaw(res.regressor, fixture('generated/regressor2.onnx'), { token: a.token })).status).toBe(201);
+  const deliveries = await callJson('GET', `/v1/webhooks/${res.webhookId}/deliveries`, 200, { token: a.token });
+  res.deliveryId = deliveries.deliveries[0].id;
 });
 
 /** Each attempt on A's resources: method, path, body. */
@@ -57,6 +103,26 @@ const attempts = (): [string, string, object?][] => [
   ['PATCH', `/v1/members/${res.memberId}`, { role: 'admin' }],
   ['DELETE', `/v1/members/${res.memberId}`],
   ['DELETE', `/v1/invitations/${res.invitationId}`],
+  ['GET', `/v2/models/${res.model}`],
+  ['GET', `/v2/models/${res.model}/versions/1`],
+  ['GET', `/v2/models/${res.model}/ready`],
+  ['POST', `/v2/models/${res.model}/infer`, addInputs],
+  ['POST', `/v2/models/${res.model}/versions/production/infer`, addInputs],
+  ['POST', `/v1/models/${res.regressor}/predict`, { instances: [[1, 2]] }],
+  ['GET', `/v1/jobs/${res.jobId}`],
+  ['POST', `/v1/jobs/${res.jobId}/cancel`],
+  ['GET', `/v1/jobs/${res.jobId}/results`],
+  ['POST', '/v1/jobs', { model: res.regressor, input: { rows: [[1, 2]] } }],
+  ['POST', '/v1/jobs', { model: res.regressor, input: { upload_id: res.uploadId } }],
+  ['GET', `/v1/triggers/${res.triggerId}`],
+  ['POST', `/v1/triggers/${res.triggerId}/rotate-secret`],
+  ['DELETE', `/v1/triggers/${res.triggerId}`],
+  ['GET', `/v1/webhooks/${res.webhookId}`],
+  ['PATCH', `/v1/webhooks/${res.webhookId}`, { enabled: false }],
+  ['POST', `/v1/webhooks/${res.webhookId}/rotate-secret`],
+  ['GET', `/v1/webhooks/${res.webhookId}/deliveries`],
+  ['POST', `/v1/webhooks/${res.webhookId}/deliveries/${res.deliveryId}/resend`],
+  ['DELETE', `/v1/webhooks/${res.webhookId}`],
 ];
 
 async function expectAll404(as: CallOptions) {
@@ -75,6 +141,12 @@ async function expectUntouched() {
   expect(members.members).toContainEqual(expect.objectContaining({ user_id: res.memberId, role: 'viewer' }));
   const invitations = await callJson('GET', '/v1/invitations', 200, { token: a.token });
   expect(invitations.invitations[0]).toMatchObject({ id: res.invitationId, status: 'pending' });
+  const job = await callJson('GET', `/v1/jobs/${res.jobId}`, 200, { token: a.token });
+  expect(job.status).not.toBe('cancelled');
+  const trigger = await callJson('GET', `/v1/triggers/${res.triggerId}`, 200, { token: a.token });
+  expect(trigger.id).toBe(res.triggerId);
+  const webhook = await callJson('GET', `/v1/webhooks/${res.webhookId}`, 200, { token: a.token });
+  expect(webhook.enabled).toBe(true);
 }
 
 describe('tenancy: another workspace’s resources answer 404', () => {
@@ -86,19 +158,22 @@ describe('tenancy: another workspace’s resources answer 404', () => {
 
   it('for an admin-scoped API key of another workspace', async () => {
     const b = await registerUser('tenant-b');
-    const { key } = await createKey(['models:read', 'models:write', 'admin'], { token: b.token });
+    const { key } = await createKey(['models:read', 'models:write', 'predict', 'jobs', 'admin'], { token: b.token });
     await expectAll404({ token: key });
     await expectUntouched();
   });
 
   it('naming A’s workspace in the header does not help: the workspace itself is 404', async () => {
     const b = await registerUser('tenant-b');
-    const { key } = await createKey(['models:read', 'admin'], { token: b.token });
+    const { key } = await createKey(['models:read', 'models:write', 'predict', 'jobs', 'admin'], { token: b.token });
     for (const token of [b.token, key]) {
       for (const [method, path] of [...attempts(), ['GET', '/v1/audit-log'], ['GET', '/v1/members']] as const) {
         const response = await call(method, path, { token, headers: inWorkspace(a.workspaceId) });
         expect(response.status, `${method} ${path}`).toBe(404);
-        expect((await response.json<any>()).error.code).toBe('workspace_not_found');
+        const { error } = await response.json<any>();
+        // /v2 answers in the Open Inference Protocol's form, a bare message
+        if (path.startsWith('/v2/')) expect(error).toMatch(/workspace/);
+        else expect(error.code).toBe('workspace_not_found');
       }
     }
     await expectUntouched();
@@ -115,6 +190,23 @@ describe('tenancy: another workspace’s resources answer 404', () => {
     expect((await callJson('GET', '/v1/invitations', 200, { token: b.token })).invitations).toEqual([]);
     const audit = await callJson('GET', '/v1/audit-log', 200, { token: b.token });
     expect(JSON.stringify(audit)).not.toContain(res.model);
+    expect((await callJson('GET', '/v1/jobs', 200, { token: b.token })).jobs).toEqual([]);
+    expect((await callJson('GET', '/v1/triggers', 200, { token: b.token })).triggers).toEqual([]);
+    expect((await callJson('GET', '/v1/webhooks', 200, { token: b.token })).webhooks).toEqual([]);
+  });
+
+  it('never serves B a prediction A cached, even for the same model name, bytes and input', async () => {
+    const b = await registerUser('tenant-b');
+    expect((await uploadRaw(res.model, fixture(ADD_MODEL), { token: b.token })).status).toBe(201);
+    const path = `/v2/models/${res.model}/infer`;
+    for (let i = 0; i < 50; i++) {
+      const hit = await call('POST', path, { token: a.token, body: addInputs });
+      if (hit.headers.get('x-cache') === 'HIT') break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const theirs = await call('POST', path, { token: b.token, body: addInputs });
+    expect(theirs.status).toBe(200);
+    expect(theirs.headers.get('x-cache')).toBe('MISS');
   });
 
   it('uploading under the same name creates B’s own model, leaving A’s alone', async () => {
