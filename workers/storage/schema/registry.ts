@@ -1,0 +1,92 @@
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { OnnxHeader, Signature } from '../../core/signature';
+import { createdAt } from './columns';
+
+/*
+ * D1 schema. Times are Unix milliseconds. JSON columns hold small documents (tags, signatures)
+ * that are read whole; anything filtered on has its own column or index.
+ * Every tenant-owned row carries workspace_id so queries can always scope by it.
+ */
+
+export const workspaces = sqliteTable('workspaces', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** The workspace a user got at registration. */
+  personal: integer('personal', { mode: 'boolean' }).notNull().default(false),
+  /** Per-workspace rate limits; null means the platform default from the configuration. */
+  predictionLimit: integer('prediction_limit'),
+  managementLimit: integer('management_limit'),
+  rateWindowSeconds: integer('rate_window_seconds'),
+  createdAt: createdAt(),
+});
+
+export const models = sqliteTable(
+  'models',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    task: text('task', { enum: ['classification', 'regression', 'other'] })
+      .notNull()
+      .default('other'),
+    tags: text('tags', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
+    featureNames: text('feature_names', { mode: 'json' }).$type<string[] | null>(),
+    classLabels: text('class_labels', { mode: 'json' }).$type<string[] | null>(),
+    cacheEnabled: integer('cache_enabled', { mode: 'boolean' }).notNull().default(true),
+    cacheTtlSeconds: integer('cache_ttl_seconds').notNull().default(300),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull(),
+    archivedAt: integer('archived_at'),
+  },
+  (t) => [uniqueIndex('models_workspace_name').on(t.workspaceId, t.name)],
+);
+
+export const modelVersions = sqliteTable(
+  'model_versions',
+  {
+    id: text('id').primaryKey(),
+    modelId: text('model_id')
+      .notNull()
+      .references(() => models.id),
+    workspaceId: text('workspace_id').notNull(),
+    version: integer('version').notNull(),
+    sha256: text('sha256').notNull(),
+    sizeBytes: integer('size_bytes').notNull(),
+    artifactKey: text('artifact_key').notNull(),
+    signature: text('signature', { mode: 'json' }).$type<Signature>().notNull(),
+    onnx: text('onnx', { mode: 'json' }).$type<OnnxHeader>().notNull(),
+    description: text('description').notNull().default(''),
+    tags: text('tags', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
+    metrics: text('metrics', { mode: 'json' }).$type<Record<string, number>>().notNull().default({}),
+    featureNames: text('feature_names', { mode: 'json' }).$type<string[] | null>(),
+    classLabels: text('class_labels', { mode: 'json' }).$type<string[] | null>(),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    archivedAt: integer('archived_at'),
+  },
+  (t) => [
+    uniqueIndex('model_versions_number').on(t.modelId, t.version),
+    uniqueIndex('model_versions_sha256').on(t.modelId, t.sha256),
+    index('model_versions_workspace').on(t.workspaceId),
+  ],
+);
+
+export const modelAliases = sqliteTable(
+  'model_aliases',
+  {
+    modelId: text('model_id')
+      .notNull()
+      .references(() => models.id),
+    alias: text('alias').notNull(),
+    versionId: text('version_id')
+      .notNull()
+      .references(() => modelVersions.id),
+    updatedBy: text('updated_by').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.modelId, t.alias] })],
+);
