@@ -42,6 +42,9 @@ export default defineConfig({
           RATE_LIMIT_MANAGEMENT: '10000',
           RATE_LIMIT_PREDICTION: '10000',
           RATE_LIMIT_AUTH: '10000',
+          // Metrics are written as soon as they are counted, so tests read exact numbers at once.
+          METRICS_FLUSH_SECONDS: '0',
+          METRICS_SCRAPE_TOKEN: 'test-scrape-token-0123456789',
         },
       },
     }),

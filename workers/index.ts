@@ -2,6 +2,9 @@ import { consumeBatch, consumeBatchDeadLetters } from './batch/consumer';
 import type { Env } from './core/env';
 import { platformDeps } from './deps';
 import { createApp } from './http/app';
+import { checkAllDrift } from './monitoring/drift/report';
+import { flushMetrics } from './monitoring/observe';
+import { applyRetention } from './monitoring/retention';
 import { consumeWebhookDeadLetters, consumeWebhooks } from './webhooks/consumer';
 import { pruneTriggerDeliveries } from './webhooks/triggers';
 
@@ -31,6 +34,9 @@ export default {
 
   async scheduled(controller, env, ctx) {
     const deps = platformDeps(env, ctx, { cron: controller.cron });
+    await flushMetrics(deps.db);
+    await checkAllDrift(deps, controller.scheduledTime);
+    await applyRetention(deps.db, deps.config, controller.scheduledTime);
     await pruneTriggerDeliveries(deps, controller.scheduledTime);
   },
 } satisfies ExportedHandler<Env>;

@@ -5,6 +5,7 @@ import { predictRows, type RowResult } from '../inference/predict-rows';
 import { resolveServedById } from '../inference/served-versions';
 import { chunkResultKey } from '../storage/r2-keys';
 import { jobChunks, jobs } from '../storage/schema';
+import { observeBatchRows } from '../monitoring/observe';
 import { finishIfDone } from './completion';
 import { splitLines } from './plan-chunks';
 
@@ -48,8 +49,8 @@ async function recordResult(
   });
   const errors = results.flatMap((r, k) => ('error' in r ? [{ index: chunk.firstRow + k, error: r.error }] : []));
   // Only a pending chunk changes: a duplicate message that arrives late rewrites the same file
-  // and leaves the counts as they were.
-  await deps.db
+  // and leaves the counts (and the metrics) as they were.
+  const changed = await deps.db
     .update(jobChunks)
     .set({
       status,
@@ -58,7 +59,12 @@ async function recordResult(
       errorSample: errors.length > 0 ? errors.slice(0, ERROR_SAMPLE) : null,
       updatedAt: Date.now(),
     })
-    .where(and(eq(jobChunks.jobId, job.id), eq(jobChunks.index, chunk.index), eq(jobChunks.status, 'pending')));
+    .where(and(eq(jobChunks.jobId, job.id), eq(jobChunks.index, chunk.index), eq(jobChunks.status, 'pending')))
+    .returning({ index: jobChunks.index });
+  if (changed.length > 0) {
+    const version = { workspaceId: job.workspaceId, model: job.modelName, version: job.version };
+    observeBatchRows(deps, version, results.length - errors.length, errors.length);
+  }
 }
 
 async function load(deps: PlatformDeps, jobId: string, index: number) {

@@ -49,6 +49,14 @@ const ConfigSchema = z
     /** First retry delay of a failed webhook delivery; doubles per attempt. */
     WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().min(0).default(10),
     WEBHOOK_TIMEOUT_MS: count(10000),
+    /** How long an isolate buffers metrics before writing them to D1. */
+    METRICS_FLUSH_SECONDS: z.coerce.number().min(0).max(300).default(10),
+    /** Minute rollups are kept this long (the cron trigger deletes older ones). */
+    METRICS_RETENTION_DAYS: count(30, 3650),
+    /** Logged predictions and their feedback are kept this long. */
+    PREDICTION_LOG_RETENTION_DAYS: count(30, 3650),
+    /** Bearer token that may read GET /metrics besides the admin key (Prometheus scrapes). */
+    METRICS_SCRAPE_TOKEN: z.string().min(16).optional(),
     /** Largest JSON body of a management route (413 above). */
     MAX_JSON_BODY_BYTES: count(MiB),
     /** Largest body of a prediction route. */

@@ -24,6 +24,10 @@ export interface Env {
   BATCH_RETRY_BASE_SECONDS?: string;
   WEBHOOK_RETRY_BASE_SECONDS?: string;
   WEBHOOK_TIMEOUT_MS?: string;
+  METRICS_FLUSH_SECONDS?: string;
+  METRICS_RETENTION_DAYS?: string;
+  PREDICTION_LOG_RETENTION_DAYS?: string;
+  METRICS_SCRAPE_TOKEN?: string;
   JWT_SECRET?: string;
   JWT_PREVIOUS_SECRETS?: string;
   JWT_ISSUER?: string;

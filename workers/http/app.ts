@@ -21,6 +21,7 @@ import { invitationRoutes } from './routes/invitations';
 import { jobRoutes } from './routes/jobs';
 import { memberRoutes } from './routes/members';
 import { modelRoutes } from './routes/models';
+import { monitoringRoutes } from './routes/monitoring';
 import { predictRoutes } from './routes/predict';
 import { triggerRoutes } from './routes/triggers';
 import { versionRoutes } from './routes/versions';
@@ -52,6 +53,7 @@ export function createApp() {
   app.route('/', jobRoutes);
   app.route('/', triggerRoutes);
   app.route('/', webhookRoutes);
+  app.route('/', monitoringRoutes);
   app.route('/', docsRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {

@@ -9,8 +9,9 @@ import type { Config } from '../core/config';
 import type { ModelSession } from '../runtime/model-session';
 import { loadOnnxModel } from '../runtime/onnx-session';
 import type { RegistryDeps, Scope } from '../registry/types';
+import { observeLoad } from '../monitoring/observe';
 import { readModelBytes } from './model-bytes';
-import { resolveServedVersion, type ServedVersion } from './served-versions';
+import { resolveServedVersion, versionRef, type ServedVersion } from './served-versions';
 import { SessionCache } from './session-cache';
 import { encodeElements } from './tensor-json';
 import type { Timing } from './timing';
@@ -43,8 +44,11 @@ function withSession<T>(
 ): Promise<T> {
   sessions.maxBytes = deps.config.SESSION_CACHE_BYTES;
   const load = async () => {
+    const started = performance.now();
     const work = async () => loadOnnxModel(await readModelBytes({ bucket: deps.bucket, defer: deps.defer }, served));
-    return timing ? timing.measure('load', work) : work();
+    const loaded = await (timing ? timing.measure('load', work) : work());
+    observeLoad(deps, versionRef(served), performance.now() - started);
+    return loaded;
   };
   return sessions.with(served.versionId, served.sizeBytes, load, ({ session }) => use(session));
 }
@@ -71,6 +75,8 @@ export function encodeOutputs(results: NamedTensors, outputs: readonly string[])
 
 export interface InferResult {
   served: ServedVersion;
+  /** The validated inputs (monitoring reads features from them). */
+  inputs: NamedTensors;
   /** The `outputs` array as JSON text: what the prediction cache holds. */
   outputsJson: string;
   cache: CacheStatus;
@@ -92,12 +98,12 @@ export async function infer(
   const key = caching ? await predictionKey(served, inputs, outputs) : undefined;
   if (key && mode === 'use') {
     const hit = await timing.measure('cache', () => readPrediction(deps.kv, key));
-    if (hit !== null) return { served, outputsJson: hit, cache: 'HIT' };
+    if (hit !== null) return { served, inputs, outputsJson: hit, cache: 'HIT' };
   }
   const results = await runServed(deps, served, inputs, outputs, timing);
   const outputsJson = JSON.stringify(encodeOutputs(results, outputs));
   if (key) deps.defer(writePrediction(deps.kv, key, outputsJson, served.cacheTtlSeconds));
-  return { served, outputsJson, cache: caching ? 'MISS' : 'BYPASS' };
+  return { served, inputs, outputsJson, cache: caching ? 'MISS' : 'BYPASS' };
 }
 
 /** Loads the version into this isolate without running it (the V2 ready probe). */

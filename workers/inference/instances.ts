@@ -170,3 +170,11 @@ export function outputsToPredictions(served: ServedVersion, outputs: ResponseTen
     outputs.length === 1 ? rowOf(outputs[0]!, i) : Object.fromEntries(outputs.map((o) => [o.name, rowOf(o, i)])),
   );
 }
+
+/** What one row predicted, as feedback is compared with: a classifier's label, else the value. */
+export function predictedValue(prediction: unknown): unknown {
+  if (typeof prediction === 'object' && prediction !== null && 'label' in prediction) {
+    return (prediction as { label: unknown }).label;
+  }
+  return prediction;
+}

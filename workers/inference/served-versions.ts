@@ -7,11 +7,14 @@ import { getVersionById, resolveVersion } from '../registry/versions';
 
 /** What serving needs to know about a model version; immutable but for the model's settings. */
 export interface ServedVersion {
+  workspaceId: string;
   modelId: string;
   modelName: string;
   task: Task;
   cacheEnabled: boolean;
   cacheTtlSeconds: number;
+  /** Share of predictions to log, 0 to 1. */
+  logSampleRate: number;
   versionId: string;
   version: number;
   sha256: string;
@@ -43,11 +46,13 @@ export function forgetResolvedVersions(): void {
 
 function toServed(model: ModelRow, version: VersionRow): ServedVersion {
   return {
+    workspaceId: model.workspaceId,
     modelId: model.id,
     modelName: model.name,
     task: model.task,
     cacheEnabled: model.cacheEnabled,
     cacheTtlSeconds: model.cacheTtlSeconds,
+    logSampleRate: model.logSampleRate,
     versionId: version.id,
     version: version.version,
     sha256: version.sha256,
@@ -76,7 +81,11 @@ async function resolveUncached(deps: RegistryDeps, scope: Scope, name: string, r
 }
 
 /** A version pinned by id (a batch job's), served even if it was archived since. */
-export async function resolveServedById(deps: RegistryDeps, scope: Scope, versionId: string): Promise<ServedVersion> {
+export async function resolveServedById(
+  deps: Pick<RegistryDeps, 'db'>,
+  scope: Scope,
+  versionId: string,
+): Promise<ServedVersion> {
   const { model, version } = await getVersionById(deps, scope, versionId);
   return toServed(model, version);
 }
@@ -102,3 +111,10 @@ export function resolveServedVersion(
   }
   return value;
 }
+
+/** What monitoring files a version's numbers under. */
+export const versionRef = (served: ServedVersion) => ({
+  workspaceId: served.workspaceId,
+  model: served.modelName,
+  version: served.version,
+});

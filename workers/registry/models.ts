@@ -14,6 +14,10 @@ export interface ModelFields {
   classLabels?: string[] | null;
   cacheEnabled?: boolean;
   cacheTtlSeconds?: number;
+  logSampleRate?: number;
+  driftPsiThreshold?: number;
+  driftKsThreshold?: number;
+  driftWindowHours?: number;
 }
 
 export interface ModelListQuery {
@@ -93,6 +97,10 @@ function insertModelValues(scope: Scope, name: string, fields: ModelFields, now:
     classLabels: fields.classLabels ?? null,
     cacheEnabled: fields.cacheEnabled ?? true,
     cacheTtlSeconds: fields.cacheTtlSeconds ?? 300,
+    logSampleRate: fields.logSampleRate ?? 0,
+    driftPsiThreshold: fields.driftPsiThreshold ?? 0.2,
+    driftKsThreshold: fields.driftKsThreshold ?? 0.1,
+    driftWindowHours: fields.driftWindowHours ?? 24,
     createdBy: scope.actorId,
     createdAt: now,
     updatedAt: now,

@@ -294,7 +294,7 @@ export async function servableVersionNumbers(deps: RegistryDeps, scope: Scope, n
 
 /** A version by its id, with its model, within the workspace (jobs pin versions by id). */
 export async function getVersionById(
-  deps: RegistryDeps,
+  deps: Pick<RegistryDeps, 'db'>,
   scope: Scope,
   versionId: string,
 ): Promise<{ model: ModelRow; version: VersionRow }> {

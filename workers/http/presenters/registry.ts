@@ -12,6 +12,10 @@ export function presentModel(m: Model): z.infer<typeof ModelSchema> {
     feature_names: m.featureNames,
     class_labels: m.classLabels,
     cache: { enabled: m.cacheEnabled, ttl_seconds: m.cacheTtlSeconds },
+    monitoring: {
+      log_sample_rate: m.logSampleRate,
+      drift: { psi_threshold: m.driftPsiThreshold, ks_threshold: m.driftKsThreshold, window_hours: m.driftWindowHours },
+    },
     latest_version: m.latestVersion,
     aliases: m.aliases,
     created_by: m.createdBy,

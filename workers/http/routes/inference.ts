@@ -6,7 +6,9 @@ import { Timing } from '../../inference/timing';
 import { servableVersionNumbers } from '../../registry/versions';
 import type { AppEnv } from '../app-env';
 import { cacheModeOf } from '../cache-mode';
+import { observe } from '../middleware/observe-inference';
 import { requirePermission } from '../middleware/require-auth';
+import { monitorPrediction } from '../monitor-prediction';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
 import { BEARER, ModelName, V2Error, VersionRef, jsonContent } from '../schemas/common';
@@ -78,9 +80,11 @@ async function inferRoute(
   const deps = c.get('deps');
   c.get('log').model = model;
   const served = await timing.measure('registry', () => resolveServed(deps, scopeOf(c), model, version));
+  c.set('served', served);
+  Object.assign(c.get('log'), { version: served.version, rows: body.inputs[0]?.shape[0] ?? 1 });
   const result = await infer(deps, served, body, cacheModeOf(c), timing);
-  c.get('log').version = result.served.version;
   c.get('log').cache = result.cache;
+  monitorPrediction(c, result, { inputs: body.inputs }, Number(c.get('log').rows));
   // The outputs are spliced in as text: on a cache hit they never pass through JSON.parse.
   const head = { model_name: result.served.modelName, model_version: String(result.served.version), id: body.id };
   const json = `${JSON.stringify(head).slice(0, -1)},"outputs":${result.outputsJson}}`;
@@ -104,7 +108,7 @@ const inferRoutes = (path: '/v2/models/{model}/infer' | '/v2/models/{model}/vers
     summary: path.includes('{version}') ? 'Infer with a version or alias' : 'Infer',
     description: inferDescription,
     security: BEARER,
-    middleware: [requirePermission('predict')] as const,
+    middleware: [requirePermission('predict'), observe()] as const,
     request: {
       params: path.includes('{version}') ? VersionParams : ModelParam,
       body: { required: true, content: { 'application/json': { schema: InferRequest } } },

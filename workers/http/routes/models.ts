@@ -20,6 +20,10 @@ export function modelFieldsFrom(body: z.infer<typeof ModelFieldsBody>): ModelFie
     classLabels: body.class_labels,
     cacheEnabled: body.cache?.enabled,
     cacheTtlSeconds: body.cache?.ttl_seconds,
+    logSampleRate: body.monitoring?.log_sample_rate,
+    driftPsiThreshold: body.monitoring?.drift?.psi_threshold,
+    driftKsThreshold: body.monitoring?.drift?.ks_threshold,
+    driftWindowHours: body.monitoring?.drift?.window_hours,
   };
 }
 

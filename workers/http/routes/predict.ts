@@ -6,7 +6,9 @@ import { Timing } from '../../inference/timing';
 import type { ResponseTensor } from '../../inference/types';
 import type { AppEnv } from '../app-env';
 import { cacheModeOf } from '../cache-mode';
+import { observe } from '../middleware/observe-inference';
 import { requirePermission } from '../middleware/require-auth';
+import { monitorPrediction } from '../monitor-prediction';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
 import { BEARER, ModelName, VersionRef, errorResponses, jsonContent } from '../schemas/common';
@@ -20,11 +22,14 @@ async function predict(c: Context<AppEnv>, name: string, version: string | undef
   const timing = new Timing();
   c.get('log').model = name;
   const served = await timing.measure('registry', () => resolveServed(deps, scopeOf(c), name, version));
+  c.set('served', served);
+  Object.assign(c.get('log'), { version: served.version, rows: instances.length });
   const inputs = instancesToInputs(served, instances);
   const result = await infer(deps, served, { inputs }, cacheModeOf(c), timing);
-  Object.assign(c.get('log'), { version: result.served.version, cache: result.cache });
+  c.get('log').cache = result.cache;
   const outputs = JSON.parse(result.outputsJson) as ResponseTensor[];
   const predictions = outputsToPredictions(result.served, outputs, instances.length);
+  monitorPrediction(c, result, { instances }, instances.length, predictions);
   return c.json({ predictions, model: result.served.modelName, model_version: result.served.version }, 200, {
     'X-Cache': result.cache,
     'Server-Timing': timing.header(),
@@ -42,7 +47,7 @@ const route = (path: '/v1/models/{name}/predict' | '/v1/models/{name}/versions/{
       'Answers one prediction per instance. For classifiers with class labels, each prediction carries the label and the class probabilities. Without a version: the `production` alias, else the latest version. Caching and headers as for V2 infer.',
     ].join('\n\n'),
     security: BEARER,
-    middleware: [requirePermission('predict')] as const,
+    middleware: [requirePermission('predict'), observe()] as const,
     request: {
       params: path.includes('{version}') ? VersionParams : ModelParam,
       body: { required: true, content: { 'application/json': { schema: PredictRequest } } },

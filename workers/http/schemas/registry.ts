@@ -30,6 +30,39 @@ export const CacheSettings = z
   })
   .openapi('CacheSettings');
 
+export const MonitoringSettings = z
+  .object({
+    log_sample_rate: z
+      .number()
+      .min(0)
+      .max(1)
+      .openapi({
+        description: 'Share of predictions logged with inputs and outputs (needed for feedback)',
+        example: 0.1,
+      }),
+    drift: z
+      .object({
+        psi_threshold: z
+          .number()
+          .positive()
+          .max(10)
+          .openapi({ description: 'A feature drifts when its PSI exceeds this', example: 0.2 }),
+        ks_threshold: z
+          .number()
+          .positive()
+          .max(1)
+          .openapi({ description: 'A numeric feature drifts when its KS statistic exceeds this', example: 0.1 }),
+        window_hours: z
+          .number()
+          .int()
+          .min(1)
+          .max(720)
+          .openapi({ description: 'Live traffic compared with the baseline', example: 24 }),
+      })
+      .partial(),
+  })
+  .openapi('MonitoringSettings');
+
 export const ModelFieldsBody = z
   .object({
     description: z.string().max(4096).optional(),
@@ -38,6 +71,7 @@ export const ModelFieldsBody = z
     feature_names: FeatureNames.optional(),
     class_labels: ClassLabels.optional(),
     cache: CacheSettings.partial().optional(),
+    monitoring: MonitoringSettings.partial().optional(),
   })
   .strict();
 
@@ -99,6 +133,9 @@ export const Model = z
     feature_names: FeatureNames,
     class_labels: ClassLabels,
     cache: CacheSettings,
+    monitoring: MonitoringSettings.extend({
+      drift: z.object({ psi_threshold: z.number(), ks_threshold: z.number(), window_hours: z.number().int() }),
+    }),
     latest_version: z.number().int().nullable().openapi({ description: 'Highest version that is not archived' }),
     aliases: z.record(z.string(), z.number().int()).openapi({ example: { production: 3, staging: 4 } }),
     created_by: z.string(),

@@ -117,6 +117,7 @@ export const WEBHOOK_EVENTS = [
   'job.cancelled',
   'model.version.created',
   'alias.moved',
+  'drift.detected',
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 

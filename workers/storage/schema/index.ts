@@ -4,4 +4,5 @@
  */
 export * from './accounts';
 export * from './batch';
+export * from './monitoring';
 export * from './registry';

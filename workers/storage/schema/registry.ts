@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { OnnxHeader, Signature } from '../../core/signature';
 import { createdAt } from './columns';
 
@@ -37,6 +37,11 @@ export const models = sqliteTable(
     classLabels: text('class_labels', { mode: 'json' }).$type<string[] | null>(),
     cacheEnabled: integer('cache_enabled', { mode: 'boolean' }).notNull().default(true),
     cacheTtlSeconds: integer('cache_ttl_seconds').notNull().default(300),
+    /** Share of predictions logged with their inputs and outputs, 0 to 1. */
+    logSampleRate: real('log_sample_rate').notNull().default(0),
+    driftPsiThreshold: real('drift_psi_threshold').notNull().default(0.2),
+    driftKsThreshold: real('drift_ks_threshold').notNull().default(0.1),
+    driftWindowHours: integer('drift_window_hours').notNull().default(24),
     createdBy: text('created_by').notNull(),
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull(),

@@ -1,0 +1,137 @@
+import { and, eq, gte } from 'drizzle-orm';
+import type { Db } from '../storage/db';
+import { predictionFeedback } from '../storage/schema';
+
+/*
+ * Model quality from ground truth: feedback rows (true value beside what was predicted) of
+ * predictions made in the window. Classifiers: accuracy, and precision, recall and F1 per class
+ * and macro-averaged over the classes seen; regressors: MAE and RMSE. Also per day, for charts.
+ */
+
+export interface ClassScores {
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  support: number;
+}
+
+export interface ClassificationMetrics {
+  accuracy: number | null;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  perClass: Record<string, ClassScores>;
+}
+
+export interface RegressionMetrics {
+  mae: number | null;
+  rmse: number | null;
+}
+
+export interface Performance {
+  kind: 'classification' | 'regression';
+  count: number;
+  metrics: ClassificationMetrics | RegressionMetrics;
+  series: { at: number; count: number; value: number | null }[];
+}
+
+interface Pair {
+  actual: unknown;
+  predicted: unknown;
+  at: number;
+}
+
+const div = (a: number, b: number) => (b === 0 ? null : a / b);
+const mean = (xs: (number | null)[]) => {
+  const present = xs.filter((x): x is number => x !== null);
+  return present.length === 0 ? null : present.reduce((a, b) => a + b, 0) / present.length;
+};
+
+export function classification(pairs: { actual: string; predicted: string }[]): ClassificationMetrics {
+  const classes = [...new Set(pairs.flatMap((p) => [p.actual, p.predicted]))].sort();
+  const perClass: Record<string, ClassScores> = {};
+  for (const label of classes) {
+    const tp = pairs.filter((p) => p.predicted === label && p.actual === label).length;
+    const predicted = pairs.filter((p) => p.predicted === label).length;
+    const actual = pairs.filter((p) => p.actual === label).length;
+    const precision = div(tp, predicted);
+    const recall = div(tp, actual);
+    const f1 =
+      precision === null || recall === null
+        ? null
+        : precision + recall === 0
+          ? 0
+          : (2 * precision * recall) / (precision + recall);
+    perClass[label] = { precision, recall, f1, support: actual };
+  }
+  const scores = Object.values(perClass);
+  return {
+    accuracy: div(pairs.filter((p) => p.actual === p.predicted).length, pairs.length),
+    precision: mean(scores.map((s) => s.precision)),
+    recall: mean(scores.map((s) => s.recall)),
+    f1: mean(scores.map((s) => s.f1)),
+    perClass,
+  };
+}
+
+export function regression(pairs: { actual: number; predicted: number }[]): RegressionMetrics {
+  const errors = pairs.map((p) => p.predicted - p.actual);
+  return {
+    mae: div(
+      errors.reduce((a, e) => a + Math.abs(e), 0),
+      errors.length,
+    ),
+    rmse: errors.length === 0 ? null : Math.sqrt(errors.reduce((a, e) => a + e * e, 0) / errors.length),
+  };
+}
+
+/** Labels as strings; a numeric class index maps to its label when the model has labels. */
+const asLabel = (value: unknown, labels: string[] | null) =>
+  typeof value === 'number' && labels?.[value] !== undefined ? labels[value]! : String(value);
+
+export async function modelPerformance(
+  db: Db,
+  workspaceId: string,
+  model: string,
+  options: { task: string; classLabels: string[] | null; windowMinutes: number; version?: number },
+  now = Date.now(),
+): Promise<Performance> {
+  const from = now - options.windowMinutes * 60000;
+  const rows = await db
+    .select({
+      actual: predictionFeedback.actual,
+      predicted: predictionFeedback.predicted,
+      at: predictionFeedback.predictedAt,
+      version: predictionFeedback.version,
+    })
+    .from(predictionFeedback)
+    .where(
+      and(
+        eq(predictionFeedback.workspaceId, workspaceId),
+        eq(predictionFeedback.model, model),
+        gte(predictionFeedback.predictedAt, from),
+      ),
+    );
+  const pairs: Pair[] = rows.filter((r) => options.version === undefined || r.version === options.version);
+  const numeric =
+    pairs.length > 0 && pairs.every((p) => typeof p.actual === 'number' && typeof p.predicted === 'number');
+  const kind =
+    options.task === 'classification' || (options.task !== 'regression' && !numeric) ? 'classification' : 'regression';
+  const score = (subset: Pair[]) =>
+    kind === 'classification'
+      ? classification(
+          subset.map((p) => ({
+            actual: asLabel(p.actual, options.classLabels),
+            predicted: asLabel(p.predicted, options.classLabels),
+          })),
+        )
+      : regression(subset.map((p) => ({ actual: Number(p.actual), predicted: Number(p.predicted) })));
+  const day = 86_400_000;
+  const series: Performance['series'] = [];
+  for (let at = Math.floor(from / day) * day; at <= now; at += day) {
+    const subset = pairs.filter((p) => p.at >= at && p.at < at + day);
+    const m = score(subset);
+    series.push({ at, count: subset.length, value: 'accuracy' in m ? m.accuracy : m.mae });
+  }
+  return { kind, count: pairs.length, metrics: score(pairs), series };
+}
