@@ -32,14 +32,10 @@ export const CacheSettings = z
 
 export const MonitoringSettings = z
   .object({
-    log_sample_rate: z
-      .number()
-      .min(0)
-      .max(1)
-      .openapi({
-        description: 'Share of predictions logged with inputs and outputs (needed for feedback)',
-        example: 0.1,
-      }),
+    log_sample_rate: z.number().min(0).max(1).openapi({
+      description: 'Share of predictions logged with inputs and outputs (needed for feedback)',
+      example: 0.1,
+    }),
     drift: z
       .object({
         psi_threshold: z
