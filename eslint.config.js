@@ -24,6 +24,13 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
+    files: ['**/*.client.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { document: 'readonly', window: 'readonly', fetch: 'readonly', sessionStorage: 'readonly', location: 'readonly', uPlot: 'readonly' },
+    },
+  },
+  {
     files: ['scripts/**/*.{js,mjs}'],
     languageOptions: {
       globals: {

@@ -14,6 +14,7 @@ import { aliasRoutes } from './routes/aliases';
 import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
+import { dashboardRoutes } from './routes/dashboard';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { inferenceRoutes } from './routes/inference';
@@ -55,6 +56,7 @@ export function createApp() {
   app.route('/', webhookRoutes);
   app.route('/', monitoringRoutes);
   app.route('/', docsRoutes);
+  app.route('/', dashboardRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {
     type: 'http',

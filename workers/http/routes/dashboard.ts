@@ -1,0 +1,17 @@
+import uplotCss from 'uplot/dist/uPlot.min.css';
+import uplotJs from 'uplot/dist/uPlot.iife.min.js';
+import { DASHBOARD_HTML } from '../dashboard/page';
+import dashboardJs from '../dashboard/dashboard.client.js';
+import { newRouter } from '../router';
+
+/*
+ * The dashboard is a static page; its data comes from the API with the user's own token, so
+ * these routes are public and the page shows nothing until the API accepts a credential.
+ */
+const asset = (type: string) => ({ 'Content-Type': type, 'Cache-Control': 'public, max-age=300' });
+
+export const dashboardRoutes = newRouter()
+  .get('/dashboard', (c) => c.html(DASHBOARD_HTML))
+  .get('/dashboard/app.js', (c) => c.body(dashboardJs, 200, asset('text/javascript; charset=utf-8')))
+  .get('/dashboard/uplot.js', (c) => c.body(uplotJs, 200, asset('text/javascript; charset=utf-8')))
+  .get('/dashboard/uplot.css', (c) => c.body(uplotCss, 200, asset('text/css; charset=utf-8')));
