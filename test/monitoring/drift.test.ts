@@ -88,8 +88,8 @@ describe('drift detection', () => {
     });
     expect(baseline).toMatchObject({ source: 'rows', status: 'ready', rows: 2000 });
     expect(baseline.features.map((f: any) => [f.name, f.kind, f.bins])).toEqual([
-      ['a', 'numeric', 20],
-      ['b', 'numeric', 20],
+      ['a', 'numeric', 10],
+      ['b', 'numeric', 10],
     ]);
     await send(calm, rowsOf(7, 1000));
     const ok = await check(calm, 1000);

@@ -123,7 +123,7 @@ describe('performance from feedback', () => {
       await callJson('POST', `/v1/predictions/${id}/feedback`, 201, { body: { actual } });
     }
     const perf = await callJson('GET', `/v1/models/${name}/performance?window=1d`, 200);
-    expect(perf).toMatchObject({ model: name, kind: 'classification', count: 8 });
+    expect(perf).toMatchObject({ model: name, kind: 'classification', step: 'hour', count: 8 });
     // accuracy 5/8. setosa: P 2/3 R 2/3; versicolor: P 1/2 R 1/2; virginica: P 2/3 R 2/3.
     const m = perf.metrics;
     expect(m.accuracy).toBeCloseTo(5 / 8, 10);

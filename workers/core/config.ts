@@ -49,8 +49,8 @@ const ConfigSchema = z
     /** First retry delay of a failed webhook delivery; doubles per attempt. */
     WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().min(0).default(10),
     WEBHOOK_TIMEOUT_MS: count(10000),
-    /** How long an isolate buffers metrics before writing them to D1. */
-    METRICS_FLUSH_SECONDS: z.coerce.number().min(0).max(300).default(10),
+    /** How long an isolate buffers metrics before writing them to D1 (waitUntil lasts 30 s). */
+    METRICS_FLUSH_SECONDS: z.coerce.number().min(0).max(25).default(10),
     /** Minute rollups are kept this long (the cron trigger deletes older ones). */
     METRICS_RETENTION_DAYS: count(30, 3650),
     /** Logged predictions and their feedback are kept this long. */

@@ -4,11 +4,12 @@ import { bucketOf } from '../core/latency-buckets';
 import type { Db } from '../storage/db';
 import { addInto, type Counters } from './counters';
 import { MetricsBuffer, type MetricKey } from './metrics-buffer';
+import { FlushSchedule } from './flush-schedule';
 import { writeCounts } from './metrics-store';
 
 /*
  * Where the serving paths report what happened. Nothing here delays a response: counts go to
- * the isolate's buffer, and the buffer is written to D1 in the background once it is due.
+ * the isolate's buffer, and the buffer is written to D1 in the background (flush-schedule.ts).
  */
 
 export interface ObserveDeps {
@@ -25,12 +26,13 @@ interface VersionRef {
 
 const buffer = new MetricsBuffer();
 const writing = new Set<Promise<void>>();
+const schedule = new FlushSchedule((db) => flush(db));
 
 const keyOf = (v: VersionRef, at = Date.now()): MetricKey => ({ ...v, minute: Math.floor(at / 60000) });
 
 function record(deps: ObserveDeps, v: VersionRef, update: (c: Counters) => void): void {
   buffer.add(keyOf(v), update);
-  if (buffer.due(deps.config.METRICS_FLUSH_SECONDS)) deps.defer(flush(deps.db));
+  schedule.afterCount(deps, buffer.due(deps.config.METRICS_FLUSH_SECONDS));
 }
 
 export function observeInference(

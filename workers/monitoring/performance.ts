@@ -5,7 +5,8 @@ import { predictionFeedback } from '../storage/schema';
 /*
  * Model quality from ground truth: feedback rows (true value beside what was predicted) of
  * predictions made in the window. Classifiers: accuracy, and precision, recall and F1 per class
- * and macro-averaged over the classes seen; regressors: MAE and RMSE. Also per day, for charts.
+ * and macro-averaged over the classes seen; regressors: MAE and RMSE. Also per hour or day, for
+ * charts.
  */
 
 export interface ClassScores {
@@ -30,6 +31,8 @@ export interface RegressionMetrics {
 
 export interface Performance {
   kind: 'classification' | 'regression';
+  /** The series' resolution: hours for windows up to two days, else days. */
+  step: 'hour' | 'day';
   count: number;
   metrics: ClassificationMetrics | RegressionMetrics;
   series: { at: number; count: number; value: number | null }[];
@@ -126,12 +129,13 @@ export async function modelPerformance(
           })),
         )
       : regression(subset.map((p) => ({ actual: Number(p.actual), predicted: Number(p.predicted) })));
-  const day = 86_400_000;
+  const step = options.windowMinutes <= 2880 ? 'hour' : 'day';
+  const width = step === 'hour' ? 3_600_000 : 86_400_000;
   const series: Performance['series'] = [];
-  for (let at = Math.floor(from / day) * day; at <= now; at += day) {
-    const subset = pairs.filter((p) => p.at >= at && p.at < at + day);
+  for (let at = Math.floor(from / width) * width; at <= now; at += width) {
+    const subset = pairs.filter((p) => p.at >= at && p.at < at + width);
     const m = score(subset);
     series.push({ at, count: subset.length, value: 'accuracy' in m ? m.accuracy : m.mae });
   }
-  return { kind, count: pairs.length, metrics: score(pairs), series };
+  return { kind, step, count: pairs.length, metrics: score(pairs), series };
 }

@@ -69,11 +69,13 @@
       } else {
         state.token = $('token').value.trim();
       }
+      // Shown before the charts are drawn: a hidden element has no width to size them by.
+      showSignedIn(true);
       await loadModels();
       sessionStorage.setItem('modelflare.token', state.token);
       sessionStorage.setItem('modelflare.workspace', state.workspace);
-      showSignedIn(true);
     } catch (err) {
+      showSignedIn(false);
       state.token = null;
       $('signin-error').textContent = err.status === 401 ? 'That credential was not accepted.' : err.message;
     }
@@ -111,7 +113,7 @@
   }
 
   /** A time chart: x in milliseconds, one line per series; points without data are gaps. */
-  function timeChart(box, xs, series, yLabel, yFormat) {
+  function timeChart(box, xs, series, yLabel, yFormat, yRange) {
     const points = series.reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0);
     box.dataset.points = String(points);
     if (points === 0) return empty(box, 'No data in this window.');
@@ -120,8 +122,8 @@
         width: Math.max(320, box.clientWidth - 24),
         height: 200,
         legend: { show: true },
-        scales: { x: { time: true } },
-        axes: [{}, { label: yLabel, values: (u, splits) => splits.map(yFormat) }],
+        scales: { x: { time: true }, y: yRange ? { auto: false, range: yRange } : {} },
+        axes: [{}, { label: yLabel, size: 70, values: (u, splits) => splits.map(yFormat) }],
         series: [
           {},
           ...series.map((s) => ({
@@ -129,7 +131,7 @@
             stroke: s.color,
             width: 2,
             spanGaps: false,
-            points: { show: s.values.length < 40 },
+            points: { show: s.values.filter((v) => v !== null).length < 30 },
           })),
         ],
       },
@@ -149,7 +151,10 @@
       {
         width: Math.max(320, box.clientWidth - 24),
         height: 200,
-        scales: { x: { time: false, range: [-0.5, names.length - 0.5] } },
+        scales: {
+          x: { time: false, range: [-0.5, names.length - 0.5] },
+          y: { range: (u, min, max) => [0, max * 1.1 || 1] },
+        },
         axes: [{ values: (u, splits) => splits.map((i) => (Number.isInteger(i) ? (names[i] ?? '') : '')) }, {}],
         series: [
           {},
@@ -209,9 +214,10 @@
     const errors = panel('errors', 'Error rate');
     const cache = panel('cache', 'Cache hit ratio');
     const features = panel('drift', 'Drift per feature (PSI, KS)');
+    const per = performance.step === 'hour' ? 'hour' : 'day';
     const quality = panel(
       'performance',
-      performance.kind === 'regression' ? 'Mean absolute error per day' : 'Accuracy per day',
+      performance.kind === 'regression' ? `Mean absolute error per ${per}` : `Accuracy per ${per}`,
     );
     charts.append(traffic, latency, errors, cache, features, quality);
     const nullIfQuiet = (values) => values.map((v, i) => (stats.series[i].requests === 0 ? null : v));
@@ -239,6 +245,7 @@
       [{ label: 'error rate', values: nullIfQuiet(stats.series.map((p) => p.error_rate)), color: COLORS.error }],
       'share',
       fmt.pct,
+      [0, 1],
     );
     timeChart(
       cache,
@@ -246,6 +253,7 @@
       [{ label: 'hit ratio', values: stats.series.map((p) => p.cache_hit_ratio), color: COLORS.hit }],
       'share',
       fmt.pct,
+      [0, 1],
     );
     const report = drift?.report;
     featureChart(features, report ? report.features.map((f) => f.name) : [], [
@@ -264,6 +272,7 @@
       ],
       performance.kind === 'regression' ? 'MAE' : 'accuracy',
       performance.kind === 'regression' ? fmt.num : fmt.pct,
+      performance.kind === 'regression' ? undefined : [0, 1],
     );
     content.dataset.ready = name;
   }
@@ -279,8 +288,7 @@
     if (state.model) selectModel(state.model);
   });
   if (state.token) {
-    loadModels()
-      .then(() => showSignedIn(true))
-      .catch(() => showSignedIn(false));
+    showSignedIn(true);
+    loadModels().catch(() => showSignedIn(false));
   }
 })();

@@ -51,6 +51,7 @@ export const presentPrediction = (p: PredictionRow): z.infer<typeof Prediction> 
 export const presentPerformance = (model: string, p: PerformanceView): z.infer<typeof Performance> => ({
   model,
   kind: p.kind,
+  step: p.step,
   count: p.count,
   metrics:
     'accuracy' in p.metrics

@@ -14,4 +14,5 @@ export const dashboardRoutes = newRouter()
   .get('/dashboard', (c) => c.html(DASHBOARD_HTML))
   .get('/dashboard/app.js', (c) => c.body(dashboardJs, 200, asset('text/javascript; charset=utf-8')))
   .get('/dashboard/uplot.js', (c) => c.body(uplotJs, 200, asset('text/javascript; charset=utf-8')))
-  .get('/dashboard/uplot.css', (c) => c.body(uplotCss, 200, asset('text/css; charset=utf-8')));
+  .get('/dashboard/uplot.css', (c) => c.body(uplotCss, 200, asset('text/css; charset=utf-8')))
+  .get('/favicon.ico', (c) => c.body(null, 204));

@@ -97,6 +97,7 @@ export const Performance = z
   .object({
     model: z.string(),
     kind: z.enum(['classification', 'regression']),
+    step: z.enum(['hour', 'day']).openapi({ description: 'Resolution of the series: hours for windows up to 2 days' }),
     count: z.number().int().openapi({ description: 'Rows with feedback in the window' }),
     metrics: z.union([
       z.object({

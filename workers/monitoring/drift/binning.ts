@@ -3,11 +3,12 @@ import type { FeatureBaseline } from '../../storage/schema';
 import type { FeatureColumn, FeatureValue } from './features';
 
 /*
- * A baseline's bins. Numeric features get up to 20 bins at the baseline's 5% quantiles, so each
+ * A baseline's bins. Numeric features get up to 10 bins at the baseline's deciles (the usual PSI
+ * binning, which its thresholds assume), so each
  * holds about as many baseline rows; categorical ones (strings, booleans, integers with few
  * distinct values) one bin per frequent category and one for all the rest.
  */
-export const NUMERIC_BINS = 20;
+export const NUMERIC_BINS = 10;
 export const MAX_CATEGORIES = 20;
 
 const INTEGER_TYPES = new Set<Datatype>(['UINT8', 'INT8', 'UINT16', 'INT16', 'UINT32', 'INT32', 'UINT64', 'INT64']);

@@ -3,6 +3,7 @@ import type { ServedVersion } from '../../inference/served-versions';
 import type { NamedTensors } from '../../inference/types';
 import type { Db } from '../../storage/db';
 import { driftBaselines, driftBins, driftCapturedRows, type FeatureBaseline } from '../../storage/schema';
+import { FlushSchedule } from '../flush-schedule';
 import type { ObserveDeps } from '../observe';
 import { binOf } from './binning';
 import { featureColumns, featureRows, type FeatureColumn, type FeatureValue } from './features';
@@ -49,6 +50,7 @@ function planFor(db: Db, served: ServedVersion): Promise<Plan | null> {
 const bins = new Map<string, number>();
 const captured: { versionId: string; values: FeatureValue[] }[] = [];
 let since = 0;
+const schedule = new FlushSchedule((db) => flushDrift(db));
 
 function add(versionId: string, plan: Plan, rows: FeatureValue[][], hour: number): void {
   if (plan.status === 'capturing') {
@@ -73,7 +75,7 @@ export function observeFeatures(deps: ObserveDeps, served: ServedVersion, inputs
     planFor(deps.db, served).then((plan) => {
       if (!plan || plan.columns.length === 0) return;
       add(served.versionId, plan, featureRows(plan.columns, inputs, rows), hour);
-      if (Date.now() - since >= deps.config.METRICS_FLUSH_SECONDS * 1000) return flushDrift(deps.db);
+      schedule.afterCount(deps, Date.now() - since >= deps.config.METRICS_FLUSH_SECONDS * 1000);
     }),
   );
 }

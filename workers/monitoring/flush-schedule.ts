@@ -1,0 +1,24 @@
+import type { Db } from '../storage/db';
+import type { ObserveDeps } from './observe';
+
+/**
+ * When an isolate's buffered counts get written: at once when they are due, else a timer from
+ * the first count, so quiet traffic does not leave counts waiting for a request that may never
+ * come. The response's waitUntil keeps the isolate alive until then (hence the 25 s cap).
+ */
+export class FlushSchedule {
+  private scheduled = false;
+
+  constructor(private readonly flush: (db: Db) => Promise<void>) {}
+
+  afterCount(deps: ObserveDeps, due: boolean): void {
+    if (due) {
+      deps.defer(this.flush(deps.db));
+      return;
+    }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const wait = new Promise((resolve) => setTimeout(resolve, deps.config.METRICS_FLUSH_SECONDS * 1000));
+    deps.defer(wait.then(() => this.flush(deps.db)).finally(() => (this.scheduled = false)));
+  }
+}
