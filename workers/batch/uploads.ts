@@ -42,17 +42,17 @@ export async function createUpload(
     await deps.bucket.delete(key);
     throw invalidInput(`the upload did not arrive whole: ${(err as Error).message}`);
   }
+  return recordUpload(deps, scope, { id, key, sizeBytes: length, filename: filename ?? null });
+}
+
+async function recordUpload(
+  deps: Deps,
+  scope: Scope,
+  upload: Pick<UploadRow, 'id' | 'key' | 'sizeBytes' | 'filename'>,
+): Promise<UploadRow> {
   const [row] = await deps.db
     .insert(uploads)
-    .values({
-      id,
-      workspaceId: scope.workspaceId,
-      key,
-      sizeBytes: length,
-      filename: filename ?? null,
-      createdBy: scope.actorId,
-      createdAt: Date.now(),
-    })
+    .values({ ...upload, workspaceId: scope.workspaceId, createdBy: scope.actorId, createdAt: Date.now() })
     .returning();
   return row!;
 }
@@ -68,19 +68,7 @@ export async function uploadRows(deps: Deps, scope: Scope, rows: unknown[]): Pro
   const id = newId('upl');
   const key = uploadKey(scope.workspaceId, id);
   await deps.bucket.put(key, bytes, { httpMetadata: { contentType: 'application/x-ndjson' } });
-  const [row] = await deps.db
-    .insert(uploads)
-    .values({
-      id,
-      workspaceId: scope.workspaceId,
-      key,
-      sizeBytes: bytes.byteLength,
-      filename: null,
-      createdBy: scope.actorId,
-      createdAt: Date.now(),
-    })
-    .returning();
-  return row!;
+  return recordUpload(deps, scope, { id, key, sizeBytes: bytes.byteLength, filename: null });
 }
 
 export async function requireUpload(deps: RegistryDeps, scope: Scope, id: string): Promise<UploadRow> {

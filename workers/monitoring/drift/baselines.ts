@@ -31,6 +31,24 @@ function columnsOf(served: ServedVersion) {
   return { columns, datatypes };
 }
 
+const identity = (scope: Scope, served: ServedVersion) => ({
+  versionId: served.versionId,
+  workspaceId: scope.workspaceId,
+  model: served.modelName,
+  version: served.version,
+});
+
+/** Replaces the version's baseline (and drops rows a previous capture had collected). */
+async function saveBaseline(db: Db, values: typeof driftBaselines.$inferInsert): Promise<BaselineRow> {
+  await db.delete(driftCapturedRows).where(eq(driftCapturedRows.versionId, values.versionId));
+  const [row] = await db
+    .insert(driftBaselines)
+    .values(values)
+    .onConflictDoUpdate({ target: driftBaselines.versionId, set: values })
+    .returning();
+  return row!;
+}
+
 /** A baseline from reference rows, each a record as in the instances API. */
 export async function setBaselineFromRows(
   deps: RegistryDeps,
@@ -49,10 +67,7 @@ export async function setBaselineFromRows(
   const features = buildBaseline(columns, datatypes, featureRows(columns, inputs, rows.length));
   const now = Date.now();
   const values = {
-    versionId: served.versionId,
-    workspaceId: scope.workspaceId,
-    model: served.modelName,
-    version: served.version,
+    ...identity(scope, served),
     source: 'rows' as const,
     status: 'ready' as const,
     targetRows: rows.length,
@@ -61,13 +76,7 @@ export async function setBaselineFromRows(
     createdAt: now,
     readyAt: now,
   };
-  await deps.db.delete(driftCapturedRows).where(eq(driftCapturedRows.versionId, served.versionId));
-  const [row] = await deps.db
-    .insert(driftBaselines)
-    .values(values)
-    .onConflictDoUpdate({ target: driftBaselines.versionId, set: values })
-    .returning();
-  return row!;
+  return saveBaseline(deps.db, values);
 }
 
 /** Starts capturing the baseline from the version's next `target` predicted rows. */
@@ -82,10 +91,7 @@ export async function startCapture(
   }
   columnsOf(served);
   const values = {
-    versionId: served.versionId,
-    workspaceId: scope.workspaceId,
-    model: served.modelName,
-    version: served.version,
+    ...identity(scope, served),
     source: 'capture' as const,
     status: 'capturing' as const,
     targetRows: target,
@@ -94,13 +100,7 @@ export async function startCapture(
     createdAt: Date.now(),
     readyAt: null,
   };
-  await deps.db.delete(driftCapturedRows).where(eq(driftCapturedRows.versionId, served.versionId));
-  const [row] = await deps.db
-    .insert(driftBaselines)
-    .values(values)
-    .onConflictDoUpdate({ target: driftBaselines.versionId, set: values })
-    .returning();
-  return row!;
+  return saveBaseline(deps.db, values);
 }
 
 export async function getBaseline(db: Db, versionId: string): Promise<BaselineRow> {
