@@ -33,6 +33,8 @@ export default tseslint.config(
         URL: 'readonly',
         fetch: 'readonly',
         setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        WebAssembly: 'readonly',
       },
     },
   },

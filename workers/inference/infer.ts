@@ -35,7 +35,8 @@ export function resolveServed(deps: InferenceDeps, scope: Scope, name: string, r
   return resolveServedVersion(deps, scope, name, ref, deps.config.REGISTRY_CACHE_TTL_SECONDS * 1000);
 }
 
-function withSession<T>(
+/** Runs `use` with the served version's session, loading it into this isolate if needed. */
+export function withSession<T>(
   deps: InferenceDeps,
   served: ServedVersion,
   timing: Timing | undefined,
