@@ -27,11 +27,16 @@ export function runJob({
   settleMs = 0,
   durationMs,
   maxRequests,
+  timeline = false,
 }) {
   if (!LOOPBACK.test(url)) throw new Error(`refusing to load a non-loopback address: ${url}`);
   return new Promise((resolve, reject) => {
     const latencies = new Float64Array(maxRequests);
+    // With `timeline`, when each response ended (µs on the monotonic clock V8 profiles use).
+    const ends = timeline ? new Float64Array(maxRequests) : undefined;
     const statuses = {};
+    let firstError;
+    let answered = 0;
     let n = 0;
     let counter = vary?.[2] ?? 0;
     const requests = vary
@@ -57,9 +62,11 @@ export function runJob({
       (err, result) => {
         if (err) return reject(err);
         const elapsed = ((stoppedAt ?? performance.now()) - started) / 1000;
+        const inOrder = timeline ? Array.from(latencies.subarray(0, n)) : undefined;
         const sorted = latencies.subarray(0, n).sort();
         resolve({
           requests: n,
+          answered,
           seconds: elapsed,
           rps: n / elapsed,
           p50: percentile(sorted, 50),
@@ -70,8 +77,10 @@ export function runJob({
           over50ms: sorted.filter((v) => v > 50).length,
           statuses,
           errors: result.errors + result.timeouts,
+          firstError,
           varyNext: counter,
           latencies: Array.from(sorted),
+          timeline: timeline ? inOrder.map((ms, i) => [ends[i], ms]) : undefined,
         });
       },
     );
@@ -92,9 +101,14 @@ export function runJob({
       clearTimeout(timer);
       clearTimeout(settle);
     });
+    instance.on('reqError', (err) => {
+      firstError ??= String(err?.message ?? err);
+    });
     instance.on('response', (_client, status, _bytes, ms) => {
+      answered += 1;
       if (!measuring || stoppedAt !== undefined) return;
       statuses[status] = (statuses[status] ?? 0) + 1;
+      if (ends) ends[n] = Number(process.hrtime.bigint() / 1000n);
       latencies[n++] = ms;
       if (n === maxRequests) stop();
     });

@@ -3,8 +3,10 @@
 
 const SCENARIOS = {
   floorA: 'floor A: constant JSON',
+  floorAEntry: 'floor A through Miniflare’s entry worker',
   floorB: 'floor B: session.run only',
   full: 'full V2 infer (no-store)',
+  fullNoLog: 'full, access log silenced',
   miss: 'V2 infer, cache miss',
   hit: 'V2 infer, cache hit',
   instances: 'instances API (no-store)',
@@ -32,6 +34,9 @@ export function summarize(report) {
       miss_minus_b_p50_c1_ms: get('miss', 1).p50_ms - b1.p50_ms,
       full_over_b_p50_c1: ratio(full1.p50_ms, b1.p50_ms),
       full_over_b_rps_c32: ratio(full32.rps, b32.rps),
+      full_nolog_over_b_rps_c32: ratio(get('fullNoLog', 32).rps, b32.rps),
+      full_over_b_cpu_c32: ratio(full32.cpu_us_per_request, b32.cpu_us_per_request),
+      access_log_cpu_us: full32.cpu_us_per_request - get('fullNoLog', 32).cpu_us_per_request,
       miss_over_b_rps_c32: ratio(get('miss', 32).rps, b32.rps),
       hit_over_b_rps_c32: ratio(get('hit', 32).rps, b32.rps),
       hit_over_b_p50_c1: ratio(get('hit', 1).p50_ms, b1.p50_ms),
@@ -90,12 +95,12 @@ export function renderMarkdown(report) {
   );
   lines.push('### Ratios against the baselines of the same run', '');
   lines.push(
-    '| model | full − B p50, c=1 | full/B p50, c=1 | full/B req/s, c=32 | miss/B req/s, c=32 | hit/B req/s, c=32 | hit/B p50, c=1 | instances/B req/s, c=32 | ours/peer req/s, c=32 | ours/peer p50, c=1 |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| model | full − B p50, c=1 | full/B p50, c=1 | full/B req/s, c=32 | full (log silenced)/B req/s, c=32 | B/full CPU per req, c=32 | access log CPU µs/req | miss/B req/s, c=32 | hit/B req/s, c=32 | hit/B p50, c=1 | instances/B req/s, c=32 | ours/peer req/s, c=32 | ours/peer p50, c=1 |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const r of ratios) {
     lines.push(
-      `| ${r.model} | ${f(r.full_minus_b_p50_c1_ms, 3)} ms | ${f(r.full_over_b_p50_c1)} | ${f(r.full_over_b_rps_c32)} | ${f(r.miss_over_b_rps_c32)} | ${f(r.hit_over_b_rps_c32)} | ${f(r.hit_over_b_p50_c1)} | ${f(r.instances_over_b_rps_c32)} | ${f(r.ours_over_peer_rps_c32)} | ${f(r.ours_over_peer_p50_c1)} |`,
+      `| ${r.model} | ${f(r.full_minus_b_p50_c1_ms, 3)} ms | ${f(r.full_over_b_p50_c1)} | ${f(r.full_over_b_rps_c32)} | ${f(r.full_nolog_over_b_rps_c32)} | ${f(1 / r.full_over_b_cpu_c32)} | ${f(r.access_log_cpu_us, 0)} | ${f(r.miss_over_b_rps_c32)} | ${f(r.hit_over_b_rps_c32)} | ${f(r.hit_over_b_p50_c1)} | ${f(r.instances_over_b_rps_c32)} | ${f(r.ours_over_peer_rps_c32)} | ${f(r.ours_over_peer_p50_c1)} |`,
     );
   }
   lines.push('', '### Targets (issue 5)', '', '| target | measured | met |', '| --- | --- | --- |');
@@ -104,14 +109,15 @@ export function renderMarkdown(report) {
 
   lines.push('', '### Latency (ms) and throughput', '');
   lines.push(
-    '| model | path | c=1 p50 | c=1 p99 | c=1 req/s | c=32 p50 | c=32 p99 | c=32 max | c=32 req/s |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| model | path | c=1 p50 | c=1 p99 | c=1 req/s | c=32 p50 | c=32 p99 | c=32 max | c=32 req/s | CPU µs/req, c=32 |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   const rows = [
     [null, 'floorA'],
+    [null, 'floorAEntry'],
     ...report.models.flatMap((x) =>
       Object.keys(SCENARIOS)
-        .slice(1)
+        .slice(2)
         .map((s) => [x.name, s]),
     ),
   ];
@@ -119,7 +125,7 @@ export function renderMarkdown(report) {
     const c1 = cellOf(report, scenario, model, 1);
     const c32 = cellOf(report, scenario, model, 32);
     lines.push(
-      `| ${model ?? '–'} | ${SCENARIOS[scenario]} | ${f(c1.p50_ms, 3)} | ${f(c1.p99_ms)} | ${f(c1.rps, 0)} | ${f(c32.p50_ms)} | ${f(c32.p99_ms)} | ${f(c32.max_ms, 0)} | ${f(c32.rps, 0)} |`,
+      `| ${model ?? '–'} | ${SCENARIOS[scenario]} | ${f(c1.p50_ms, 3)} | ${f(c1.p99_ms)} | ${f(c1.rps, 0)} | ${f(c32.p50_ms)} | ${f(c32.p99_ms)} | ${f(c32.max_ms, 0)} | ${f(c32.rps, 0)} | ${f(c32.cpu_us_per_request, 0)} |`,
     );
   }
 

@@ -10,12 +10,11 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { apiClient } from '../lib/api-client.mjs';
 import { coldStart, wasmCompileMs } from './cold-start.mjs';
 import { percentile } from './load.mjs';
-import { benchModels, instancesOf } from './models.mjs';
 import { renderMarkdown, summarize } from './report.mjs';
-import { build, serve } from './serve.mjs';
+import { cpuMs, childPid } from './proc-cpu.mjs';
+import { check, floorAJob, pathJobs, startBenchServer, switchLog } from './setup.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -24,7 +23,7 @@ const { values: opts } = parseArgs({
     'settle-ms': { type: 'string', default: '250' },
     rounds: { type: 'string', default: '3' },
     'max-requests': { type: 'string', default: '100000' },
-    'cold-reps': { type: 'string', default: '3' },
+    'cold-reps': { type: 'string', default: '5' },
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench' },
     logs: { type: 'string', default: 'drain' },
@@ -90,76 +89,42 @@ function drainStdio(stdout, stderr) {
   stderr.on('data', (chunk) => process.stderr.write(chunk));
 }
 
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
 async function main() {
   const started = performance.now();
   console.log('building the production bundle and the bench bundle (wrangler deploy --dry-run)…');
-  const prod = build('workers/index.ts', join(work, 'prod'));
-  const prodBundle = readFileSync(join(prod.dir, prod.main), 'utf8');
-  check(!prodBundle.includes('/__bench/'), 'the production bundle contains bench routes');
-  const bundle = build('scripts/bench/worker.ts', join(work, 'worker'));
-
-  server = await serve({
-    bundle,
-    persistDir,
-    port: 0,
-    vars: { ADMIN_API_KEY: credential.token },
-    stdio: drainStdio,
-  });
-  const api = apiClient(() => server.url, credential.token);
+  const setup = await startBenchServer({ work, persistDir, token: credential.token, stdio: drainStdio });
+  server = setup.server;
+  const { api, models, bundle } = setup;
   console.log(`workerd (Miniflare API, no dev proxy) on ${server.url}`);
-
-  const models = benchModels();
-  for (const m of models) {
-    const created = await api('POST', '/v1/models', { name: m.name, ...m.fields });
-    check(created.status === 201, `create ${m.name}: ${created.status} ${JSON.stringify(created.body)}`);
-    const up = await api('POST', `/v1/models/${m.name}/versions`, m.bytes, {
-      'content-type': 'application/octet-stream',
-    });
-    check(up.status === 201, `upload ${m.name}: ${up.status} ${JSON.stringify(up.body)}`);
-    writeFileSync(join(work, 'models', `${m.name}.onnx`), m.bytes);
-    m.body = JSON.stringify({ inputs: m.inputs });
-    m.instancesBody = JSON.stringify({ instances: instancesOf(m) });
-    const prep = await api('POST', `/__bench/prepare?key=${m.name}&model=${m.name}`, { inputs: m.inputs });
-    check(prep.status === 200, `prepare ${m.name}: ${JSON.stringify(prep.body)}`);
-  }
 
   const peerHelper = helper('./peer.mjs');
   const { port: peerPort } = await peerHelper.ask(
-    { models: models.map((m) => ({ name: m.name, path: join(work, 'models', `${m.name}.onnx`) })) },
+    { models: models.map((m) => ({ name: m.name, path: m.path })) },
     60_000,
   );
   const peer = `http://127.0.0.1:${peerPort}`;
   const load = helper('./load.mjs');
+  const workerdPid = childPid('workerd');
+  check(workerdPid !== null, 'cannot find the workerd process');
 
   // One cell per (scenario, model, concurrency); every round visits every cell.
   const auth = { authorization: `Bearer ${credential.token}`, 'content-type': 'application/json' };
   const cells = [];
   for (const c of CONCURRENCY) {
-    cells.push({ scenario: 'floorA', model: null, c, job: { url: `${server.url}/__bench/constant` } });
+    cells.push({ scenario: 'floorA', model: null, c, job: floorAJob(server.url) });
+    cells.push({ scenario: 'floorAEntry', model: null, c, job: floorAJob(server.entryUrl) });
     for (const m of models) {
-      const post = (url, headers, body = m.body) => ({ url, method: 'POST', headers, body });
-      const infer = `${server.url}/v2/models/${m.name}/infer`;
-      const vary = (() => {
-        const marked = JSON.parse(m.body);
-        const data = marked.inputs[0].data;
-        data[data.length - 1] = '__VARY__';
-        return JSON.stringify(marked).split('"__VARY__"');
-      })();
-      const add = (scenario, job, expectCache) => cells.push({ scenario, model: m, c, job, expectCache });
-      add('floorB', post(`${server.url}/__bench/run/${m.name}`, auth));
-      add('full', post(infer, { ...auth, 'cache-control': 'no-store' }), 'BYPASS');
-      add('miss', { ...post(infer, auth), vary: [...vary, 0] }, 'MISS');
-      add('hit', post(infer, auth), 'HIT');
-      add(
-        'instances',
-        post(`${server.url}/v1/models/${m.name}/predict`, { ...auth, 'cache-control': 'no-store' }, m.instancesBody),
-        'BYPASS',
-      );
-      add('peer', post(`${peer}/v2/models/${m.name}/infer`, { 'content-type': 'application/json' }));
+      const jobs = pathJobs({ origin: server.url, peer, token: credential.token, model: m });
+      for (const [scenario, { job, expectCache, log }] of Object.entries(jobs)) {
+        cells.push({
+          scenario,
+          model: m,
+          c,
+          job: job.vary ? { ...job, vary: [...job.vary, 0] } : job,
+          expectCache,
+          log,
+        });
+      }
     }
   }
 
@@ -188,8 +153,13 @@ async function main() {
   async function runCell(cell, durationMs, keep) {
     const job = { ...cell.job, connections: cell.c, settleMs: SETTLE, durationMs, maxRequests: MAX_REQUESTS };
     if (job.vary) job.vary = [job.vary[0], job.vary[1], vary.get(cell.model.name) ?? 0];
+    if (cell.log) await switchLog(server.url, cell.log);
+    const pid = cell.scenario === 'peer' ? peerHelper.child.pid : workerdPid;
+    const cpu0 = cpuMs(pid);
     const t0 = performance.now();
-    const reply = await load.ask(job, durationMs + 30_000);
+    const reply = await load.ask(job, SETTLE + durationMs + 30_000);
+    const cpu = cpuMs(pid) - cpu0;
+    if (cell.log) await switchLog(server.url, 'on');
     if (process.env.BENCH_VERBOSE) {
       const r = reply.result;
       console.log(
@@ -201,9 +171,9 @@ async function main() {
     const bad = Object.entries(reply.result.statuses).filter(([s]) => s !== '200');
     check(
       bad.length === 0 && reply.result.errors === 0,
-      `${cell.scenario} ${cell.model?.name} c=${cell.c}: ${JSON.stringify(bad)} errors ${reply.result.errors}`,
+      `${cell.scenario} ${cell.model?.name} c=${cell.c}: ${JSON.stringify(bad)} errors ${reply.result.errors} (${reply.result.firstError})`,
     );
-    if (keep) results.get(cell).push(reply.result);
+    if (keep) results.get(cell).push({ ...reply.result, cpuMs: cpu });
   }
 
   console.log(`warm-up, then ${ROUNDS} interleaved rounds of ${cells.length} cells × ${DURATION} ms…`);
@@ -257,6 +227,8 @@ async function main() {
     const all = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
     const requests = rounds.reduce((s, r) => s + r.requests, 0);
     const seconds = rounds.reduce((s, r) => s + r.seconds, 0);
+    const answered = rounds.reduce((s, r) => s + r.answered, 0);
+    const cpu = rounds.reduce((s, r) => s + r.cpuMs, 0);
     return {
       scenario: cell.scenario,
       model: cell.model?.name ?? null,
@@ -270,6 +242,8 @@ async function main() {
       p999_ms: percentile(all, 99.9),
       max_ms: all[all.length - 1] ?? null,
       over_50ms: all.filter((v) => v > 50).length,
+      // Of the serving process (workerd, or the peer's Node), settle period included.
+      cpu_us_per_request: (cpu * 1000) / answered,
     };
   });
 
@@ -307,10 +281,23 @@ async function main() {
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
   const md = renderMarkdown(report);
   writeFileSync(join(outDir, 'results.md'), md);
+  if (!quick && outDir === 'bench') updateReadme(md);
   console.log(`\n${md}`);
   console.log(
     `wrote ${join(outDir, 'results.json')} and ${join(outDir, 'results.md')} in ${report.elapsed_s.toFixed(0)} s`,
   );
+}
+
+/** The README's Benchmark section shows the latest full run, between its two markers. */
+function updateReadme(md) {
+  const readme = readFileSync('README.md', 'utf8');
+  const start = '<!-- bench:results:start -->';
+  const end = '<!-- bench:results:end -->';
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end);
+  if (from < 0 || to < from) return;
+  writeFileSync('README.md', `${readme.slice(0, from + start.length)}\n${md}${readme.slice(to)}`);
+  console.log('updated the Benchmark section of README.md');
 }
 
 function workerdVersion() {

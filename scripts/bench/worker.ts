@@ -143,8 +143,18 @@ async function stage(name: string, request: Request, env: Env, ctx: ExecutionCon
   }
 }
 
+const consoleLog = console.log;
+
+/** Silences console.log in this isolate (the access log) to measure what it costs; `on` restores it. */
+function consoleSwitch(url: URL): Response {
+  const on = url.searchParams.get('log') !== 'off';
+  console.log = on ? consoleLog : () => undefined;
+  return json({ log: on });
+}
+
 async function bench(request: Request, env: Env, ctx: ExecutionContext, url: URL): Promise<Response> {
   const [, , route, arg] = url.pathname.split('/');
+  if (route === 'console') return consoleSwitch(url);
   if (route === 'constant') return new Response(FLOOR_A, { headers: { 'content-type': 'application/json' } });
   if (route === 'run') return floorB(request, arg ?? '');
   if (route === 'prepare') return prepare(request, env, ctx, url);

@@ -85,7 +85,7 @@ export async function infer(
   mode: CacheMode,
   timing: Timing,
 ): Promise<InferResult> {
-  const { inputs, outputs } = await timing.measure('validate', () => ({
+  const { inputs, outputs } = timing.measureSync('validate', () => ({
     inputs: validateInputs(served.signature, request.inputs),
     outputs: selectOutputs(served.signature, request.outputs),
   }));

@@ -14,6 +14,10 @@ export const requestContext = () =>
     c.set('log', {});
     c.set('config', configFrom(c.env));
     c.set('deps', { db: database(c.env.DB), bucket: c.env.BUCKET });
-    await next();
+    // Set before the handler so the response is built with it: a header set on a finished
+    // response makes hono copy the whole response.
     c.header('X-Request-Id', requestId);
+    await next();
+    // A handler that returns its own Response object did not take the prepared header.
+    if (!c.res.headers.has('X-Request-Id')) c.header('X-Request-Id', requestId);
   });
