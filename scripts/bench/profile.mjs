@@ -3,13 +3,12 @@
 // a CPU profile of the isolate under load, taken through workerd's inspector (Miniflare's
 // inspectorPort), summed by function. Shows where a request's CPU goes, garbage collection
 // included. Writes bench/out/profile-<path>-<model>.cpuprofile (open it in Chrome DevTools).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { devtools, freePort, startProfile } from './inspector.mjs';
+import { devtools, startProfile } from './inspector.mjs';
 import { runJob } from './load.mjs';
-import { check, floorAJob, pathJobs, startBenchServer } from './setup.mjs';
+import { check, floorAJob, pathJobs, withInspectedServer } from './setup.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -35,24 +34,7 @@ function summarizeProfile(profile) {
   return { totalMs: total / 1000, rows: [...byName.entries()].sort((a, b) => b[1] - a[1]) };
 }
 
-const work = join('bench', 'out');
-mkdirSync(join(work, 'models'), { recursive: true });
-const persistDir = mkdtempSync(join(tmpdir(), 'modelflare-profile-'));
-const token = `mf_admin_${Date.now().toString(36)}profile`;
-const inspectorPort = await freePort();
-let setup;
-try {
-  setup = await startBenchServer({
-    work,
-    persistDir,
-    token,
-    inspectorPort,
-    stdio: (out, err) => {
-      out.resume();
-      err.resume();
-    },
-  });
-  const { server, models } = setup;
+await withInspectedServer('profile', async ({ server, models, token, inspectorPort, work }) => {
   const m = models.find((x) => x.name === opts.model);
   const jobs = { floorA: { job: floorAJob(server.url) }, ...pathJobs({ origin: server.url, token, model: m }) };
   check(jobs[opts.path] && opts.path !== 'miss', `--path: one of floorA, floorB, full, hit, instances`);
@@ -80,7 +62,4 @@ try {
     );
   }
   console.log(`wrote ${file}`);
-} finally {
-  await setup?.server.dispose().catch(() => {});
-  rmSync(persistDir, { recursive: true, force: true });
-}
+});

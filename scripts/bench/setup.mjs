@@ -1,8 +1,11 @@
 // What every benchmark run starts from: both bundles built (the production one checked for
 // bench routes), the bench bundle served on workerd, the models uploaded and floor B prepared.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiClient } from '../lib/api-client.mjs';
+import { freePort } from './inspector.mjs';
 import { benchModels, instancesOf } from './models.mjs';
 import { build, serve } from './serve.mjs';
 
@@ -84,4 +87,33 @@ export async function switchLog(origin, state) {
   const res = await fetch(`${origin}/__bench/console?log=${state}`);
   check(res.ok, `console switch: ${res.status}`);
   await res.arrayBuffer();
+}
+
+/**
+ * For the investigation scripts: a bench server with workerd's inspector open, its console
+ * output discarded, handed to `use` and disposed of afterwards.
+ */
+export async function withInspectedServer(name, use) {
+  const work = join('bench', 'out');
+  mkdirSync(join(work, 'models'), { recursive: true });
+  const persistDir = mkdtempSync(join(tmpdir(), `modelflare-${name}-`));
+  const token = `mf_admin_${randomBytes(24).toString('hex')}`;
+  const inspectorPort = await freePort();
+  let setup;
+  try {
+    setup = await startBenchServer({
+      work,
+      persistDir,
+      token,
+      inspectorPort,
+      stdio: (out, err) => {
+        out.resume();
+        err.resume();
+      },
+    });
+    return await use({ ...setup, work, token, inspectorPort });
+  } finally {
+    await setup?.server.dispose().catch(() => {});
+    rmSync(persistDir, { recursive: true, force: true });
+  }
 }

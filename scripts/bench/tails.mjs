@@ -4,13 +4,12 @@
 // inspector, groups the slow responses into stall windows by when they ended, and reports
 // what the isolate was doing in those windows: garbage collection, other work, or nothing
 // (idle: the stall is outside the isolate). Writes bench/out/tails.json.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { devtools, freePort, startProfile } from './inspector.mjs';
+import { devtools, startProfile } from './inspector.mjs';
 import { runJob } from './load.mjs';
-import { floorAJob, pathJobs, startBenchServer, switchLog } from './setup.mjs';
+import { floorAJob, pathJobs, switchLog, withInspectedServer } from './setup.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -115,24 +114,7 @@ function describe(name, result, profile) {
   };
 }
 
-const work = join('bench', 'out');
-mkdirSync(join(work, 'models'), { recursive: true });
-const persistDir = mkdtempSync(join(tmpdir(), 'modelflare-tails-'));
-const token = `mf_admin_${Date.now().toString(36)}tails`;
-const inspectorPort = await freePort();
-let setup;
-try {
-  setup = await startBenchServer({
-    work,
-    persistDir,
-    token,
-    inspectorPort,
-    stdio: (out, err) => {
-      out.resume();
-      err.resume();
-    },
-  });
-  const { server, models } = setup;
+await withInspectedServer('tails', async ({ server, models, token, inspectorPort, work }) => {
   const m = models.find((x) => x.name === opts.model);
   const jobs = pathJobs({ origin: server.url, token, model: m });
   const experiments = [
@@ -167,7 +149,4 @@ try {
     `${JSON.stringify({ model: m.name, concurrency: Number(opts.c), slow_ms: SLOW, rows }, null, 2)}\n`,
   );
   console.log(`wrote ${join(work, 'tails.json')}`);
-} finally {
-  await setup?.server.dispose().catch(() => {});
-  rmSync(persistDir, { recursive: true, force: true });
-}
+});
