@@ -108,6 +108,7 @@ export function runJob({
       answered += 1;
       if (!measuring || stoppedAt !== undefined) return;
       statuses[status] = (statuses[status] ?? 0) + 1;
+      if (status !== 200) return; // counted, not timed
       if (ends) ends[n] = Number(process.hrtime.bigint() / 1000n);
       latencies[n++] = ms;
       if (n === maxRequests) stop();

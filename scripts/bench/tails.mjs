@@ -6,6 +6,7 @@
 // (idle: the stall is outside the isolate). Writes bench/out/tails.json.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { devtools, startProfile } from './inspector.mjs';
 import { runJob } from './load.mjs';
@@ -144,9 +145,20 @@ await withInspectedServer('tails', async ({ server, models, token, inspectorPort
   }
   await switchLog(server.url, 'on');
   dt.close();
+
+  // What one console.log costs once a request logs at all, from a request that logs many lines.
+  const timeLoop = async (n) => {
+    const start = performance.now();
+    const res = await fetch(`${server.url}/__bench/log-loop?n=${n}&len=200`);
+    await res.arrayBuffer();
+    return performance.now() - start;
+  };
+  await timeLoop(1000);
+  const perLineUs = ((Math.min(await timeLoop(20000), await timeLoop(20000)) - (await timeLoop(0))) * 1000) / 20000;
+  console.log(`console.log of a 200-character line, in a loop within one request: ${perLineUs.toFixed(1)} µs`);
   writeFileSync(
     join(work, 'tails.json'),
-    `${JSON.stringify({ model: m.name, concurrency: Number(opts.c), slow_ms: SLOW, rows }, null, 2)}\n`,
+    `${JSON.stringify({ model: m.name, concurrency: Number(opts.c), slow_ms: SLOW, rows, console_log_us_in_loop: perLineUs }, null, 2)}\n`,
   );
   console.log(`wrote ${join(work, 'tails.json')}`);
 });

@@ -152,9 +152,18 @@ function consoleSwitch(url: URL): Response {
   return json({ log: on });
 }
 
+/** `n` console.log calls of `len` characters in one request: the price of a line once a request logs. */
+function logLoop(url: URL): Response {
+  const n = Number(url.searchParams.get('n') ?? 1000);
+  const line = 'x'.repeat(Number(url.searchParams.get('len') ?? 200));
+  for (let i = 0; i < n; i++) console.log(line);
+  return json({ n });
+}
+
 async function bench(request: Request, env: Env, ctx: ExecutionContext, url: URL): Promise<Response> {
   const [, , route, arg] = url.pathname.split('/');
   if (route === 'console') return consoleSwitch(url);
+  if (route === 'log-loop') return logLoop(url);
   if (route === 'constant') return new Response(FLOOR_A, { headers: { 'content-type': 'application/json' } });
   if (route === 'run') return floorB(request, arg ?? '');
   if (route === 'prepare') return prepare(request, env, ctx, url);
