@@ -25,7 +25,7 @@ const { values: opts } = parseArgs({
     'max-requests': { type: 'string', default: '100000' },
     'cold-reps': { type: 'string', default: '5' },
     quick: { type: 'boolean', default: false },
-    out: { type: 'string', default: 'bench' },
+    out: { type: 'string' },
     logs: { type: 'string', default: 'drain' },
   },
 });
@@ -43,7 +43,8 @@ const CONCURRENCY = [1, 32];
  */
 const credential = { kind: 'admin key', token: `mf_admin_${randomBytes(24).toString('hex')}` };
 
-const outDir = opts.out;
+// A quick run is indicative only: it never replaces the results of a full one.
+const outDir = opts.out ?? (opts.quick ? join('bench', 'out', 'quick') : 'bench');
 const work = join(outDir, 'out');
 mkdirSync(join(work, 'models'), { recursive: true });
 const persistDir = mkdtempSync(join(tmpdir(), 'modelflare-bench-'));
