@@ -29,3 +29,13 @@ export function childPid(comm) {
   }
   return null;
 }
+
+/** Resident memory of `pid` in MiB, or null. */
+export function rssMiB(pid) {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+    return line ? Math.round(Number(line[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}

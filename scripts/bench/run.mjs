@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { coldStart, wasmCompileMs } from './cold-start.mjs';
 import { percentile } from './load.mjs';
 import { renderMarkdown, summarize } from './report.mjs';
-import { cpuMs, childPid } from './proc-cpu.mjs';
+import { childPid, cpuMs, rssMiB } from './proc-cpu.mjs';
 import { check, floorAJob, pathJobs, startBenchServer, switchLog } from './setup.mjs';
 
 const { values: opts } = parseArgs({
@@ -77,6 +77,20 @@ function helper(script) {
       });
     },
   };
+}
+
+/**
+ * Waits until workerd is idle (under 10% of a core over 100 ms, for at most 3 s): the miss
+ * path leaves KV writes running after its responses, and their CPU must not be charged to the
+ * cell that follows.
+ */
+async function quiesce(pid) {
+  const until = performance.now() + 3000;
+  for (;;) {
+    const before = cpuMs(pid);
+    await new Promise((r) => setTimeout(r, 100));
+    if (cpuMs(pid) - before <= 10 || performance.now() > until) return;
+  }
 }
 
 /** workerd's stdout carries the access log: count it and drop it, as a log pipeline would ship it away. */
@@ -155,6 +169,7 @@ async function main() {
   async function runCell(cell, durationMs, keep) {
     const job = { ...cell.job, connections: cell.c, settleMs: SETTLE, durationMs, maxRequests: MAX_REQUESTS };
     if (job.vary) job.vary = [job.vary[0], job.vary[1], vary.get(cell.model.name) ?? 0];
+    await quiesce(workerdPid);
     if (cell.log) await switchLog(server.url, cell.log);
     const pid = cell.scenario === 'peer' ? peerHelper.child.pid : workerdPid;
     const cpu0 = cpuMs(pid);
@@ -186,7 +201,9 @@ async function main() {
     // Rotate the order each round so no cell always follows the same neighbour.
     const order = cells.map((_, i) => cells[(i + round * 7) % cells.length]);
     for (const cell of order) await runCell(cell, DURATION, true);
-    console.log(`  round ${round + 1}/${ROUNDS} done (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+    console.log(
+      `  round ${round + 1}/${ROUNDS} done (${((performance.now() - started) / 1000).toFixed(0)} s; workerd ${rssMiB(workerdPid)} MiB resident)`,
+    );
   }
 
   console.log('batch: raw batched session.run, ours and the peer…');

@@ -1,7 +1,7 @@
 // Builds the worker as `wrangler deploy` would and serves it on workerd through Miniflare's
 // API: no `wrangler dev` proxy between the load and the isolate. Bindings come from
 // wrangler.toml (unstable_getMiniflareWorkerOptions); data lives in a temp dir.
-import { spawnSync } from 'node:child_process';
+import childProcess, { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, extname, join, resolve } from 'node:path';
@@ -9,6 +9,22 @@ import { pathToFileURL } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false' };
+
+/*
+ * Miniflare does not say when workerd dies; a crash would only show as refused connections.
+ * Its spawn goes through this module object, so the exit is reported here.
+ */
+let disposing = false;
+const spawnWorkerd = childProcess.spawn;
+childProcess.spawn = (command, ...rest) => {
+  const child = spawnWorkerd(command, ...rest);
+  if (String(command).includes('workerd')) {
+    child.on('exit', (code, signal) => {
+      if (!disposing) console.error(`workerd (pid ${child.pid}) exited: code ${code}, signal ${signal}`);
+    });
+  }
+  return child;
+};
 
 /** The Miniflare that wrangler itself uses: its option format is the one wrangler's helper emits. */
 async function wranglerMiniflare() {
@@ -106,10 +122,15 @@ export async function serve({ bundle, persistDir, port, vars = {}, stdio, inspec
     },
     /** A new workerd process, so a new isolate: what a cold start begins with. */
     async restart() {
+      disposing = true;
       await mf.dispose();
+      disposing = false;
       mf = new Miniflare(options);
       await connect();
     },
-    dispose: () => mf.dispose(),
+    dispose: () => {
+      disposing = true;
+      return mf.dispose();
+    },
   };
 }
