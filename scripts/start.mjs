@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { DEMO, buildDemoModel } from './demo-model.mjs';
+import { apiClient } from './lib/api-client.mjs';
 
 const HOST = '127.0.0.1';
 const PORT = Number(process.env.PORT ?? 8787);
@@ -72,36 +73,23 @@ async function waitUntilReady(child, timeoutMs = 90_000) {
   throw new Error(`the worker did not become ready on ${BASE} within ${timeoutMs / 1000} s`);
 }
 
-async function api(key, method, path, body, headers = {}) {
-  const res = await fetch(`${BASE}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body && !(body instanceof Uint8Array) ? { 'content-type': 'application/json' } : {}),
-      ...headers,
-    },
-    body: body instanceof Uint8Array ? body : body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
 /** Registers the demo classifier and points `production` at it, unless it is there already. */
 async function ensureDemoModel(key) {
+  const api = apiClient(BASE, key);
   const { name, ...fields } = DEMO;
-  let model = await api(key, 'GET', `/v1/models/${name}`);
-  if (model.status === 404) model = await api(key, 'POST', '/v1/models', { name, ...fields });
+  let model = await api('GET', `/v1/models/${name}`);
+  if (model.status === 404) model = await api('POST', '/v1/models', { name, ...fields });
   if (model.status >= 300) throw new Error(`cannot create the demo model: ${JSON.stringify(model.body)}`);
   if (model.body.latest_version === null) {
-    const up = await api(key, 'POST', `/v1/models/${name}/versions`, buildDemoModel(), {
+    const up = await api('POST', `/v1/models/${name}/versions`, buildDemoModel(), {
       'content-type': 'application/octet-stream',
     });
     if (up.status !== 201 && up.status !== 409)
       throw new Error(`cannot upload the demo model: ${JSON.stringify(up.body)}`);
   }
-  const current = await api(key, 'GET', `/v1/models/${name}`);
+  const current = await api('GET', `/v1/models/${name}`);
   if (!current.body.aliases.production && current.body.latest_version) {
-    await api(key, 'PUT', `/v1/models/${name}/aliases/production`, { version: current.body.latest_version });
+    await api('PUT', `/v1/models/${name}/aliases/production`, { version: current.body.latest_version });
   }
 }
 

@@ -1,5 +1,7 @@
 import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { requestContext } from '../../workers/http/middleware/request-context';
+import { newRouter } from '../../workers/http/router';
 import { call, callJson } from '../helpers';
 
 afterEach(() => vi.restoreAllMocks());
@@ -24,6 +26,17 @@ describe('health', () => {
 });
 
 describe('request ids', () => {
+  it('reach a response a handler built itself', async () => {
+    const app = newRouter();
+    app.use('*', requestContext());
+    app.get('/own', () => new Response('own'));
+    app.get('/context', (c) => c.text('context'));
+    for (const path of ['/own', '/context']) {
+      const res = await app.request(path, { headers: { 'x-request-id': `id-${path.slice(1)}` } }, env);
+      expect(res.headers.get('x-request-id')).toBe(`id-${path.slice(1)}`);
+    }
+  });
+
   it('generates one per request', async () => {
     const a = await call('GET', '/v2/health/live', { token: null });
     const b = await call('GET', '/v2/health/live', { token: null });

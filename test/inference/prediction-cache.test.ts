@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { predictionMemory } from '../../workers/cache/prediction-cache';
 import { callJson, fixture, infer, newModel, uploadRaw } from '../helpers';
 
 const body = (x: number[][]) => ({ inputs: [{ name: 'x', datatype: 'FP32', shape: [x.length, 2], data: x }] });
@@ -82,5 +83,36 @@ describe('prediction cache', () => {
     const newest = keys.find((k) => k.expiration && k.expiration > Date.now() / 1000 + 3000);
     expect(newest).toBeDefined();
     expect(newest!.expiration!).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 3600);
+  });
+
+  it('answers a hot key from the isolate without KV, and refills the isolate from KV until the entry expires', async () => {
+    const name = await newModel(fixture('generated/regressor.onnx'), 'pcm');
+    const before = new Set((await keysOf()).map((k) => k.name));
+    const first = await infer(`/v2/models/${name}/infer`, body([[2, 2]]));
+    expect(first.headers.get('x-cache')).toBe('MISS');
+    // The isolate keeps the answer at once; KV gets it after the response.
+    expect((await infer(`/v2/models/${name}/infer`, body([[2, 2]]))).headers.get('x-cache')).toBe('HIT');
+    // KV entries carry their expiry, so a copy read back into an isolate expires with them.
+    let stored: Awaited<ReturnType<typeof keysOf>> = [];
+    for (let i = 0; i < 50 && stored.length === 0; i++) {
+      stored = (await keysOf()).filter((k) => !before.has(k.name));
+      if (stored.length === 0) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(stored).toHaveLength(1);
+    expect((stored[0]!.metadata as any).expires_at).toBeGreaterThan(Date.now());
+
+    // Gone from the isolate: read from KV and kept again.
+    predictionMemory.clear();
+    const fromKv = await infer(`/v2/models/${name}/infer`, body([[2, 2]]));
+    expect(fromKv.headers.get('x-cache')).toBe('HIT');
+    expect(predictionMemory.stats().entries).toBeGreaterThan(0);
+
+    // Gone from KV too, but still in the isolate: a hit without a KV read.
+    await env.CACHE.delete(stored[0]!.name);
+    expect((await infer(`/v2/models/${name}/infer`, body([[2, 2]]))).headers.get('x-cache')).toBe('HIT');
+
+    // Gone from both: computed again.
+    predictionMemory.clear();
+    expect((await infer(`/v2/models/${name}/infer`, body([[2, 2]]))).headers.get('x-cache')).toBe('MISS');
   });
 });

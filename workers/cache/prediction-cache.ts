@@ -1,7 +1,8 @@
 import type { Tensor } from '../core/tensor';
+import { MemoryTier } from './memory-tier';
 
 /*
- * Predictions cached in KV. The key hashes the version's identity (its id and the file's
+ * Predictions cached in KV, with the hottest also kept in the isolate. The key hashes the version's identity (its id and the file's
  * sha256), the inputs in canonical form (sorted by name; datatype, shape and the raw element
  * bytes, so `1` and `1.0`, flat and nested data all meet) and the requested outputs. A version
  * id belongs to one workspace, so neither another version nor another tenant can share a key.
@@ -52,11 +53,32 @@ export async function predictionKey(
   return `pred:${version.versionId}:${hex(await crypto.subtle.digest('SHA-256', buffer))}`;
 }
 
-export async function readPrediction(kv: KVNamespace, key: string): Promise<string | null> {
-  return kv.get(key, 'text');
+/**
+ * The isolate's own tier in front of KV: up to 4 Mi characters of predictions, none over
+ * 64 Ki (larger answers cost little next to the inference that made them).
+ */
+export const predictionMemory = new MemoryTier(4 * 1024 * 1024, 64 * 1024);
+
+/** Stored with each KV entry so a copy read into the isolate expires when the entry does. */
+interface EntryMetadata {
+  expires_at: number;
 }
 
-/** KV refuses TTLs under 60 s; the model setting is validated to respect that. */
+export async function readPrediction(kv: KVNamespace, key: string, now = Date.now()): Promise<string | null> {
+  const local = predictionMemory.get(key, now);
+  if (local !== undefined) return local;
+  const { value, metadata } = await kv.getWithMetadata<EntryMetadata>(key, 'text');
+  if (value !== null && metadata?.expires_at) predictionMemory.set(key, value, metadata.expires_at);
+  return value;
+}
+
+/**
+ * Keeps the prediction in this isolate at once and in KV when the returned promise settles.
+ * KV refuses TTLs under 60 s; the model setting is validated to respect that.
+ */
 export function writePrediction(kv: KVNamespace, key: string, value: string, ttlSeconds: number): Promise<void> {
-  return kv.put(key, value, { expirationTtl: Math.max(60, ttlSeconds) });
+  const ttl = Math.max(60, ttlSeconds);
+  const expiresAt = Date.now() + ttl * 1000;
+  predictionMemory.set(key, value, expiresAt);
+  return kv.put(key, value, { expirationTtl: ttl, metadata: { expires_at: expiresAt } satisfies EntryMetadata });
 }

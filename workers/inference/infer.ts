@@ -36,7 +36,8 @@ export function resolveServed(deps: InferenceDeps, scope: Scope, name: string, r
   return resolveServedVersion(deps, scope, name, ref, deps.config.REGISTRY_CACHE_TTL_SECONDS * 1000);
 }
 
-function withSession<T>(
+/** Runs `use` with the served version's session, loading it into this isolate if needed. */
+export function withSession<T>(
   deps: InferenceDeps,
   served: ServedVersion,
   timing: Timing | undefined,
@@ -90,7 +91,7 @@ export async function infer(
   mode: CacheMode,
   timing: Timing,
 ): Promise<InferResult> {
-  const { inputs, outputs } = await timing.measure('validate', () => ({
+  const { inputs, outputs } = timing.measureSync('validate', () => ({
     inputs: validateInputs(served.signature, request.inputs),
     outputs: selectOutputs(served.signature, request.outputs),
   }));

@@ -15,20 +15,36 @@ export interface ByteSource {
 }
 
 const cacheKey = (sha256: string) => new Request(`https://artifacts.modelflare.internal/sha256/${sha256}`);
+const openCache = () => caches.open('modelflare-artifacts');
+
+/** This location's cached copy of a model file, or null. */
+export async function readCachedModelBytes(sha256: string): Promise<Uint8Array | null> {
+  const hit = await (await openCache()).match(cacheKey(sha256));
+  return hit ? new Uint8Array(await hit.arrayBuffer()) : null;
+}
+
+/** The model file from R2, the source of truth. */
+export async function readStoredModelBytes(bucket: R2Bucket, artifactKey: string): Promise<Uint8Array> {
+  const object = await bucket.get(artifactKey);
+  if (!object) throw new Error(`model file ${artifactKey} is missing from R2`);
+  return new Uint8Array(await object.arrayBuffer());
+}
 
 export async function readModelBytes(source: ByteSource, file: ModelFile): Promise<Uint8Array> {
-  const cache = await caches.open('modelflare-artifacts');
-  const hit = await cache.match(cacheKey(file.sha256));
-  if (hit) return new Uint8Array(await hit.arrayBuffer());
-  const object = await source.bucket.get(file.artifactKey);
-  if (!object) throw new Error(`model file ${file.artifactKey} is missing from R2`);
-  const bytes = new Uint8Array(await object.arrayBuffer());
+  const cached = await readCachedModelBytes(file.sha256);
+  if (cached) return cached;
+  const bytes = await readStoredModelBytes(source.bucket, file.artifactKey);
   source.defer(
-    cache.put(
-      cacheKey(file.sha256),
-      new Response(bytes, {
-        headers: { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'public, max-age=604800, immutable' },
-      }),
+    openCache().then((cache) =>
+      cache.put(
+        cacheKey(file.sha256),
+        new Response(bytes, {
+          headers: {
+            'Content-Type': 'application/octet-stream',
+            'Cache-Control': 'public, max-age=604800, immutable',
+          },
+        }),
+      ),
     ),
   );
   return bytes;

@@ -23,12 +23,24 @@ function checkShape(spec: TensorSpec, shape: readonly number[]): void {
   });
 }
 
+/** A served version's signature is immutable: its lookup table is built once, not per request. */
+const specTables = new WeakMap<Signature, Map<string, TensorSpec>>();
+
+function specsByName(signature: Signature): Map<string, TensorSpec> {
+  let table = specTables.get(signature);
+  if (!table) {
+    table = new Map(signature.inputs.map((s) => [s.name, s]));
+    specTables.set(signature, table);
+  }
+  return table;
+}
+
 /**
  * Checks a request's inputs against the model's signature and decodes them into tensors.
  * Every message names the input and says what was expected; nothing reaches the runtime unchecked.
  */
 export function validateInputs(signature: Signature, inputs: readonly RequestTensor[]): NamedTensors {
-  const specs = new Map(signature.inputs.map((s) => [s.name, s]));
+  const specs = specsByName(signature);
   const tensors: NamedTensors = {};
   for (const input of inputs) {
     const spec = specs.get(input.name);

@@ -21,6 +21,10 @@ export const requestContext = () =>
     const deps = platformDeps(c.env, { waitUntil }, { request_id: requestId });
     c.set('config', deps.config);
     c.set('deps', deps);
-    await next();
+    // Set before the handler so the response is built with it: a header set on a finished
+    // response makes hono copy the whole response.
     c.header('X-Request-Id', requestId);
+    await next();
+    // A handler that returns its own Response object did not take the prepared header.
+    if (!c.res.headers.has('X-Request-Id')) c.header('X-Request-Id', requestId);
   });

@@ -1,0 +1,49 @@
+// workerd's inspector, reached through Miniflare's inspectorPort: a minimal Chrome DevTools
+// Protocol client for CPU profiles of the isolate under load.
+import { createServer } from 'node:net';
+
+export const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+/** A minimal Chrome DevTools Protocol session over the inspector's WebSocket. */
+export async function devtools(inspectorPort) {
+  if (typeof globalThis.WebSocket === 'undefined') {
+    throw new Error('needs a WebSocket client: run with node --experimental-websocket (the npm scripts do)');
+  }
+  const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
+  const target = targets.find((t) => t.title?.includes('modelflare')) ?? targets[0];
+  const ws = new globalThis.WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  let id = 0;
+  const pending = new Map();
+  ws.onmessage = (event) => {
+    const msg = JSON.parse(event.data);
+    if (msg.id && pending.has(msg.id)) {
+      pending.get(msg.id)(msg);
+      pending.delete(msg.id);
+    }
+  };
+  const send = (method, params = {}) =>
+    new Promise((resolve, reject) => {
+      const msgId = ++id;
+      pending.set(msgId, (msg) => (msg.error ? reject(new Error(JSON.stringify(msg.error))) : resolve(msg.result)));
+      ws.send(JSON.stringify({ id: msgId, method, params }));
+    });
+  return { send, close: () => ws.close() };
+}
+
+/** Starts sampling; `stop()` answers the profile (µs timestamps on the monotonic clock). */
+export async function startProfile(dt, intervalUs) {
+  await dt.send('Profiler.enable');
+  await dt.send('Profiler.setSamplingInterval', { interval: intervalUs });
+  await dt.send('Profiler.start');
+  return async () => (await dt.send('Profiler.stop')).profile;
+}

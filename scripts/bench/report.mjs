@@ -1,0 +1,174 @@
+// Turns the measured cells into ratios against the baselines of the same run, checks the
+// targets of issue 5, and renders the markdown table.
+
+const SCENARIOS = {
+  floorA: 'floor A: constant JSON',
+  floorAEntry: 'floor A through Miniflare’s entry worker',
+  floorB: 'floor B: session.run only',
+  full: 'full V2 infer (no-store)',
+  fullNoLog: 'full, access log silenced',
+  miss: 'V2 infer, cache miss',
+  hit: 'V2 infer, cache hit',
+  instances: 'instances API (no-store)',
+  peer: 'peer: Node + onnxruntime-node',
+};
+
+const f = (v, digits = 2) => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
+const ratio = (a, b) => (a && b ? a / b : null);
+
+function cellOf(report, scenario, model, c) {
+  return report.cells.find((x) => x.scenario === scenario && x.model === model && x.concurrency === c);
+}
+
+export function summarize(report) {
+  const models = report.models.map((m) => m.name);
+  const ratios = models.map((model) => {
+    const get = (s, c) => cellOf(report, s, s === 'floorA' ? null : model, c);
+    const b1 = get('floorB', 1);
+    const b32 = get('floorB', 32);
+    const full1 = get('full', 1);
+    const full32 = get('full', 32);
+    return {
+      model,
+      full_minus_b_p50_c1_ms: full1.p50_ms - b1.p50_ms,
+      miss_minus_b_p50_c1_ms: get('miss', 1).p50_ms - b1.p50_ms,
+      full_over_b_p50_c1: ratio(full1.p50_ms, b1.p50_ms),
+      full_over_b_rps_c32: ratio(full32.rps, b32.rps),
+      full_nolog_over_b_rps_c32: ratio(get('fullNoLog', 32).rps, b32.rps),
+      full_over_b_cpu_c32: ratio(full32.cpu_us_per_request, b32.cpu_us_per_request),
+      access_log_cpu_us: full32.cpu_us_per_request - get('fullNoLog', 32).cpu_us_per_request,
+      b_cpu_c32: b32.cpu_us_per_request,
+      full_cpu_c32: full32.cpu_us_per_request,
+      miss_over_b_rps_c32: ratio(get('miss', 32).rps, b32.rps),
+      hit_over_b_rps_c32: ratio(get('hit', 32).rps, b32.rps),
+      hit_over_b_p50_c1: ratio(get('hit', 1).p50_ms, b1.p50_ms),
+      instances_over_b_rps_c32: ratio(get('instances', 32).rps, b32.rps),
+      ours_over_peer_rps_c32: ratio(full32.rps, get('peer', 32).rps),
+      ours_over_peer_p50_c1: ratio(full1.p50_ms, get('peer', 1).p50_ms),
+      b_over_a_rps_c32: ratio(b32.rps, get('floorA', 32).rps),
+      hit_p50_c1_ms: get('hit', 1).p50_ms,
+      miss_p50_c1_ms: get('miss', 1).p50_ms,
+      hit_rps_c32: get('hit', 32).rps,
+      miss_rps_c32: get('miss', 32).rps,
+    };
+  });
+  const targets = [];
+  for (const r of ratios) {
+    targets.push({
+      target: `${r.model}: full p50 at c=1 within 0.5 ms of floor B`,
+      value: `+${f(r.full_minus_b_p50_c1_ms, 3)} ms`,
+      met: r.full_minus_b_p50_c1_ms <= 0.5,
+    });
+    targets.push({
+      target: `${r.model}: full req/s at c=32 >= 85% of floor B`,
+      value: `${f(r.full_over_b_rps_c32 * 100, 0)}% (CPU per request: B ${f(r.b_cpu_c32, 0)} µs, full ${f(r.full_cpu_c32, 0)} µs, of which the access log ${f(r.access_log_cpu_us, 0)} µs)`,
+      met: r.full_over_b_rps_c32 >= 0.85,
+    });
+  }
+  for (const r of ratios.filter((x) => x.model === 'conv' || x.model === 'cnn')) {
+    targets.push({
+      target: `${r.model}: cache hit faster than a miss`,
+      value: `p50 c=1 ${f(r.hit_p50_c1_ms, 3)} vs ${f(r.miss_p50_c1_ms, 3)} ms; c=32 ${f(r.hit_rps_c32, 0)} vs ${f(r.miss_rps_c32, 0)} req/s`,
+      met: r.hit_p50_c1_ms < r.miss_p50_c1_ms && r.hit_rps_c32 > r.miss_rps_c32,
+    });
+  }
+  const cold = report.cold_start;
+  targets.push({
+    target: `cold start: first prediction < 500 ms for a ${f(cold.size_bytes / 1e6, 2)} MB model`,
+    value: `${f(cold.first_prediction_ms, 0)} ms`,
+    met: cold.first_prediction_ms < 500,
+  });
+  targets.push({
+    target: 'batch: queue-path rows/s >= 50% of raw batched session.run',
+    value: 'not measured: batch jobs on Queues do not exist yet',
+    met: null,
+  });
+  return { ratios, targets };
+}
+
+export function renderMarkdown(report) {
+  const { ratios, targets } = report.summary;
+  const lines = [];
+  const m = report.machine;
+  lines.push(
+    `Measured ${report.generated_at.slice(0, 10)} on ${m.cpus} cores (${m.cpu_model}), ${m.memory_gib} GiB, Node ${m.node}, workerd ${m.workerd}; ` +
+      `${report.method.rounds} interleaved rounds of ${report.method.duration_ms} ms per cell after a ${report.method.warmup_ms} ms warm-up${report.method.quick ? ' (quick run: indicative only)' : ''}.`,
+    '',
+  );
+  lines.push('### Ratios against the baselines of the same run', '');
+  lines.push(
+    '| model | full − B p50, c=1 | full/B p50, c=1 | full/B req/s, c=32 | full (log silenced)/B req/s, c=32 | B/full CPU per req, c=32 | access log CPU µs/req | miss/B req/s, c=32 | hit/B req/s, c=32 | hit/B p50, c=1 | instances/B req/s, c=32 | ours/peer req/s, c=32 | ours/peer p50, c=1 |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const r of ratios) {
+    lines.push(
+      `| ${r.model} | ${f(r.full_minus_b_p50_c1_ms, 3)} ms | ${f(r.full_over_b_p50_c1)} | ${f(r.full_over_b_rps_c32)} | ${f(r.full_nolog_over_b_rps_c32)} | ${f(1 / r.full_over_b_cpu_c32)} | ${f(r.access_log_cpu_us, 0)} | ${f(r.miss_over_b_rps_c32)} | ${f(r.hit_over_b_rps_c32)} | ${f(r.hit_over_b_p50_c1)} | ${f(r.instances_over_b_rps_c32)} | ${f(r.ours_over_peer_rps_c32)} | ${f(r.ours_over_peer_p50_c1)} |`,
+    );
+  }
+  if (report.failures.length > 0) {
+    lines.push('', `**${report.failures.length} load jobs had failed requests** (not timed):`, '');
+    for (const f of report.failures) lines.push(`- ${f}`);
+  }
+  lines.push('', '### Targets (issue 5)', '', '| target | measured | met |', '| --- | --- | --- |');
+  for (const t of targets)
+    lines.push(`| ${t.target} | ${t.value} | ${t.met === null ? 'open' : t.met ? 'yes' : 'no'} |`);
+
+  lines.push('', '### Latency (ms) and throughput', '');
+  lines.push(
+    '| model | path | c=1 p50 | c=1 p99 | c=1 req/s | c=32 p50 | c=32 p99 | c=32 max | c=32 req/s | CPU µs/req, c=32 |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  const rows = [
+    [null, 'floorA'],
+    [null, 'floorAEntry'],
+    ...report.models.flatMap((x) =>
+      Object.keys(SCENARIOS)
+        .slice(2)
+        .map((s) => [x.name, s]),
+    ),
+  ];
+  for (const [model, scenario] of rows) {
+    const c1 = cellOf(report, scenario, model, 1);
+    const c32 = cellOf(report, scenario, model, 32);
+    lines.push(
+      `| ${model ?? '–'} | ${SCENARIOS[scenario]} | ${f(c1.p50_ms, 3)} | ${f(c1.p99_ms)} | ${f(c1.rps, 0)} | ${f(c32.p50_ms)} | ${f(c32.p99_ms)} | ${f(c32.max_ms, 0)} | ${f(c32.rps, 0)} | ${f(c32.cpu_us_per_request, 0)} |`,
+    );
+  }
+
+  lines.push('', '### Batch: raw batched session.run', '');
+  lines.push(
+    '| model | rows × runs | ours rows/s | peer rows/s | ours/peer | session.run µs/call (batch 1), ours | peer | queue path rows/s |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+  );
+  for (const b of report.batch) {
+    lines.push(
+      `| ${b.model} | ${b.rows_per_run} × ${b.runs} | ${f(b.ours_rows_per_s, 0)} | ${f(b.peer_rows_per_s, 0)} | ${f(ratio(b.ours_rows_per_s, b.peer_rows_per_s))} | ${f(b.ours_us_per_call_batch1, 1)} | ${f(b.peer_us_per_call_batch1, 1)} | not measured yet: batch jobs (Queues) do not exist |`,
+    );
+  }
+
+  const cold = report.cold_start;
+  const s = cold.stages_ms;
+  lines.push(
+    '',
+    `### Cold start: ${cold.model} (${f(cold.size_bytes / 1e6, 2)} MB), median of ${cold.reps} new workerd processes`,
+    '',
+  );
+  lines.push('| step (each a separate request, timed by the client) | ms |', '| --- | ---: |');
+  const step = (name, v) => lines.push(`| ${name} | ${f(v, 1)} |`);
+  step('workerd start and script load (Miniflare restart, includes WASM compile)', cold.workerd_restart_ms);
+  step(
+    `V8 compile of ORT’s WASM (${f(cold.wasm_compile_in_node.bytes / 1e6, 1)} MB) in Node, for scale`,
+    cold.wasm_compile_in_node.ms,
+  );
+  step('**first prediction after the isolate starts** (V2 infer)', cold.first_prediction_ms);
+  step('second prediction (warm)', cold.warm_prediction_ms);
+  step('breakdown, another new isolate: first request (constant JSON)', s.firstRequest);
+  step('… ORT init (WASM instantiate, tiny model)', s.ortInit);
+  step('… registry resolution (D1)', s.registry);
+  step('… model bytes from R2', s.bytesFromR2);
+  step('… model bytes from the Cache API', s.bytesFromCacheApi);
+  step('… session creation', s.sessionCreate);
+  step('… first prediction after the stages above (loads the session again)', s.firstPredictionAfterStages);
+  lines.push('');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,119 @@
+// What every benchmark run starts from: both bundles built (the production one checked for
+// bench routes), the bench bundle served on workerd, the models uploaded and floor B prepared.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { apiClient } from '../lib/api-client.mjs';
+import { freePort } from './inspector.mjs';
+import { benchModels, instancesOf } from './models.mjs';
+import { build, serve } from './serve.mjs';
+
+export function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/** `work` holds the bundles and model files; `persistDir` the local D1/R2/KV/Cache data. */
+export async function startBenchServer({ work, persistDir, token, stdio, inspectorPort }) {
+  const prod = build('workers/index.ts', join(work, 'prod'));
+  const prodBundle = readFileSync(join(prod.dir, prod.main), 'utf8');
+  check(!prodBundle.includes('/__bench/'), 'the production bundle contains bench routes');
+  const bundle = build('scripts/bench/worker.ts', join(work, 'worker'));
+
+  const server = await serve({
+    bundle,
+    persistDir,
+    port: 0,
+    vars: { ADMIN_API_KEY: token },
+    stdio,
+    inspectorPort,
+  });
+  const api = apiClient(() => server.url, token);
+
+  const models = benchModels();
+  for (const m of models) {
+    const created = await api('POST', '/v1/models', { name: m.name, ...m.fields });
+    check(created.status === 201, `create ${m.name}: ${created.status} ${JSON.stringify(created.body)}`);
+    const up = await api('POST', `/v1/models/${m.name}/versions`, m.bytes, {
+      'content-type': 'application/octet-stream',
+    });
+    check(up.status === 201, `upload ${m.name}: ${up.status} ${JSON.stringify(up.body)}`);
+    m.path = join(work, 'models', `${m.name}.onnx`);
+    writeFileSync(m.path, m.bytes);
+    m.body = JSON.stringify({ inputs: m.inputs });
+    m.instancesBody = JSON.stringify({ instances: instancesOf(m) });
+    const prep = await api('POST', `/__bench/prepare?key=${m.name}&model=${m.name}`, { inputs: m.inputs });
+    check(prep.status === 200, `prepare ${m.name}: ${JSON.stringify(prep.body)}`);
+  }
+  return { server, api, models, bundle };
+}
+
+/** The body template of the miss path: before and after the one number that differs per request. */
+function varyTemplate(m) {
+  const marked = JSON.parse(m.body);
+  const data = marked.inputs[0].data;
+  data[data.length - 1] = '__VARY__';
+  return JSON.stringify(marked).split('"__VARY__"');
+}
+
+/**
+ * The load jobs of one model: url, method, headers, body (or `vary`), the X-Cache each must
+ * answer with, and `log: 'off'` where the access log is to be silenced. `peer` is the peer
+ * server's origin.
+ */
+export function pathJobs({ origin, peer, token, model: m }) {
+  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const noStore = { ...auth, 'cache-control': 'no-store' };
+  const post = (url, headers, body = m.body) => ({ url, method: 'POST', headers, body });
+  const infer = `${origin}/v2/models/${m.name}/infer`;
+  return {
+    floorB: { job: post(`${origin}/__bench/run/${m.name}`, auth) },
+    full: { job: post(infer, noStore), expectCache: 'BYPASS' },
+    // The same with console.log silenced in the isolate: what the access log costs.
+    fullNoLog: { job: post(infer, noStore), expectCache: 'BYPASS', log: 'off' },
+    miss: { job: { ...post(infer, auth), body: undefined, vary: varyTemplate(m) }, expectCache: 'MISS' },
+    hit: { job: post(infer, auth), expectCache: 'HIT' },
+    instances: { job: post(`${origin}/v1/models/${m.name}/predict`, noStore, m.instancesBody), expectCache: 'BYPASS' },
+    ...(peer
+      ? { peer: { job: post(`${peer}/v2/models/${m.name}/infer`, { 'content-type': 'application/json' }) } }
+      : {}),
+  };
+}
+
+export const floorAJob = (origin) => ({ url: `${origin}/__bench/constant` });
+
+/** Silences (`off`) or restores (`on`) console.log in the bench isolate. */
+export async function switchLog(origin, state) {
+  const res = await fetch(`${origin}/__bench/console?log=${state}`);
+  check(res.ok, `console switch: ${res.status}`);
+  await res.arrayBuffer();
+}
+
+/**
+ * For the investigation scripts: a bench server with workerd's inspector open, its console
+ * output discarded, handed to `use` and disposed of afterwards.
+ */
+export async function withInspectedServer(name, use) {
+  const work = join('bench', 'out');
+  mkdirSync(join(work, 'models'), { recursive: true });
+  const persistDir = mkdtempSync(join(tmpdir(), `modelflare-${name}-`));
+  const token = `mf_admin_${randomBytes(24).toString('hex')}`;
+  const inspectorPort = await freePort();
+  let setup;
+  try {
+    setup = await startBenchServer({
+      work,
+      persistDir,
+      token,
+      inspectorPort,
+      stdio: (out, err) => {
+        out.resume();
+        err.resume();
+      },
+    });
+    return await use({ ...setup, work, token, inspectorPort });
+  } finally {
+    await setup?.server.dispose().catch(() => {});
+    rmSync(persistDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,187 @@
+import { DEFAULT_WORKSPACE_ID } from '../../workers/auth/principal';
+import { configFrom } from '../../workers/core/config';
+import type { Env } from '../../workers/core/env';
+import type { Tensor, TensorData } from '../../workers/core/tensor';
+import worker from '../../workers/index';
+import { resolveServed, withSession, type InferenceDeps } from '../../workers/inference/infer';
+import { readCachedModelBytes, readStoredModelBytes } from '../../workers/inference/model-bytes';
+import type { ServedVersion } from '../../workers/inference/served-versions';
+import type { InferenceRequest, NamedTensors } from '../../workers/inference/types';
+import { selectOutputs, validateInputs } from '../../workers/inference/validate-inputs';
+import type { ModelSession } from '../../workers/runtime/model-session';
+import { loadOnnxModel } from '../../workers/runtime/onnx-session';
+import { ortRuntime } from '../../workers/runtime/ort-env';
+import { database } from '../../workers/storage/db';
+
+/*
+ * The benchmark's worker entry: the production app unchanged, plus /__bench/* routes that
+ * exist only in this bundle (scripts/bench builds it; wrangler.toml's main never includes it).
+ * These routes measure what the app cannot: the floors it is compared with, and the stages of a
+ * cold start one request at a time. The Workers clock stands still while code runs, so every
+ * figure is taken by the client from outside; these routes only do the work.
+ */
+
+interface Prepared {
+  session: ModelSession;
+  inputs: NamedTensors;
+  outputs: string[];
+}
+
+const prepared = new Map<string, Prepared>();
+/** Bytes read by the last `bytes` stage, kept for the `session` stage that follows it. */
+let heldBytes: Uint8Array | undefined;
+
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+const FLOOR_A = '{"ok":true}';
+
+function deps(env: Env, ctx: ExecutionContext): InferenceDeps {
+  return {
+    db: database(env.DB),
+    bucket: env.BUCKET,
+    kv: env.CACHE,
+    config: configFrom(env),
+    defer: (work) => ctx.waitUntil(work),
+  };
+}
+
+const scope = { workspaceId: DEFAULT_WORKSPACE_ID, actorId: 'bench' };
+
+function served(env: Env, ctx: ExecutionContext, url: URL): Promise<ServedVersion> {
+  return resolveServed(
+    deps(env, ctx),
+    scope,
+    url.searchParams.get('model') ?? '',
+    url.searchParams.get('version') ?? undefined,
+  );
+}
+
+/** Repeats a batch-of-one tensor `rows` times along its first dimension. */
+function tile(tensor: Tensor, rows: number): Tensor {
+  const data = tensor.data;
+  const n = data.length;
+  let out: TensorData;
+  if (Array.isArray(data)) {
+    out = Array.from({ length: n * rows }, (_, i) => data[i % n]!);
+  } else {
+    const typed = new (data.constructor as new (length: number) => typeof data)(n * rows);
+    for (let r = 0; r < rows; r++) (typed as Float32Array).set(data as Float32Array, r * n);
+    out = typed;
+  }
+  return { ...tensor, shape: [tensor.shape[0]! * rows, ...tensor.shape.slice(1)], data: out };
+}
+
+async function prepare(request: Request, env: Env, ctx: ExecutionContext, url: URL): Promise<Response> {
+  const version = await served(env, ctx, url);
+  const body = (await request.json()) as InferenceRequest;
+  const inputs = validateInputs(version.signature, body.inputs);
+  const outputs = selectOutputs(version.signature, body.outputs);
+  // Held outside the LRU on purpose: the floor must not pay for the cache's bookkeeping.
+  const session = await withSession(deps(env, ctx), version, undefined, async (s) => s);
+  prepared.set(url.searchParams.get('key') ?? '', { session, inputs, outputs });
+  return json({ ok: true, version: version.version });
+}
+
+async function floorB(request: Request, key: string): Promise<Response> {
+  const p = prepared.get(key);
+  if (!p) return json({ error: `nothing prepared under '${key}'` }, 404);
+  // The body is read (not parsed): a connection whose request body is left unread is closed.
+  await request.arrayBuffer();
+  await p.session.run(p.inputs, p.outputs);
+  return new Response(FLOOR_A, { headers: { 'content-type': 'application/json' } });
+}
+
+/** `runs` batched session.run calls of `rows` rows each; the client divides rows by its wall time. */
+async function batch(url: URL): Promise<Response> {
+  const p = prepared.get(url.searchParams.get('key') ?? '');
+  if (!p) return json({ error: 'nothing prepared' }, 404);
+  const rows = Number(url.searchParams.get('rows') ?? 1000);
+  const runs = Number(url.searchParams.get('runs') ?? 1);
+  const inputs = Object.fromEntries(Object.entries(p.inputs).map(([name, t]) => [name, tile(t, rows)]));
+  let checksum = 0;
+  for (let i = 0; i < runs; i++) {
+    const out = await p.session.run(inputs, p.outputs);
+    checksum += out[p.outputs[0]!]!.data.length;
+  }
+  return json({ rows: rows * runs, checksum });
+}
+
+/** Cold-start stages, each one request so the client can time it. */
+async function stage(name: string, request: Request, env: Env, ctx: ExecutionContext, url: URL): Promise<Response> {
+  switch (name) {
+    case 'ort-init': {
+      // Instantiates ORT's WASM module by loading a tiny model sent in the body.
+      await ortRuntime();
+      const loaded = await loadOnnxModel(new Uint8Array(await request.arrayBuffer()));
+      await loaded.session.release();
+      return json({ ok: true });
+    }
+    case 'registry': {
+      const version = await served(env, ctx, url);
+      return json({ version: version.version, size: version.sizeBytes });
+    }
+    case 'bytes-r2': {
+      const version = await served(env, ctx, url);
+      heldBytes = await readStoredModelBytes(env.BUCKET, version.artifactKey);
+      return json({ size: heldBytes.byteLength });
+    }
+    case 'bytes-cache': {
+      const version = await served(env, ctx, url);
+      const bytes = await readCachedModelBytes(version.sha256);
+      if (bytes) heldBytes = bytes;
+      return json({ size: bytes?.byteLength ?? null });
+    }
+    case 'session': {
+      if (!heldBytes) return json({ error: 'read the bytes first' }, 409);
+      const loaded = await loadOnnxModel(heldBytes);
+      await loaded.session.release();
+      return json({ ok: true });
+    }
+    default:
+      return json({ error: `unknown stage '${name}'` }, 404);
+  }
+}
+
+const consoleLog = console.log;
+
+/** Silences console.log in this isolate (the access log) to measure what it costs; `on` restores it. */
+function consoleSwitch(url: URL): Response {
+  const on = url.searchParams.get('log') !== 'off';
+  console.log = on ? consoleLog : () => undefined;
+  return json({ log: on });
+}
+
+/** `n` console.log calls of `len` characters in one request: the price of a line once a request logs. */
+function logLoop(url: URL): Response {
+  const n = Number(url.searchParams.get('n') ?? 1000);
+  const line = 'x'.repeat(Number(url.searchParams.get('len') ?? 200));
+  for (let i = 0; i < n; i++) console.log(line);
+  return json({ n });
+}
+
+async function bench(request: Request, env: Env, ctx: ExecutionContext, url: URL): Promise<Response> {
+  const [, , route, arg] = url.pathname.split('/');
+  if (route === 'console') return consoleSwitch(url);
+  if (route === 'log-loop') return logLoop(url);
+  if (route === 'constant') return new Response(FLOOR_A, { headers: { 'content-type': 'application/json' } });
+  if (route === 'run') return floorB(request, arg ?? '');
+  if (route === 'prepare') return prepare(request, env, ctx, url);
+  if (route === 'batch') return batch(url);
+  if (route === 'stage') return stage(arg ?? '', request, env, ctx, url);
+  return json({ error: 'unknown bench route' }, 404);
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    // A string test, not a URL parse, so the production routes pay nothing for this wrapper.
+    if (request.url.includes('/__bench/')) {
+      try {
+        return await bench(request, env, ctx, new URL(request.url));
+      } catch (err) {
+        return json({ error: err instanceof Error ? err.message : String(err) }, 500);
+      }
+    }
+    return worker.fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;
