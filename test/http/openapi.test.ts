@@ -11,6 +11,13 @@ describe('OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0');
   });
 
+  it('matches the snapshot the CLI and the examples are typed from (npm run api:refresh updates it)', async () => {
+    const doc = await callJson('GET', '/openapi.json', 200, { token: null });
+    // The server's own origin is the only part that depends on where it runs.
+    delete doc.servers;
+    await expect(`${JSON.stringify(doc, null, 2)}\n`).toMatchFileSnapshot('../../scripts/api/openapi.json');
+  });
+
   it('the validator does reject a broken document (so the test above can fail)', async () => {
     const doc = await callJson('GET', '/openapi.json', 200, { token: null });
     doc.paths['/v1/models'].get.responses = 'nope';
