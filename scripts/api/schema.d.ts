@@ -78,6 +78,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "ready": false,
+                         *       "checks": {
+                         *         "d1": true,
+                         *         "r2": false,
+                         *         "kv": true
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Ready"];
                     };
                 };
@@ -132,6 +142,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -141,6 +160,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "duplicate_version",
+                         *         "message": "this file duplicates version 1 of model 'iris'",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -150,6 +178,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "payload_too_large",
+                         *         "message": "the model file is larger than the limit of 24 MiB",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -159,6 +196,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "rate_limited",
+                         *         "message": "rate limit exceeded: 120 requests per 60 s; retry after 1 s",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -168,6 +214,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "accounts are not configured on this server (JWT_SECRET is unset)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -220,6 +275,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -229,6 +293,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -238,6 +311,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "payload_too_large",
+                         *         "message": "the model file is larger than the limit of 24 MiB",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -247,6 +329,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "rate_limited",
+                         *         "message": "rate limit exceeded: 120 requests per 60 s; retry after 1 s",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -256,6 +347,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "accounts are not configured on this server (JWT_SECRET is unset)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -308,6 +408,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -317,6 +426,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -326,6 +444,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "payload_too_large",
+                         *         "message": "the model file is larger than the limit of 24 MiB",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -335,6 +462,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "rate_limited",
+                         *         "message": "rate limit exceeded: 120 requests per 60 s; retry after 1 s",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -344,6 +480,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "accounts are not configured on this server (JWT_SECRET is unset)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -394,6 +539,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -403,6 +557,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -412,6 +575,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -458,6 +630,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -467,6 +648,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -520,6 +710,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -529,6 +728,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -567,6 +775,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -576,6 +793,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -585,6 +811,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -631,6 +866,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -640,6 +884,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -682,6 +935,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -691,6 +953,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -700,6 +971,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -709,6 +989,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -756,6 +1045,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -765,6 +1063,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -774,6 +1081,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -825,6 +1141,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -834,6 +1159,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -843,6 +1177,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -852,6 +1195,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -861,6 +1213,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "duplicate_version",
+                         *         "message": "this file duplicates version 1 of model 'iris'",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -902,6 +1263,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -911,6 +1281,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -920,6 +1299,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -929,6 +1317,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -938,6 +1335,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "duplicate_version",
+                         *         "message": "this file duplicates version 1 of model 'iris'",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -985,6 +1391,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -994,6 +1409,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1003,6 +1427,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1041,6 +1474,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1050,6 +1492,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1059,6 +1510,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1068,6 +1528,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "duplicate_version",
+                         *         "message": "this file duplicates version 1 of model 'iris'",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1119,6 +1588,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1128,6 +1606,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1137,6 +1624,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1146,6 +1642,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1155,6 +1660,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "duplicate_version",
+                         *         "message": "this file duplicates version 1 of model 'iris'",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1206,6 +1720,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1215,6 +1738,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1224,6 +1756,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1233,6 +1774,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1242,6 +1792,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "duplicate_version",
+                         *         "message": "this file duplicates version 1 of model 'iris'",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1293,6 +1852,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1302,6 +1870,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1311,6 +1888,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1349,6 +1935,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1358,6 +1953,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1367,6 +1971,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1415,6 +2028,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1424,6 +2046,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1433,6 +2064,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1442,6 +2082,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1479,6 +2128,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1488,6 +2146,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1497,6 +2164,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1506,6 +2182,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1558,6 +2243,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1567,6 +2261,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1576,6 +2279,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1635,6 +2347,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1644,6 +2365,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1682,6 +2412,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1691,6 +2430,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1700,6 +2448,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "duplicate_version",
+                         *         "message": "this file duplicates version 1 of model 'iris'",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1749,6 +2506,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1758,6 +2524,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1767,6 +2542,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1814,6 +2598,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1823,6 +2616,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1832,6 +2634,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1874,6 +2685,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1883,6 +2703,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1892,6 +2721,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1943,6 +2781,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1952,6 +2799,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -1961,6 +2817,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2017,6 +2882,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2026,6 +2900,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2035,6 +2918,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "duplicate_version",
+                         *         "message": "this file duplicates version 1 of model 'iris'",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2044,6 +2936,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "payload_too_large",
+                         *         "message": "the model file is larger than the limit of 24 MiB",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2053,6 +2954,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unsupported_media_type",
+                         *         "message": "this route takes a JSON body: send \"Content-Type: application/json\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2062,6 +2972,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_model",
+                         *         "message": "not an ONNX model onnxruntime can load: protobuf parsing failed",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2113,6 +3032,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2122,6 +3050,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2131,6 +3068,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2171,6 +3117,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2180,6 +3135,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2189,6 +3153,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2198,6 +3171,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "duplicate_version",
+                         *         "message": "this file duplicates version 1 of model 'iris'",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2242,6 +3224,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2251,6 +3242,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2260,6 +3260,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2269,6 +3278,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "duplicate_version",
+                         *         "message": "this file duplicates version 1 of model 'iris'",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2323,6 +3341,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2332,6 +3359,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2341,6 +3377,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2399,6 +3444,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2408,6 +3462,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2417,6 +3480,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2426,6 +3498,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "duplicate_version",
+                         *         "message": "this file duplicates version 1 of model 'iris'",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2465,6 +3546,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2474,6 +3564,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2483,6 +3582,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -2570,6 +3678,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "input 'features' has 3 in dimension 1 but the model expects 4 (shape [-1, 4]; -1 is free)"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2579,6 +3692,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "missing credential: send \"Authorization: Bearer <token>\""
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2588,6 +3706,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "this credential lacks the 'predict' permission"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2597,6 +3720,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "model 'iris' not found"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2650,6 +3778,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "input 'features' has 3 in dimension 1 but the model expects 4 (shape [-1, 4]; -1 is free)"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2659,6 +3792,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "missing credential: send \"Authorization: Bearer <token>\""
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2668,6 +3806,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "this credential lacks the 'predict' permission"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2677,6 +3820,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "model 'iris' not found"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2728,6 +3876,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "input 'features' has 3 in dimension 1 but the model expects 4 (shape [-1, 4]; -1 is free)"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2737,6 +3890,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "missing credential: send \"Authorization: Bearer <token>\""
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2746,6 +3904,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "this credential lacks the 'predict' permission"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2755,6 +3918,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "model 'iris' not found"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2764,6 +3932,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "model 'iris' has no version ready to serve"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2817,6 +3990,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "input 'features' has 3 in dimension 1 but the model expects 4 (shape [-1, 4]; -1 is free)"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2826,6 +4004,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "missing credential: send \"Authorization: Bearer <token>\""
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2835,6 +4018,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "this credential lacks the 'predict' permission"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2844,6 +4032,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "model 'iris' not found"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2853,6 +4046,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "model 'iris' has no version ready to serve"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2912,6 +4110,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "input 'features' has 3 in dimension 1 but the model expects 4 (shape [-1, 4]; -1 is free)"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2921,6 +4124,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "missing credential: send \"Authorization: Bearer <token>\""
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2930,6 +4138,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "this credential lacks the 'predict' permission"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2939,6 +4152,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "model 'iris' not found"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2948,6 +4166,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "the request body is larger than the limit of 8 MiB"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2957,6 +4180,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "this route takes a JSON body: send \"Content-Type: application/json\""
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -2966,6 +4194,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "rate limit exceeded: 600 requests per 60 s; retry after 1 s"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -3025,6 +4258,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "input 'features' has 3 in dimension 1 but the model expects 4 (shape [-1, 4]; -1 is free)"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -3034,6 +4272,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "missing credential: send \"Authorization: Bearer <token>\""
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -3043,6 +4286,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "this credential lacks the 'predict' permission"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -3052,6 +4300,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "model 'iris' not found"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -3061,6 +4314,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "the request body is larger than the limit of 8 MiB"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -3070,6 +4328,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "this route takes a JSON body: send \"Content-Type: application/json\""
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -3079,6 +4342,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": "rate limit exceeded: 600 requests per 60 s; retry after 1 s"
+                         *     }
+                         */
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
@@ -3136,6 +4404,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3145,6 +4422,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3154,6 +4440,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3163,6 +4458,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3172,6 +4476,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "payload_too_large",
+                         *         "message": "the model file is larger than the limit of 24 MiB",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3181,6 +4494,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unsupported_media_type",
+                         *         "message": "this route takes a JSON body: send \"Content-Type: application/json\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3190,6 +4512,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "rate_limited",
+                         *         "message": "rate limit exceeded: 120 requests per 60 s; retry after 1 s",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3249,6 +4580,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3258,6 +4598,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3267,6 +4616,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3276,6 +4634,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3285,6 +4652,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "payload_too_large",
+                         *         "message": "the model file is larger than the limit of 24 MiB",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3294,6 +4670,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unsupported_media_type",
+                         *         "message": "this route takes a JSON body: send \"Content-Type: application/json\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3303,6 +4688,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "rate_limited",
+                         *         "message": "rate limit exceeded: 120 requests per 60 s; retry after 1 s",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3357,6 +4751,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3366,6 +4769,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3375,6 +4787,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3384,6 +4805,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "length_required",
+                         *         "message": "send the upload with a Content-Length header",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3393,6 +4823,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "payload_too_large",
+                         *         "message": "the model file is larger than the limit of 24 MiB",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3447,6 +4886,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3456,6 +4904,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3465,6 +4922,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3505,6 +4971,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3514,6 +4989,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3523,6 +5007,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3532,6 +5025,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3541,6 +5043,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "payload_too_large",
+                         *         "message": "the model file is larger than the limit of 24 MiB",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3589,6 +5100,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3598,6 +5118,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3607,6 +5136,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3659,6 +5197,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3668,6 +5215,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3677,6 +5233,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3686,6 +5251,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "duplicate_version",
+                         *         "message": "this file duplicates version 1 of model 'iris'",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3734,6 +5308,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3743,6 +5326,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3752,6 +5344,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3761,6 +5362,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "duplicate_version",
+                         *         "message": "this file duplicates version 1 of model 'iris'",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3800,9 +5410,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            triggers: components["schemas"]["Trigger"][];
-                        };
+                        "application/json": components["schemas"]["TriggerList"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -3811,6 +5419,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3820,6 +5437,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3858,6 +5484,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3867,6 +5502,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3876,6 +5520,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3885,6 +5538,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3933,6 +5595,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3942,6 +5613,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3951,6 +5631,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3986,6 +5675,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -3995,6 +5693,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4004,6 +5711,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4053,6 +5769,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4062,6 +5787,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4071,6 +5805,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4127,6 +5870,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4136,6 +5888,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4145,6 +5906,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4154,6 +5924,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "payload_too_large",
+                         *         "message": "the model file is larger than the limit of 24 MiB",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4191,9 +5970,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            webhooks: components["schemas"]["WebhookEndpoint"][];
-                        };
+                        "application/json": components["schemas"]["WebhookEndpointList"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -4202,6 +5979,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4211,6 +5997,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4249,6 +6044,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4258,6 +6062,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4267,6 +6080,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4315,6 +6137,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4324,6 +6155,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4333,6 +6173,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4368,6 +6217,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4377,6 +6235,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4386,6 +6253,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4427,6 +6303,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4436,6 +6321,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4445,6 +6339,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4454,6 +6357,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4500,6 +6412,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4509,6 +6430,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4518,6 +6448,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4571,6 +6510,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "invalid_argument",
+                         *         "message": "request body 'instances': expected array, received undefined",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4580,6 +6528,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4589,6 +6546,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4598,6 +6564,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4651,6 +6626,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unauthenticated",
+                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4660,6 +6644,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "permission_denied",
+                         *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4669,6 +6662,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "model_not_found",
+                         *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
                         "application/json": components["schemas"]["Error"];
                     };
                 };
@@ -4684,9 +6686,24 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @example {
+         *       "live": true
+         *     }
+         */
         Live: {
             live: boolean;
         };
+        /**
+         * @example {
+         *       "ready": true,
+         *       "checks": {
+         *         "d1": true,
+         *         "r2": true,
+         *         "kv": true
+         *       }
+         *     }
+         */
         Ready: {
             ready: boolean;
             checks: {
@@ -4695,10 +6712,31 @@ export interface components {
                 kv: boolean;
             };
         };
+        /**
+         * @example {
+         *       "access_token": "eyJhbGciOiJIUzI1NiIsImtpZCI6IjRjMmYxZTliIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ1c3JfNWYwYyJ9.c2lnbmF0dXJl",
+         *       "token_type": "Bearer",
+         *       "expires_in": 900,
+         *       "refresh_token": "mfr_q8Jr3kVb0xNwT2yH6cL9dF1pS4mZ7aE5",
+         *       "refresh_expires_in": 2592000,
+         *       "user_id": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "workspace_id": "ws_3b9d2f6c1e0a4b7d8c5e9f1a2b3c4d5e"
+         *     }
+         */
         Registered: components["schemas"]["TokenSet"] & {
             /** @description The personal workspace created for the user */
             workspace_id: string;
         };
+        /**
+         * @example {
+         *       "access_token": "eyJhbGciOiJIUzI1NiIsImtpZCI6IjRjMmYxZTliIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ1c3JfNWYwYyJ9.c2lnbmF0dXJl",
+         *       "token_type": "Bearer",
+         *       "expires_in": 900,
+         *       "refresh_token": "mfr_q8Jr3kVb0xNwT2yH6cL9dF1pS4mZ7aE5",
+         *       "refresh_expires_in": 2592000,
+         *       "user_id": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *     }
+         */
         TokenSet: {
             /** @description JWT for `Authorization: Bearer` */
             access_token: string;
@@ -4715,6 +6753,15 @@ export interface components {
             /** @example usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
             user_id: string;
         };
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "model_not_found",
+         *         "message": "model 'iris' not found",
+         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *       }
+         *     }
+         */
         Error: {
             error: {
                 /** @example model_not_found */
@@ -4728,6 +6775,13 @@ export interface components {
                 };
             };
         };
+        /**
+         * @example {
+         *       "email": "ada@example.com",
+         *       "password": "correct horse battery staple",
+         *       "name": "Ada Lovelace"
+         *     }
+         */
         Register: {
             /**
              * Format: email
@@ -4739,6 +6793,12 @@ export interface components {
             /** @example Ada Lovelace */
             name?: string;
         };
+        /**
+         * @example {
+         *       "email": "ada@example.com",
+         *       "password": "correct horse battery staple"
+         *     }
+         */
         Login: {
             /**
              * Format: email
@@ -4747,13 +6807,41 @@ export interface components {
             email: string;
             password: string;
         };
+        /**
+         * @example {
+         *       "refresh_token": "mfr_q8Jr3kVb0xNwT2yH6cL9dF1pS4mZ7aE5"
+         *     }
+         */
         Refresh: {
             refresh_token: string;
         };
+        /**
+         * @example {
+         *       "all": false
+         *     }
+         */
         Logout: {
             /** @description End every session of this user, not only this one */
             all?: boolean;
         };
+        /**
+         * @example {
+         *       "kind": "user",
+         *       "id": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "workspace_id": "ws_3b9d2f6c1e0a4b7d8c5e9f1a2b3c4d5e",
+         *       "role": "owner",
+         *       "permissions": [
+         *         "models:read",
+         *         "models:write",
+         *         "predict",
+         *         "jobs",
+         *         "admin"
+         *       ],
+         *       "email": "ada@example.com",
+         *       "name": "Ada Lovelace",
+         *       "created_at": "2026-11-26T12:00:00.000Z"
+         *     }
+         */
         Me: {
             /** @enum {string} */
             kind: "admin" | "user" | "api_key";
@@ -4776,10 +6864,43 @@ export interface components {
         Role: "owner" | "admin" | "member" | "viewer" | null;
         /** @enum {string} */
         Permission: "models:read" | "models:write" | "predict" | "jobs" | "admin";
+        /**
+         * @example {
+         *       "workspaces": [
+         *         {
+         *           "id": "ws_3b9d2f6c1e0a4b7d8c5e9f1a2b3c4d5e",
+         *           "name": "fraud team",
+         *           "personal": false,
+         *           "role": "owner",
+         *           "rate_limits": {
+         *             "prediction": null,
+         *             "management": null,
+         *             "window_seconds": null
+         *           },
+         *           "created_at": "2026-11-26T12:00:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
         WorkspaceList: {
             workspaces: components["schemas"]["Workspace"][];
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "id": "ws_3b9d2f6c1e0a4b7d8c5e9f1a2b3c4d5e",
+         *       "name": "fraud team",
+         *       "personal": false,
+         *       "role": "owner",
+         *       "rate_limits": {
+         *         "prediction": null,
+         *         "management": null,
+         *         "window_seconds": null
+         *       },
+         *       "created_at": "2026-11-26T12:00:00.000Z"
+         *     }
+         */
         Workspace: {
             /** @example ws_default */
             id: string;
@@ -4793,7 +6914,14 @@ export interface components {
              */
             created_at: string;
         };
-        /** @description null: the platform default */
+        /**
+         * @description null: the platform default
+         * @example {
+         *       "prediction": 6000,
+         *       "management": 300,
+         *       "window_seconds": 60
+         *     }
+         */
         RateLimits: {
             /**
              * @description Prediction requests per window per key or user
@@ -4808,10 +6936,25 @@ export interface components {
             /** @example 60 */
             window_seconds: number | null;
         };
+        /**
+         * @example {
+         *       "name": "fraud team"
+         *     }
+         */
         CreateWorkspace: {
             /** @example fraud team */
             name: string;
         };
+        /**
+         * @example {
+         *       "name": "fraud team",
+         *       "rate_limits": {
+         *         "prediction": 6000,
+         *         "management": 300,
+         *         "window_seconds": 60
+         *       }
+         *     }
+         */
         UpdateWorkspace: {
             /** @example fraud team */
             name?: string;
@@ -4831,10 +6974,33 @@ export interface components {
                 window_seconds?: number | null;
             };
         };
+        /**
+         * @example {
+         *       "members": [
+         *         {
+         *           "user_id": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *           "email": "ada@example.com",
+         *           "name": "Ada Lovelace",
+         *           "role": "owner",
+         *           "joined_at": "2026-11-26T12:00:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
         MemberList: {
             members: components["schemas"]["Member"][];
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "user_id": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "email": "ada@example.com",
+         *       "name": "Ada Lovelace",
+         *       "role": "owner",
+         *       "joined_at": "2026-11-26T12:00:00.000Z"
+         *     }
+         */
         Member: {
             user_id: string;
             email: string;
@@ -4846,13 +7012,49 @@ export interface components {
              */
             joined_at: string;
         };
+        /**
+         * @example {
+         *       "role": "viewer"
+         *     }
+         */
         ChangeRole: {
             role: components["schemas"]["Role"];
         };
+        /**
+         * @example {
+         *       "id": "inv_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "workspace_id": "ws_3b9d2f6c1e0a4b7d8c5e9f1a2b3c4d5e",
+         *       "email": "grace@example.com",
+         *       "role": "member",
+         *       "status": "pending",
+         *       "invited_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "created_at": "2026-11-26T12:00:00.000Z",
+         *       "expires_at": "2026-12-03T12:00:00.000Z",
+         *       "accepted_at": null,
+         *       "accepted_by": null,
+         *       "revoked_at": null,
+         *       "token": "mfi_Hk3nQ8vT1bZ6wY0cR4jL7xP2sD9mF5aE"
+         *     }
+         */
         CreatedInvitation: components["schemas"]["Invitation"] & {
             /** @description Give it to the invitee; they accept with POST /v1/invitations/accept. Shown this once. */
             token: string;
         };
+        /**
+         * @example {
+         *       "id": "inv_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "workspace_id": "ws_3b9d2f6c1e0a4b7d8c5e9f1a2b3c4d5e",
+         *       "email": "grace@example.com",
+         *       "role": "member",
+         *       "status": "pending",
+         *       "invited_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "created_at": "2026-11-26T12:00:00.000Z",
+         *       "expires_at": "2026-12-03T12:00:00.000Z",
+         *       "accepted_at": null,
+         *       "accepted_by": null,
+         *       "revoked_at": null
+         *     }
+         */
         Invitation: {
             /** @example inv_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
             id: string;
@@ -4884,6 +7086,12 @@ export interface components {
              */
             revoked_at: string | null;
         };
+        /**
+         * @example {
+         *       "email": "grace@example.com",
+         *       "role": "member"
+         *     }
+         */
         CreateInvitation: {
             /**
              * Format: email
@@ -4892,17 +7100,75 @@ export interface components {
             email: string;
             role?: components["schemas"]["Role"];
         };
+        /**
+         * @example {
+         *       "invitations": [
+         *         {
+         *           "id": "inv_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *           "workspace_id": "ws_3b9d2f6c1e0a4b7d8c5e9f1a2b3c4d5e",
+         *           "email": "grace@example.com",
+         *           "role": "member",
+         *           "status": "pending",
+         *           "invited_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *           "created_at": "2026-11-26T12:00:00.000Z",
+         *           "expires_at": "2026-12-03T12:00:00.000Z",
+         *           "accepted_at": null,
+         *           "accepted_by": null,
+         *           "revoked_at": null
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
         InvitationList: {
             invitations: components["schemas"]["Invitation"][];
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "token": "mfi_Hk3nQ8vT1bZ6wY0cR4jL7xP2sD9mF5aE"
+         *     }
+         */
         AcceptInvitation: {
             token: string;
         };
+        /**
+         * @example {
+         *       "id": "key_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "name": "nightly scorer",
+         *       "prefix": "mfk_Ab3dE9xY",
+         *       "scopes": [
+         *         "predict",
+         *         "jobs"
+         *       ],
+         *       "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "created_at": "2026-11-26T12:00:00.000Z",
+         *       "expires_at": "2027-01-31T00:00:00.000Z",
+         *       "revoked_at": null,
+         *       "last_used_at": "2026-11-26T12:00:04.000Z",
+         *       "key": "mfk_Ab3dE9xYq2WvT7nK1pL8sR4mZ6cH0fJ5gB9dN3xQ"
+         *     }
+         */
         CreatedApiKey: components["schemas"]["ApiKey"] & {
             /** @description The secret. Shown this once: only its hash is stored. */
             key: string;
         };
+        /**
+         * @example {
+         *       "id": "key_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "name": "nightly scorer",
+         *       "prefix": "mfk_Ab3dE9xY",
+         *       "scopes": [
+         *         "predict",
+         *         "jobs"
+         *       ],
+         *       "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "created_at": "2026-11-26T12:00:00.000Z",
+         *       "expires_at": "2027-01-31T00:00:00.000Z",
+         *       "revoked_at": null,
+         *       "last_used_at": "2026-11-26T12:00:04.000Z"
+         *     }
+         */
         ApiKey: {
             /** @example key_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
             id: string;
@@ -4936,6 +7202,16 @@ export interface components {
              */
             last_used_at: string | null;
         };
+        /**
+         * @example {
+         *       "name": "nightly scorer",
+         *       "scopes": [
+         *         "predict",
+         *         "jobs"
+         *       ],
+         *       "expires_at": "2027-01-31T00:00:00Z"
+         *     }
+         */
         CreateApiKey: {
             /** @example batch scorer */
             name: string;
@@ -4953,14 +7229,74 @@ export interface components {
              */
             expires_at?: string;
         };
+        /**
+         * @example {
+         *       "api_keys": [
+         *         {
+         *           "id": "key_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *           "name": "nightly scorer",
+         *           "prefix": "mfk_Ab3dE9xY",
+         *           "scopes": [
+         *             "predict",
+         *             "jobs"
+         *           ],
+         *           "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *           "created_at": "2026-11-26T12:00:00.000Z",
+         *           "expires_at": "2027-01-31T00:00:00.000Z",
+         *           "revoked_at": null,
+         *           "last_used_at": "2026-11-26T12:00:04.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
         ApiKeyList: {
             api_keys: components["schemas"]["ApiKey"][];
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "entries": [
+         *         {
+         *           "id": 1207,
+         *           "action": "alias.set",
+         *           "target": "model:iris/alias:production",
+         *           "actor": {
+         *             "kind": "user",
+         *             "id": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *           },
+         *           "details": {
+         *             "version": 2,
+         *             "previous_version": 1
+         *           },
+         *           "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *           "created_at": "2026-11-26T12:00:04.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
         AuditList: {
             entries: components["schemas"]["AuditEntry"][];
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "id": 1207,
+         *       "action": "alias.set",
+         *       "target": "model:iris/alias:production",
+         *       "actor": {
+         *         "kind": "user",
+         *         "id": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *       },
+         *       "details": {
+         *         "version": 2,
+         *         "previous_version": 1
+         *       },
+         *       "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "created_at": "2026-11-26T12:00:04.000Z"
+         *     }
+         */
         AuditEntry: {
             id: number;
             /** @example alias.set */
@@ -4983,6 +7319,40 @@ export interface components {
              */
             created_at: string;
         };
+        /**
+         * @example {
+         *       "name": "iris",
+         *       "description": "Iris species from sepal and petal measurements (cm)",
+         *       "task": "classification",
+         *       "tags": {
+         *         "team": "research"
+         *       },
+         *       "feature_names": [
+         *         "sepal_length",
+         *         "sepal_width",
+         *         "petal_length",
+         *         "petal_width"
+         *       ],
+         *       "class_labels": [
+         *         "setosa",
+         *         "versicolor",
+         *         "virginica"
+         *       ],
+         *       "cache": {
+         *         "enabled": true,
+         *         "ttl_seconds": 300
+         *       },
+         *       "latest_version": 2,
+         *       "aliases": {
+         *         "production": 1,
+         *         "staging": 2
+         *       },
+         *       "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "created_at": "2026-11-26T12:00:00.000Z",
+         *       "updated_at": "2026-11-26T12:00:04.000Z",
+         *       "archived_at": null
+         *     }
+         */
         Model: {
             name: string;
             description: string;
@@ -5040,6 +7410,12 @@ export interface components {
              */
             archived_at: string | null;
         };
+        /**
+         * @example {
+         *       "enabled": true,
+         *       "ttl_seconds": 300
+         *     }
+         */
         CacheSettings: {
             /** @description Whether predictions of this model are cached in KV */
             enabled: boolean;
@@ -5049,6 +7425,31 @@ export interface components {
              */
             ttl_seconds: number;
         };
+        /**
+         * @example {
+         *       "name": "iris",
+         *       "description": "Iris species from sepal and petal measurements (cm)",
+         *       "task": "classification",
+         *       "tags": {
+         *         "team": "research"
+         *       },
+         *       "feature_names": [
+         *         "sepal_length",
+         *         "sepal_width",
+         *         "petal_length",
+         *         "petal_width"
+         *       ],
+         *       "class_labels": [
+         *         "setosa",
+         *         "versicolor",
+         *         "virginica"
+         *       ],
+         *       "cache": {
+         *         "enabled": true,
+         *         "ttl_seconds": 300
+         *       }
+         *     }
+         */
         CreateModel: {
             description?: string;
             /**
@@ -5097,10 +7498,57 @@ export interface components {
              */
             name: string;
         };
+        /**
+         * @example {
+         *       "models": [
+         *         {
+         *           "name": "iris",
+         *           "description": "Iris species from sepal and petal measurements (cm)",
+         *           "task": "classification",
+         *           "tags": {
+         *             "team": "research"
+         *           },
+         *           "feature_names": [
+         *             "sepal_length",
+         *             "sepal_width",
+         *             "petal_length",
+         *             "petal_width"
+         *           ],
+         *           "class_labels": [
+         *             "setosa",
+         *             "versicolor",
+         *             "virginica"
+         *           ],
+         *           "cache": {
+         *             "enabled": true,
+         *             "ttl_seconds": 300
+         *           },
+         *           "latest_version": 2,
+         *           "aliases": {
+         *             "production": 1,
+         *             "staging": 2
+         *           },
+         *           "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *           "created_at": "2026-11-26T12:00:00.000Z",
+         *           "updated_at": "2026-11-26T12:00:04.000Z",
+         *           "archived_at": null
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
         ModelList: {
             models: components["schemas"]["Model"][];
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "description": "Iris species, weekly retrain",
+         *       "cache": {
+         *         "ttl_seconds": 600
+         *       }
+         *     }
+         */
         UpdateModel: {
             description?: string;
             /**
@@ -5146,6 +7594,72 @@ export interface components {
             /** @description false restores an archived model */
             archived?: boolean;
         };
+        /**
+         * @example {
+         *       "model": "iris",
+         *       "version": 2,
+         *       "sha256": "10b19963c462a366f9bbd36f7f8c5c23297b43448625e8ab75e8658f5bac3a8e",
+         *       "size_bytes": 1046,
+         *       "signature": {
+         *         "inputs": [
+         *           {
+         *             "name": "features",
+         *             "datatype": "FP32",
+         *             "shape": [
+         *               -1,
+         *               4
+         *             ]
+         *           }
+         *         ],
+         *         "outputs": [
+         *           {
+         *             "name": "label",
+         *             "datatype": "INT64",
+         *             "shape": [
+         *               -1
+         *             ]
+         *           },
+         *           {
+         *             "name": "probabilities",
+         *             "datatype": "FP32",
+         *             "shape": [
+         *               -1,
+         *               3
+         *             ]
+         *           }
+         *         ],
+         *         "unserved_outputs": []
+         *       },
+         *       "onnx": {
+         *         "ir_version": 8,
+         *         "producer_name": "modelflare",
+         *         "producer_version": "0.1.0",
+         *         "opsets": [
+         *           {
+         *             "domain": "",
+         *             "version": 17
+         *           }
+         *         ]
+         *       },
+         *       "description": "retrained on the March sample",
+         *       "tags": {
+         *         "commit": "4c2f1e9"
+         *       },
+         *       "metrics": {
+         *         "accuracy": 0.973,
+         *         "f1": 0.968
+         *       },
+         *       "feature_names": null,
+         *       "class_labels": null,
+         *       "aliases": [
+         *         "staging"
+         *       ],
+         *       "artifact_url": "/v1/models/iris/versions/2/artifact",
+         *       "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "created_at": "2026-11-26T12:00:04.000Z",
+         *       "archived_at": null
+         *     }
+         */
         ModelVersion: {
             model: string;
             /** @example 1 */
@@ -5202,6 +7716,38 @@ export interface components {
              */
             archived_at: string | null;
         };
+        /**
+         * @example {
+         *       "inputs": [
+         *         {
+         *           "name": "features",
+         *           "datatype": "FP32",
+         *           "shape": [
+         *             -1,
+         *             4
+         *           ]
+         *         }
+         *       ],
+         *       "outputs": [
+         *         {
+         *           "name": "label",
+         *           "datatype": "INT64",
+         *           "shape": [
+         *             -1
+         *           ]
+         *         },
+         *         {
+         *           "name": "probabilities",
+         *           "datatype": "FP32",
+         *           "shape": [
+         *             -1,
+         *             3
+         *           ]
+         *         }
+         *       ],
+         *       "unserved_outputs": []
+         *     }
+         */
         Signature: {
             inputs: components["schemas"]["TensorSpec"][];
             outputs: components["schemas"]["TensorSpec"][];
@@ -5211,6 +7757,16 @@ export interface components {
                 reason: string;
             }[];
         };
+        /**
+         * @example {
+         *       "name": "features",
+         *       "datatype": "FP32",
+         *       "shape": [
+         *         -1,
+         *         4
+         *       ]
+         *     }
+         */
         TensorSpec: {
             name: string;
             /** @enum {string} */
@@ -5224,10 +7780,89 @@ export interface components {
              */
             shape: number[];
         };
+        /**
+         * @example {
+         *       "versions": [
+         *         {
+         *           "model": "iris",
+         *           "version": 2,
+         *           "sha256": "10b19963c462a366f9bbd36f7f8c5c23297b43448625e8ab75e8658f5bac3a8e",
+         *           "size_bytes": 1046,
+         *           "signature": {
+         *             "inputs": [
+         *               {
+         *                 "name": "features",
+         *                 "datatype": "FP32",
+         *                 "shape": [
+         *                   -1,
+         *                   4
+         *                 ]
+         *               }
+         *             ],
+         *             "outputs": [
+         *               {
+         *                 "name": "label",
+         *                 "datatype": "INT64",
+         *                 "shape": [
+         *                   -1
+         *                 ]
+         *               },
+         *               {
+         *                 "name": "probabilities",
+         *                 "datatype": "FP32",
+         *                 "shape": [
+         *                   -1,
+         *                   3
+         *                 ]
+         *               }
+         *             ],
+         *             "unserved_outputs": []
+         *           },
+         *           "onnx": {
+         *             "ir_version": 8,
+         *             "producer_name": "modelflare",
+         *             "producer_version": "0.1.0",
+         *             "opsets": [
+         *               {
+         *                 "domain": "",
+         *                 "version": 17
+         *               }
+         *             ]
+         *           },
+         *           "description": "retrained on the March sample",
+         *           "tags": {
+         *             "commit": "4c2f1e9"
+         *           },
+         *           "metrics": {
+         *             "accuracy": 0.973,
+         *             "f1": 0.968
+         *           },
+         *           "feature_names": null,
+         *           "class_labels": null,
+         *           "aliases": [
+         *             "staging"
+         *           ],
+         *           "artifact_url": "/v1/models/iris/versions/2/artifact",
+         *           "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *           "created_at": "2026-11-26T12:00:04.000Z",
+         *           "archived_at": null
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
         VersionList: {
             versions: components["schemas"]["ModelVersion"][];
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "metrics": {
+         *         "accuracy": 0.975
+         *       },
+         *       "archived": false
+         *     }
+         */
         UpdateVersion: {
             description?: string;
             /**
@@ -5268,20 +7903,77 @@ export interface components {
             /** @description true archives the version, false restores it */
             archived?: boolean;
         };
+        /**
+         * @example {
+         *       "model": "iris",
+         *       "alias": "production",
+         *       "version": 2,
+         *       "previous_version": 1
+         *     }
+         */
         AliasChange: {
             model: string;
             alias: string;
             version: number | null;
             previous_version: number | null;
         };
+        /**
+         * @example {
+         *       "version": 2
+         *     }
+         */
         SetAlias: {
             version: number;
         };
+        /**
+         * @example {
+         *       "name": "modelflare",
+         *       "version": "0.1.0",
+         *       "extensions": []
+         *     }
+         */
         ServerMetadata: {
             name: string;
             version: string;
             extensions: string[];
         };
+        /**
+         * @example {
+         *       "name": "iris",
+         *       "versions": [
+         *         "2",
+         *         "1"
+         *       ],
+         *       "platform": "onnxruntime_onnx",
+         *       "inputs": [
+         *         {
+         *           "name": "features",
+         *           "datatype": "FP32",
+         *           "shape": [
+         *             -1,
+         *             4
+         *           ]
+         *         }
+         *       ],
+         *       "outputs": [
+         *         {
+         *           "name": "label",
+         *           "datatype": "INT64",
+         *           "shape": [
+         *             -1
+         *           ]
+         *         },
+         *         {
+         *           "name": "probabilities",
+         *           "datatype": "FP32",
+         *           "shape": [
+         *             -1,
+         *             3
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         ModelMetadata: {
             name: string;
             /** @description Versions that can be requested, newest first */
@@ -5291,6 +7983,16 @@ export interface components {
             inputs: components["schemas"]["TensorMetadata"][];
             outputs: components["schemas"]["TensorMetadata"][];
         };
+        /**
+         * @example {
+         *       "name": "features",
+         *       "datatype": "FP32",
+         *       "shape": [
+         *         -1,
+         *         4
+         *       ]
+         *     }
+         */
         TensorMetadata: {
             name: string;
             /**
@@ -5300,14 +8002,61 @@ export interface components {
             datatype: "BOOL" | "UINT8" | "INT8" | "UINT16" | "INT16" | "UINT32" | "INT32" | "UINT64" | "INT64" | "FP16" | "FP32" | "FP64" | "BYTES";
             shape: number[];
         };
+        /**
+         * @example {
+         *       "error": "model 'iris' not found"
+         *     }
+         */
         V2Error: {
             /** @example model 'iris' not found */
             error: string;
         };
+        /**
+         * @example {
+         *       "name": "iris",
+         *       "ready": true
+         *     }
+         */
         ModelReady: {
             name: string;
             ready: boolean;
         };
+        /**
+         * @example {
+         *       "model_name": "iris",
+         *       "model_version": "1",
+         *       "id": "42",
+         *       "outputs": [
+         *         {
+         *           "name": "label",
+         *           "datatype": "INT64",
+         *           "shape": [
+         *             2
+         *           ],
+         *           "data": [
+         *             0,
+         *             2
+         *           ]
+         *         },
+         *         {
+         *           "name": "probabilities",
+         *           "datatype": "FP32",
+         *           "shape": [
+         *             2,
+         *             3
+         *           ],
+         *           "data": [
+         *             0.9999,
+         *             0.0001,
+         *             0,
+         *             0,
+         *             0.00004,
+         *             0.99996
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         InferResponse: {
             /** @example iris */
             model_name: string;
@@ -5316,6 +8065,24 @@ export interface components {
             id?: string;
             outputs: components["schemas"]["InferOutputTensor"][];
         };
+        /**
+         * @example {
+         *       "name": "probabilities",
+         *       "datatype": "FP32",
+         *       "shape": [
+         *         2,
+         *         3
+         *       ],
+         *       "data": [
+         *         0.9999,
+         *         0.0001,
+         *         0,
+         *         0,
+         *         0.00004,
+         *         0.99996
+         *       ]
+         *     }
+         */
         InferOutputTensor: {
             name: string;
             /**
@@ -5326,6 +8093,31 @@ export interface components {
             shape: number[];
             data: unknown[];
         };
+        /**
+         * @example {
+         *       "id": "42",
+         *       "inputs": [
+         *         {
+         *           "name": "features",
+         *           "shape": [
+         *             2,
+         *             4
+         *           ],
+         *           "datatype": "FP32",
+         *           "data": [
+         *             5.1,
+         *             3.5,
+         *             1.4,
+         *             0.2,
+         *             6.7,
+         *             3,
+         *             5.2,
+         *             2.3
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         InferRequest: {
             /** @example 42 */
             id?: string;
@@ -5343,6 +8135,26 @@ export interface components {
                 };
             }[];
         };
+        /**
+         * @example {
+         *       "name": "features",
+         *       "shape": [
+         *         2,
+         *         4
+         *       ],
+         *       "datatype": "FP32",
+         *       "data": [
+         *         5.1,
+         *         3.5,
+         *         1.4,
+         *         0.2,
+         *         6.7,
+         *         3,
+         *         5.2,
+         *         2.3
+         *       ]
+         *     }
+         */
         InferInputTensor: {
             /** @example features */
             name: string;
@@ -5373,6 +8185,30 @@ export interface components {
              */
             data: unknown[];
         };
+        /**
+         * @example {
+         *       "predictions": [
+         *         {
+         *           "label": "setosa",
+         *           "probabilities": {
+         *             "setosa": 0.9999,
+         *             "versicolor": 0.0001,
+         *             "virginica": 0
+         *           }
+         *         },
+         *         {
+         *           "label": "virginica",
+         *           "probabilities": {
+         *             "setosa": 0,
+         *             "versicolor": 0.00004,
+         *             "virginica": 0.99996
+         *           }
+         *         }
+         *       ],
+         *       "model": "iris",
+         *       "model_version": 1
+         *     }
+         */
         PredictResponse: {
             /**
              * @example [
@@ -5390,6 +8226,24 @@ export interface components {
             model: string;
             model_version: number;
         };
+        /**
+         * @example {
+         *       "instances": [
+         *         {
+         *           "sepal_length": 5.1,
+         *           "sepal_width": 3.5,
+         *           "petal_length": 1.4,
+         *           "petal_width": 0.2
+         *         },
+         *         [
+         *           6.7,
+         *           3,
+         *           5.2,
+         *           2.3
+         *         ]
+         *       ]
+         *     }
+         */
         PredictRequest: {
             /**
              * @description One record per row: an object keyed by feature name, an object keyed by input name, or an array in signature order
@@ -5408,6 +8262,15 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * @example {
+         *       "id": "upl_4c2f1e9b8a7d4c3b9e2f6a7b8c9d0e1f",
+         *       "key": "uploads/ws_3b9d2f6c1e0a4b7d8c5e9f1a2b3c4d5e/upl_4c2f1e9b8a7d4c3b9e2f6a7b8c9d0e1f.jsonl",
+         *       "size_bytes": 263,
+         *       "filename": "rows.jsonl",
+         *       "created_at": "2026-11-26T12:00:00.000Z"
+         *     }
+         */
         Upload: {
             id: string;
             key: string;
@@ -5419,10 +8282,83 @@ export interface components {
              */
             created_at: string;
         };
+        /**
+         * @example {
+         *       "id": "job_6f1e0c7b8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "status": "queued",
+         *       "model": "iris",
+         *       "version": 1,
+         *       "input": {
+         *         "kind": "upload",
+         *         "ref": "upl_4c2f1e9b8a7d4c3b9e2f6a7b8c9d0e1f"
+         *       },
+         *       "rows": {
+         *         "total": null,
+         *         "done": 0,
+         *         "failed": 0
+         *       },
+         *       "progress": null,
+         *       "chunks": {
+         *         "total": null,
+         *         "done": 0,
+         *         "failed": 0
+         *       },
+         *       "options": {
+         *         "chunk_size": 500,
+         *         "outputs": null,
+         *         "include_input": false
+         *       },
+         *       "errors": [],
+         *       "error": null,
+         *       "webhook_url": null,
+         *       "trigger_id": null,
+         *       "results_url": "/v1/jobs/job_6f1e0c7b8b3a4c1d9e2f6a7b8c9d0e1f/results",
+         *       "created_at": "2026-11-26T12:00:00.000Z",
+         *       "started_at": null,
+         *       "finished_at": null,
+         *       "webhook_secret": null
+         *     }
+         */
         SubmittedJob: components["schemas"]["Job"] & {
             /** @description Signing secret of webhook_url; shown once */
             webhook_secret: string | null;
         };
+        /**
+         * @example {
+         *       "id": "job_6f1e0c7b8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "status": "succeeded",
+         *       "model": "iris",
+         *       "version": 1,
+         *       "input": {
+         *         "kind": "upload",
+         *         "ref": "upl_4c2f1e9b8a7d4c3b9e2f6a7b8c9d0e1f"
+         *       },
+         *       "rows": {
+         *         "total": 3,
+         *         "done": 3,
+         *         "failed": 0
+         *       },
+         *       "progress": 1,
+         *       "chunks": {
+         *         "total": 1,
+         *         "done": 1,
+         *         "failed": 0
+         *       },
+         *       "options": {
+         *         "chunk_size": 500,
+         *         "outputs": null,
+         *         "include_input": false
+         *       },
+         *       "errors": [],
+         *       "error": null,
+         *       "webhook_url": null,
+         *       "trigger_id": null,
+         *       "results_url": "/v1/jobs/job_6f1e0c7b8b3a4c1d9e2f6a7b8c9d0e1f/results",
+         *       "created_at": "2026-11-26T12:00:00.000Z",
+         *       "started_at": "2026-11-26T12:00:00.000Z",
+         *       "finished_at": "2026-11-26T12:00:04.000Z"
+         *     }
+         */
         Job: {
             /** @example job_6f1e… */
             id: string;
@@ -5478,6 +8414,17 @@ export interface components {
              */
             finished_at: string | null;
         };
+        /**
+         * @example {
+         *       "model": "iris",
+         *       "version": "production",
+         *       "input": {
+         *         "upload_id": "upl_4c2f1e9b8a7d4c3b9e2f6a7b8c9d0e1f"
+         *       },
+         *       "chunk_size": 500,
+         *       "include_input": false
+         *     }
+         */
         SubmitJob: {
             /**
              * @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit
@@ -5515,10 +8462,67 @@ export interface components {
         } | {
             rows: unknown[];
         };
+        /**
+         * @example {
+         *       "jobs": [
+         *         {
+         *           "id": "job_6f1e0c7b8b3a4c1d9e2f6a7b8c9d0e1f",
+         *           "status": "succeeded",
+         *           "model": "iris",
+         *           "version": 1,
+         *           "input": {
+         *             "kind": "upload",
+         *             "ref": "upl_4c2f1e9b8a7d4c3b9e2f6a7b8c9d0e1f"
+         *           },
+         *           "rows": {
+         *             "total": 3,
+         *             "done": 3,
+         *             "failed": 0
+         *           },
+         *           "progress": 1,
+         *           "chunks": {
+         *             "total": 1,
+         *             "done": 1,
+         *             "failed": 0
+         *           },
+         *           "options": {
+         *             "chunk_size": 500,
+         *             "outputs": null,
+         *             "include_input": false
+         *           },
+         *           "errors": [],
+         *           "error": null,
+         *           "webhook_url": null,
+         *           "trigger_id": null,
+         *           "results_url": "/v1/jobs/job_6f1e0c7b8b3a4c1d9e2f6a7b8c9d0e1f/results",
+         *           "created_at": "2026-11-26T12:00:00.000Z",
+         *           "started_at": "2026-11-26T12:00:00.000Z",
+         *           "finished_at": "2026-11-26T12:00:04.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
         JobList: {
             jobs: components["schemas"]["Job"][];
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "id": "trg_7a1c9e0b8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "name": "nightly scoring",
+         *       "model": "iris",
+         *       "version": "production",
+         *       "hook_url": "/v1/hooks/trg_7a1c9e0b8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "options": {
+         *         "chunk_size": 500,
+         *         "outputs": null,
+         *         "include_input": false
+         *       },
+         *       "created_at": "2026-11-26T12:00:00.000Z",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+         *     }
+         */
         TriggerWithSecret: components["schemas"]["Trigger"] & {
             /**
              * @description whsec_… signing secret; shown once
@@ -5526,6 +8530,21 @@ export interface components {
              */
             secret: string;
         };
+        /**
+         * @example {
+         *       "id": "trg_7a1c9e0b8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "name": "nightly scoring",
+         *       "model": "iris",
+         *       "version": "production",
+         *       "hook_url": "/v1/hooks/trg_7a1c9e0b8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "options": {
+         *         "chunk_size": 500,
+         *         "outputs": null,
+         *         "include_input": false
+         *       },
+         *       "created_at": "2026-11-26T12:00:00.000Z"
+         *     }
+         */
         Trigger: {
             id: string;
             name: string;
@@ -5544,6 +8563,13 @@ export interface components {
              */
             created_at: string;
         };
+        /**
+         * @example {
+         *       "name": "nightly scoring",
+         *       "model": "iris",
+         *       "version": "production"
+         *     }
+         */
         CreateTrigger: {
             name: string;
             /**
@@ -5561,15 +8587,70 @@ export interface components {
             outputs?: string[];
             include_input?: boolean;
         };
+        /**
+         * @example {
+         *       "triggers": [
+         *         {
+         *           "id": "trg_7a1c9e0b8b3a4c1d9e2f6a7b8c9d0e1f",
+         *           "name": "nightly scoring",
+         *           "model": "iris",
+         *           "version": "production",
+         *           "hook_url": "/v1/hooks/trg_7a1c9e0b8b3a4c1d9e2f6a7b8c9d0e1f",
+         *           "options": {
+         *             "chunk_size": 500,
+         *             "outputs": null,
+         *             "include_input": false
+         *           },
+         *           "created_at": "2026-11-26T12:00:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        TriggerList: {
+            triggers: components["schemas"]["Trigger"][];
+        };
+        /**
+         * @example {
+         *       "job_id": "job_6f1e0c7b8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "duplicate": false
+         *     }
+         */
         HookAccepted: {
             job_id: string;
             /** @description true when this webhook-id was seen before */
             duplicate: boolean;
         };
+        /**
+         * @example {
+         *       "id": "whe_7fef142eccca42cdb5f27a28cb02f33e",
+         *       "url": "https://hooks.example.com/modelflare",
+         *       "events": [
+         *         "job.succeeded",
+         *         "job.failed"
+         *       ],
+         *       "description": "tell the data team",
+         *       "enabled": true,
+         *       "created_at": "2026-11-26T12:00:00.000Z",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+         *     }
+         */
         WebhookEndpointWithSecret: components["schemas"]["WebhookEndpoint"] & {
             /** @description whsec_… signing secret; shown once */
             secret: string;
         };
+        /**
+         * @example {
+         *       "id": "whe_7fef142eccca42cdb5f27a28cb02f33e",
+         *       "url": "https://hooks.example.com/modelflare",
+         *       "events": [
+         *         "job.succeeded",
+         *         "job.failed"
+         *       ],
+         *       "description": "tell the data team",
+         *       "enabled": true,
+         *       "created_at": "2026-11-26T12:00:00.000Z"
+         *     }
+         */
         WebhookEndpoint: {
             id: string;
             url: string;
@@ -5582,21 +8663,87 @@ export interface components {
              */
             created_at: string;
         };
+        /**
+         * @example {
+         *       "url": "https://hooks.example.com/modelflare",
+         *       "events": [
+         *         "job.succeeded",
+         *         "job.failed"
+         *       ],
+         *       "description": "tell the data team"
+         *     }
+         */
         CreateWebhookEndpoint: {
             url: string;
             events: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved")[];
             description?: string;
         };
+        /**
+         * @example {
+         *       "webhooks": [
+         *         {
+         *           "id": "whe_7fef142eccca42cdb5f27a28cb02f33e",
+         *           "url": "https://hooks.example.com/modelflare",
+         *           "events": [
+         *             "job.succeeded",
+         *             "job.failed"
+         *           ],
+         *           "description": "tell the data team",
+         *           "enabled": true,
+         *           "created_at": "2026-11-26T12:00:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        WebhookEndpointList: {
+            webhooks: components["schemas"]["WebhookEndpoint"][];
+        };
+        /**
+         * @example {
+         *       "enabled": false
+         *     }
+         */
         UpdateWebhookEndpoint: {
             url?: string;
             events?: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved")[];
             description?: string;
             enabled?: boolean;
         };
+        /**
+         * @example {
+         *       "deliveries": [
+         *         {
+         *           "id": "msg_2b8e0c7b8b3a4c1d9e2f6a7b8c9d0e1f",
+         *           "event": "job.succeeded",
+         *           "status": "succeeded",
+         *           "attempts": 1,
+         *           "last_status_code": 204,
+         *           "last_error": null,
+         *           "created_at": "2026-11-26T12:00:04.000Z",
+         *           "last_attempt_at": "2026-11-26T12:00:04.000Z",
+         *           "delivered_at": "2026-11-26T12:00:04.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
         DeliveryList: {
             deliveries: components["schemas"]["WebhookDelivery"][];
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "id": "msg_2b8e0c7b8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "event": "job.succeeded",
+         *       "status": "succeeded",
+         *       "attempts": 1,
+         *       "last_status_code": 204,
+         *       "last_error": null,
+         *       "created_at": "2026-11-26T12:00:04.000Z",
+         *       "last_attempt_at": "2026-11-26T12:00:04.000Z",
+         *       "delivered_at": "2026-11-26T12:00:04.000Z"
+         *     }
+         */
         WebhookDelivery: {
             /** @description Also the webhook-id header of every attempt */
             id: string;
