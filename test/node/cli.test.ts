@@ -19,14 +19,20 @@ beforeAll(async () => {
   modelFile = join(dir, 'iris.onnx');
   writeFileSync(modelFile, buildDemoModel());
   // Feature names and class labels let records be keyed by feature and answers carry labels.
-  await adminApi().request('post', '/v1/models', {
-    body: {
-      name: model,
-      task: 'classification',
-      feature_names: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
-      class_labels: ['setosa', 'versicolor', 'virginica'],
-    },
-  });
+  const created = await runCli([
+    'models',
+    'create',
+    model,
+    '--task',
+    'classification',
+    '--feature-names',
+    'sepal_length,sepal_width,petal_length,petal_width',
+    '--class-labels',
+    'setosa,versicolor,virginica',
+    '--json',
+  ]);
+  expect(created.code, created.stderr).toBe(0);
+  expect(created.json()).toMatchObject({ name: model, task: 'classification', latest_version: null });
 });
 
 describe('the registry', () => {

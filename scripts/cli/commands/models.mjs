@@ -1,7 +1,7 @@
 // @ts-check
 /* The registry: list, show, push (upload a version), aliases, archive. */
 import { basename } from 'node:path';
-import { collectPages, limitOf, limitOption, str } from '../context.mjs';
+import { collectPages, limitOf, limitOption, list, positiveInt, str } from '../context.mjs';
 import { usage } from '../errors.mjs';
 import { formatBytes, shortTime, show } from '../output.mjs';
 import { fileBody, multipartFileBody } from '../upload.mjs';
@@ -32,6 +32,16 @@ function metricValue(v) {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n)) throw usage(`--metric values are numbers, not ${v}`);
   return n;
+}
+
+/**
+ * @param {unknown} v
+ * @returns {'classification' | 'regression' | 'other' | undefined}
+ */
+function taskOf(v) {
+  if (v === undefined) return undefined;
+  if (v === 'classification' || v === 'regression' || v === 'other') return v;
+  throw usage('--task is classification, regression or other');
 }
 
 /** @param {unknown} v */
@@ -72,10 +82,7 @@ export const modelCommands = [
     },
     async run({ client, values, out }) {
       const limit = limitOf(values, 100);
-      const task = str(values.task);
-      if (task !== undefined && !['classification', 'regression', 'other'].includes(task)) {
-        throw usage('--task is classification, regression or other');
-      }
+      const task = taskOf(values.task);
       const page = await collectPages(async (cursor, size) => {
         const p = await client().request('get', '/v1/models', {
           query: {
@@ -83,7 +90,7 @@ export const modelCommands = [
             limit: size,
             name_prefix: str(values.prefix),
             tag: multi(values.tag),
-            task: /** @type {'classification' | 'regression' | 'other' | undefined} */ (task),
+            task,
             include_archived: values.archived ? 'true' : undefined,
           },
         });
@@ -105,6 +112,40 @@ export const modelCommands = [
           ['state', (m) => (m.archived_at ? 'archived' : 'active')],
         ]),
       );
+    },
+  },
+  {
+    name: 'models create',
+    args: '<model>',
+    summary: 'Create a model with its metadata (a first push creates it too, without)',
+    notes: [
+      'Feature names let records be objects keyed by feature (and CSV files have them as their header);',
+      'with --task classification and class labels, predictions carry the label and class probabilities.',
+    ].join('\n'),
+    options: {
+      description: { type: 'string', value: 'TEXT', description: 'What the model does' },
+      task: { type: 'string', value: 'T', description: 'classification, regression or other' },
+      'feature-names': { type: 'string', value: 'LIST', description: 'Comma-separated names of the input features' },
+      'class-labels': { type: 'string', value: 'LIST', description: 'Comma-separated class labels, in output order' },
+      tag: { type: 'string', value: 'K=V', multiple: true, description: 'A tag of the model' },
+      'cache-ttl': { type: 'string', value: 'S', description: 'Cache predictions for S seconds (60 or more)' },
+    },
+    async run({ client, args, values, out }) {
+      const features = list(values['feature-names']);
+      const labels = list(values['class-labels']);
+      const ttl = positiveInt(values['cache-ttl'], 'cache-ttl');
+      const model = await client().request('post', '/v1/models', {
+        body: {
+          name: String(args[0]),
+          description: str(values.description),
+          task: taskOf(values.task),
+          tags: multi(values.tag).length ? keyValues(multi(values.tag), 'tag', String) : undefined,
+          feature_names: features.length ? features : undefined,
+          class_labels: labels.length ? labels : undefined,
+          cache: ttl === undefined ? undefined : { enabled: true, ttl_seconds: ttl },
+        },
+      });
+      out.result(model, () => out.line(`created ${model.name} (${model.task})`));
     },
   },
   {
