@@ -12,7 +12,8 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export function requireBrowser(ctx: TestContext): void {
   if (existsSync(CHROMIUM)) return;
   const reason = `${CHROMIUM} is missing: npm test installs it with apt-get when run as root`;
-  console.warn(`browser test skipped: ${reason}`);
+  // Written past vitest's console capture, so the reason shows in any run's output.
+  process.stderr.write(`browser test skipped: ${reason}\n`);
   ctx.skip(reason);
 }
 
