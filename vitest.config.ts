@@ -61,6 +61,8 @@ export default defineConfig({
         ],
         test: {
           name: 'workers',
+          // Two cores: the two projects run one after the other rather than fight for them.
+          sequence: { groupOrder: 0 },
           include: ['test/**/*.test.ts'],
           exclude: ['test/node/**'],
           setupFiles: ['./test/apply-migrations.ts'],
@@ -71,6 +73,7 @@ export default defineConfig({
         // The CLI, the examples and the browser against a real `wrangler dev`, from Node.
         test: {
           name: 'node',
+          sequence: { groupOrder: 1 },
           include: ['test/node/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['./test/node/global-setup.ts'],

@@ -3,7 +3,7 @@
  * Where the CLI finds its server and credential: flags, then MODELFLARE_URL / MODELFLARE_TOKEN /
  * MODELFLARE_WORKSPACE, then the file `modelflare login` writes (readable by its owner only).
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CliError, EXIT } from './errors.mjs';
@@ -45,9 +45,12 @@ export function readConfig(path) {
  */
 export function writeConfig(path, config) {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  // A file that existed keeps its mode through writeFileSync: tighten it.
-  chmodSync(path, 0o600);
+  // A new file, 0600 from its first byte, then renamed over the old one: the credential is
+  // never readable by others, and never half written.
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(temporary, 0o600);
+  renameSync(temporary, path);
 }
 
 /** @param {string} path */
