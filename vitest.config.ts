@@ -24,36 +24,9 @@ function loadFixtures(dir = '../shared/fixtures/onnx'): Record<string, string> {
 const migrations = await readD1Migrations('migrations');
 
 export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: './wrangler.toml' },
-      miniflare: {
-        bindings: {
-          TEST_MIGRATIONS: migrations,
-          ADMIN_API_KEY: 'test-admin-key-0123456789abcdef',
-          JWT_SECRET: 'test-jwt-secret-0123456789abcdef0123456789',
-          JWT_PREVIOUS_SECRETS: 'test-jwt-previous-secret-0123456789abcdef',
-          ENVIRONMENT: 'test',
-          MAX_MODEL_BYTES: String(256 * 1024),
-          MAX_UPLOAD_BYTES: String(1024 * 1024),
-          MAX_JSON_BODY_BYTES: String(64 * 1024),
-          CORS_ORIGINS: 'https://app.example.com, https://admin.example.com',
-          // Generous, so that suites are not throttled; rate-limit tests set tight limits per workspace.
-          RATE_LIMIT_MANAGEMENT: '10000',
-          RATE_LIMIT_PREDICTION: '10000',
-          RATE_LIMIT_AUTH: '10000',
-          // Metrics are written as soon as they are counted, so tests read exact numbers at once.
-          METRICS_FLUSH_SECONDS: '0',
-          METRICS_SCRAPE_TOKEN: 'test-scrape-token-0123456789',
-        },
-      },
-    }),
-  ],
   test: {
-    setupFiles: ['./test/apply-migrations.ts'],
     // Request logs are printed only for failing tests.
     silent: 'passed-only',
-    provide: { fixtures: loadFixtures() },
     coverage: {
       provider: 'istanbul',
       include: ['workers/**/*.ts'],
@@ -61,5 +34,57 @@ export default defineConfig({
       reporter: ['text-summary', 'text', 'html'],
       thresholds: { lines: 85 },
     },
+    projects: [
+      {
+        // The worker's own suites, inside workerd against real local D1, R2, KV and Queues.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: migrations,
+                ADMIN_API_KEY: 'test-admin-key-0123456789abcdef',
+                JWT_SECRET: 'test-jwt-secret-0123456789abcdef0123456789',
+                JWT_PREVIOUS_SECRETS: 'test-jwt-previous-secret-0123456789abcdef',
+                ENVIRONMENT: 'test',
+                MAX_MODEL_BYTES: String(256 * 1024),
+                MAX_UPLOAD_BYTES: String(1024 * 1024),
+                MAX_JSON_BODY_BYTES: String(64 * 1024),
+                CORS_ORIGINS: 'https://app.example.com, https://admin.example.com',
+                // Generous, so that suites are not throttled; rate-limit tests set tight limits per workspace.
+                RATE_LIMIT_MANAGEMENT: '10000',
+                RATE_LIMIT_PREDICTION: '10000',
+                RATE_LIMIT_AUTH: '10000',
+                // Metrics are written as soon as they are counted, so tests read exact numbers at once.
+                METRICS_FLUSH_SECONDS: '0',
+                METRICS_SCRAPE_TOKEN: 'test-scrape-token-0123456789',
+              },
+            },
+          }),
+        ],
+        test: {
+          name: 'workers',
+          // Two cores: the two projects run one after the other rather than fight for them.
+          sequence: { groupOrder: 0 },
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/node/**'],
+          setupFiles: ['./test/apply-migrations.ts'],
+          provide: { fixtures: loadFixtures() },
+        },
+      },
+      {
+        // The CLI, the examples and the browser against a real `wrangler dev`, from Node.
+        test: {
+          name: 'node',
+          sequence: { groupOrder: 1 },
+          include: ['test/node/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['./test/node/global-setup.ts'],
+          // These wait on a real server: jobs on its queues, a browser rendering a page.
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
   },
 });

@@ -111,6 +111,10 @@ function banner(key) {
    curl -s ${auth} -H "Content-Type: application/json" ${BASE}/v2/models/iris/infer \\
      -d '{"inputs": [{"name": "features", "datatype": "FP32", "shape": [1, 4], "data": [6.7, 3.0, 5.2, 2.3]}]}'
 
+ or with the CLI (another terminal, this folder):
+   export MODELFLARE_URL=${BASE} MODELFLARE_TOKEN=$(grep ADMIN_API_KEY .dev.vars | cut -d= -f2)
+   npx modelflare predict iris --data '[[5.1, 3.5, 1.4, 0.2]]'
+
  API docs    ${BASE}/docs
 ────────────────────────────────────────────────────────────────────────
 `);

@@ -1,5 +1,6 @@
 import { validate } from '@readme/openapi-parser';
 import { describe, expect, it } from 'vitest';
+import { createApp } from '../../workers/http/app';
 import { PUBLIC_ROUTES } from '../../workers/http/public-routes';
 import { call, callJson } from '../helpers';
 
@@ -9,6 +10,13 @@ describe('OpenAPI document', () => {
     const result = await validate(structuredClone(doc));
     expect(result.valid ? [] : result.errors).toEqual([]);
     expect(doc.openapi).toBe('3.1.0');
+  });
+
+  it('matches the snapshot the CLI and the examples are typed from (npm run api:refresh updates it)', async () => {
+    const doc = await callJson('GET', '/openapi.json', 200, { token: null });
+    // The server's own origin is the only part that depends on where it runs.
+    delete doc.servers;
+    await expect(`${JSON.stringify(doc, null, 2)}\n`).toMatchFileSnapshot('../../scripts/api/openapi.json');
   });
 
   it('the validator does reject a broken document (so the test above can fail)', async () => {
@@ -33,6 +41,36 @@ describe('OpenAPI document', () => {
       else if (path.startsWith('/v1/')) expect(op.security, path).toEqual([{ Bearer: [] }]);
     }
     expect(doc.paths['/v1/models/{name}/versions'].post.requestBody.content).toHaveProperty('multipart/form-data');
+  });
+
+  it('gives every operation a description and every JSON body an example that its schema accepts', async () => {
+    const doc = await callJson('GET', '/openapi.json', 200, { token: null });
+    const resolve = (schema: any): any =>
+      schema?.$ref ? resolve(doc.components.schemas[schema.$ref.split('/').pop()]) : schema;
+    const problems: string[] = [];
+    const check = (where: string, documented: any, declared: any) => {
+      const example = documented.example ?? resolve(documented.schema)?.example;
+      if (example === undefined) return problems.push(`${where}: no example`);
+      // The zod schema the route validates with (or answers by) must accept its own example.
+      const parsed = typeof declared?.schema?.safeParse === 'function' ? declared.schema.safeParse(example) : null;
+      if (parsed && !parsed.success) problems.push(`${where}: example rejected: ${parsed.error.message}`);
+    };
+    const routes = createApp()
+      .openAPIRegistry.definitions.filter((d) => d.type === 'route')
+      .map((d) => (d as { route: any }).route);
+    expect(routes.length).toBe(Object.values(doc.paths).flatMap((item: any) => Object.keys(item)).length);
+    for (const route of routes) {
+      const op = doc.paths[route.path][route.method];
+      const name = `${route.method.toUpperCase()} ${route.path}`;
+      if (!op.description) problems.push(`${name}: no description`);
+      const body = op.requestBody?.content?.['application/json'];
+      if (body) check(`${name} request`, body, route.request.body.content['application/json']);
+      for (const [status, response] of Object.entries<any>(op.responses)) {
+        const json = response.content?.['application/json'];
+        if (json) check(`${name} ${status}`, json, route.responses[status].content['application/json']);
+      }
+    }
+    expect(problems.join('\n')).toBe('');
   });
 
   it('serves interactive docs that need nothing from the network', async () => {

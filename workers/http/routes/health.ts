@@ -2,13 +2,13 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Env } from '../../core/env';
 import { newRouter } from '../router';
 
-const Live = z.object({ live: z.boolean() }).openapi('Live');
+const Live = z.object({ live: z.boolean() }).openapi('Live', { example: { live: true } });
 const Ready = z
   .object({
     ready: z.boolean(),
     checks: z.object({ d1: z.boolean(), r2: z.boolean(), kv: z.boolean() }),
   })
-  .openapi('Ready');
+  .openapi('Ready', { example: { ready: true, checks: { d1: true, r2: true, kv: true } } });
 
 async function passes(probe: () => Promise<unknown>): Promise<boolean> {
   try {
@@ -49,7 +49,12 @@ export const healthRoutes = newRouter()
       description: 'Answers 200 when D1, R2 and KV all answer, 503 otherwise, naming the failing store.',
       responses: {
         200: { description: 'Ready', content: { 'application/json': { schema: Ready } } },
-        503: { description: 'A store does not answer', content: { 'application/json': { schema: Ready } } },
+        503: {
+          description: 'A store does not answer',
+          content: {
+            'application/json': { schema: Ready, example: { ready: false, checks: { d1: true, r2: false, kv: true } } },
+          },
+        },
       },
     }),
     async (c) => {

@@ -12,6 +12,7 @@ import { monitorPrediction } from '../monitor-prediction';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
 import { BEARER, ModelName, V2Error, VersionRef, jsonContent } from '../schemas/common';
+import { V2_ERRORS } from '../schemas/examples';
 import { InferRequest, InferResponse, ModelMetadata, ModelReady, ServerMetadata } from '../schemas/inference';
 
 /*
@@ -25,7 +26,10 @@ export const SERVER_VERSION = '0.1.0';
 
 const v2Errors = (...statuses: number[]) =>
   Object.fromEntries(
-    statuses.map((s) => [s, { description: 'Error', content: { 'application/json': { schema: V2Error } } }]),
+    statuses.map((s) => [
+      s,
+      { description: 'Error', content: { 'application/json': { schema: V2Error, example: { error: V2_ERRORS[s] } } } },
+    ]),
   );
 
 const ModelParam = z.object({ model: ModelName.openapi({ param: { name: 'model', in: 'path' } }) });

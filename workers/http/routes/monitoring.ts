@@ -31,6 +31,7 @@ import {
   Baseline,
   BaselineBody,
   DriftHistory,
+  DriftReport,
   DriftStatus,
   FeedbackAccepted,
   FeedbackBody,
@@ -335,7 +336,7 @@ export const monitoringRoutes = newRouter()
       middleware: [requirePermission('models:write')] as const,
       request: { params: NameParam, query: z.object({ version: VersionRef.optional() }) },
       responses: {
-        200: jsonContent(DriftStatus.shape.report, 'The new report'),
+        200: jsonContent(DriftReport, 'The new report'),
         ...errorResponses(400, 401, 403, 404),
       },
     }),

@@ -13,7 +13,7 @@ import { presentTrigger } from '../presenters/batch';
 import { readBodyLimited } from '../read-body';
 import { describeZodError, newRouter } from '../router';
 import { scopeOf } from '../scope';
-import { HookAccepted, JobInputBody, Trigger, TriggerBody, TriggerWithSecret } from '../schemas/batch';
+import { HookAccepted, JobInputBody, Trigger, TriggerBody, TriggerList, TriggerWithSecret } from '../schemas/batch';
 import { BEARER, errorResponses, jsonContent } from '../schemas/common';
 import { jobInputFrom } from './jobs';
 
@@ -66,7 +66,7 @@ export const triggerRoutes = newRouter()
       security: BEARER,
       middleware: [requirePermission('jobs')] as const,
       responses: {
-        200: jsonContent(z.object({ triggers: z.array(Trigger) }), 'Triggers'),
+        200: jsonContent(TriggerList, 'Triggers'),
         ...errorResponses(401, 403),
       },
     }),

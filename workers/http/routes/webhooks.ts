@@ -20,6 +20,7 @@ import {
   UpdateWebhookEndpointBody,
   WebhookEndpoint,
   WebhookEndpointBody,
+  WebhookEndpointList,
   WebhookEndpointWithSecret,
 } from '../schemas/batch';
 import { BEARER, Cursor, Limit, errorResponses, jsonContent } from '../schemas/common';
@@ -71,7 +72,7 @@ export const webhookRoutes = newRouter()
       security: BEARER,
       middleware: [requirePermission('admin')] as const,
       responses: {
-        200: jsonContent(z.object({ webhooks: z.array(WebhookEndpoint) }), 'Endpoints'),
+        200: jsonContent(WebhookEndpointList, 'Endpoints'),
         ...errorResponses(401, 403),
       },
     }),

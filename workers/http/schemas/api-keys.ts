@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { Timestamp } from './common';
 import { Permission } from './auth';
+import * as ex from './examples';
 
 export const CreateApiKeyBody = z
   .object({
@@ -15,7 +16,7 @@ export const CreateApiKeyBody = z
       .openapi({ description: 'When the key stops working; never when absent' }),
   })
   .strict()
-  .openapi('CreateApiKey');
+  .openapi('CreateApiKey', { example: ex.CREATE_API_KEY });
 
 export const ApiKey = z
   .object({
@@ -29,12 +30,12 @@ export const ApiKey = z
     revoked_at: Timestamp.nullable(),
     last_used_at: Timestamp.nullable().openapi({ description: 'Recorded at most once a minute' }),
   })
-  .openapi('ApiKey');
+  .openapi('ApiKey', { example: ex.API_KEY });
 
 export const CreatedApiKey = ApiKey.extend({
   key: z.string().openapi({ description: 'The secret. Shown this once: only its hash is stored.' }),
-}).openapi('CreatedApiKey');
+}).openapi('CreatedApiKey', { example: { ...ex.API_KEY, key: ex.API_KEY_SECRET } });
 
 export const ApiKeyList = z
   .object({ api_keys: z.array(ApiKey), next_cursor: z.string().nullable() })
-  .openapi('ApiKeyList');
+  .openapi('ApiKeyList', { example: { api_keys: [ex.API_KEY], next_cursor: null } });

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { Timestamp } from './common';
+import * as ex from './examples';
 
 export const AuditEntry = z
   .object({
@@ -14,8 +15,8 @@ export const AuditEntry = z
     request_id: z.string(),
     created_at: Timestamp,
   })
-  .openapi('AuditEntry');
+  .openapi('AuditEntry', { example: ex.AUDIT_ENTRY });
 
 export const AuditList = z
   .object({ entries: z.array(AuditEntry), next_cursor: z.string().nullable() })
-  .openapi('AuditList');
+  .openapi('AuditList', { example: { entries: [ex.AUDIT_ENTRY], next_cursor: null } });

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { PERMISSIONS, ROLES } from '../../core/access';
 import { Timestamp } from './common';
+import * as ex from './examples';
 
 /** Addresses are compared lower-cased: one address, one account. */
 export const Email = z
@@ -20,24 +21,24 @@ export const RegisterBody = z
     name: z.string().trim().min(1).max(100).optional().openapi({ example: 'Ada Lovelace' }),
   })
   .strict()
-  .openapi('Register');
+  .openapi('Register', { example: ex.REGISTER });
 
 export const LoginBody = z
   .object({ email: Email, password: z.string().min(1).max(256) })
   .strict()
-  .openapi('Login');
+  .openapi('Login', { example: { email: ex.REGISTER.email, password: ex.REGISTER.password } });
 
 export const RefreshBody = z
   .object({ refresh_token: z.string().min(1).max(256) })
   .strict()
-  .openapi('Refresh');
+  .openapi('Refresh', { example: { refresh_token: ex.TOKEN_SET.refresh_token } });
 
 export const LogoutBody = z
   .object({
     all: z.boolean().optional().openapi({ description: 'End every session of this user, not only this one' }),
   })
   .strict()
-  .openapi('Logout');
+  .openapi('Logout', { example: { all: false } });
 
 export const TokenSet = z
   .object({
@@ -50,11 +51,11 @@ export const TokenSet = z
     refresh_expires_in: z.number().int(),
     user_id: z.string().openapi({ example: 'usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f' }),
   })
-  .openapi('TokenSet');
+  .openapi('TokenSet', { example: ex.TOKEN_SET });
 
 export const Registered = TokenSet.extend({
   workspace_id: z.string().openapi({ description: 'The personal workspace created for the user' }),
-}).openapi('Registered');
+}).openapi('Registered', { example: { ...ex.TOKEN_SET, workspace_id: ex.ME.workspace_id } });
 
 export const Permission = z.enum(PERMISSIONS).openapi('Permission');
 export const Role = z.enum(ROLES).openapi('Role');
@@ -70,4 +71,4 @@ export const Me = z
     name: z.string().nullable(),
     created_at: Timestamp.nullable(),
   })
-  .openapi('Me');
+  .openapi('Me', { example: ex.ME });

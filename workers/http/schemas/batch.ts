@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { JOB_STATUSES, WEBHOOK_EVENTS } from '../../storage/schema';
 import { ModelName, Timestamp, VersionRef } from './common';
+import * as ex from './examples';
 
 const OutputNames = z
   .array(z.string().min(1).max(256))
@@ -44,7 +45,7 @@ export const SubmitJobBody = z
       .openapi({ description: 'Also announce this job’s end to this URL (signed; the secret is in the answer, once)' }),
   })
   .strict()
-  .openapi('SubmitJob');
+  .openapi('SubmitJob', { example: ex.SUBMIT_JOB });
 
 const JobStatus = z.enum(JOB_STATUSES);
 
@@ -74,13 +75,15 @@ export const Job = z
     started_at: Timestamp.nullable(),
     finished_at: Timestamp.nullable(),
   })
-  .openapi('Job');
+  .openapi('Job', { example: ex.JOB_DONE });
 
 export const SubmittedJob = Job.extend({
   webhook_secret: z.string().nullable().openapi({ description: 'Signing secret of webhook_url; shown once' }),
-}).openapi('SubmittedJob');
+}).openapi('SubmittedJob', { example: ex.JOB_SUBMITTED });
 
-export const JobList = z.object({ jobs: z.array(Job), next_cursor: z.string().nullable() }).openapi('JobList');
+export const JobList = z
+  .object({ jobs: z.array(Job), next_cursor: z.string().nullable() })
+  .openapi('JobList', { example: { jobs: [ex.JOB_DONE], next_cursor: null } });
 
 export const Upload = z
   .object({
@@ -90,7 +93,7 @@ export const Upload = z
     filename: z.string().nullable(),
     created_at: Timestamp,
   })
-  .openapi('Upload');
+  .openapi('Upload', { example: ex.UPLOAD });
 
 export const TriggerBody = z
   .object({
@@ -102,7 +105,7 @@ export const TriggerBody = z
     include_input: z.boolean().optional(),
   })
   .strict()
-  .openapi('CreateTrigger');
+  .openapi('CreateTrigger', { example: ex.CREATE_TRIGGER });
 
 export const Trigger = z
   .object({
@@ -118,27 +121,31 @@ export const Trigger = z
     }),
     created_at: Timestamp,
   })
-  .openapi('Trigger');
+  .openapi('Trigger', { example: ex.TRIGGER });
 
 export const TriggerWithSecret = Trigger.extend({
   secret: z
     .string()
     .openapi({ description: 'whsec_… signing secret; shown once', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }),
-}).openapi('TriggerWithSecret');
+}).openapi('TriggerWithSecret', { example: { ...ex.TRIGGER, secret: ex.SECRET } });
+
+export const TriggerList = z
+  .object({ triggers: z.array(Trigger) })
+  .openapi('TriggerList', { example: { triggers: [ex.TRIGGER] } });
 
 export const HookAccepted = z
   .object({
     job_id: z.string(),
     duplicate: z.boolean().openapi({ description: 'true when this webhook-id was seen before' }),
   })
-  .openapi('HookAccepted');
+  .openapi('HookAccepted', { example: ex.HOOK_ACCEPTED });
 
 const Events = z.array(z.enum(WEBHOOK_EVENTS)).min(1);
 
 export const WebhookEndpointBody = z
   .object({ url: z.string().max(2048), events: Events, description: z.string().max(512).optional() })
   .strict()
-  .openapi('CreateWebhookEndpoint');
+  .openapi('CreateWebhookEndpoint', { example: ex.CREATE_WEBHOOK });
 
 export const UpdateWebhookEndpointBody = z
   .object({
@@ -148,7 +155,7 @@ export const UpdateWebhookEndpointBody = z
     enabled: z.boolean().optional(),
   })
   .strict()
-  .openapi('UpdateWebhookEndpoint');
+  .openapi('UpdateWebhookEndpoint', { example: { enabled: false } });
 
 export const WebhookEndpoint = z
   .object({
@@ -159,11 +166,15 @@ export const WebhookEndpoint = z
     enabled: z.boolean(),
     created_at: Timestamp,
   })
-  .openapi('WebhookEndpoint');
+  .openapi('WebhookEndpoint', { example: ex.WEBHOOK });
+
+export const WebhookEndpointList = z
+  .object({ webhooks: z.array(WebhookEndpoint) })
+  .openapi('WebhookEndpointList', { example: { webhooks: [ex.WEBHOOK] } });
 
 export const WebhookEndpointWithSecret = WebhookEndpoint.extend({
   secret: z.string().openapi({ description: 'whsec_… signing secret; shown once' }),
-}).openapi('WebhookEndpointWithSecret');
+}).openapi('WebhookEndpointWithSecret', { example: { ...ex.WEBHOOK, secret: ex.SECRET } });
 
 export const Delivery = z
   .object({
@@ -177,8 +188,8 @@ export const Delivery = z
     last_attempt_at: Timestamp.nullable(),
     delivered_at: Timestamp.nullable(),
   })
-  .openapi('WebhookDelivery');
+  .openapi('WebhookDelivery', { example: ex.DELIVERY });
 
 export const DeliveryList = z
   .object({ deliveries: z.array(Delivery), next_cursor: z.string().nullable() })
-  .openapi('DeliveryList');
+  .openapi('DeliveryList', { example: { deliveries: [ex.DELIVERY], next_cursor: null } });

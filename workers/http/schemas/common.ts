@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ALIAS_RULE, NAME_PATTERN, NAME_RULE, isAliasName } from '../../registry/names';
+import * as ex from './examples';
 
 export const ErrorEnvelope = z
   .object({
@@ -10,12 +11,12 @@ export const ErrorEnvelope = z
       details: z.record(z.string(), z.unknown()).optional(),
     }),
   })
-  .openapi('Error');
+  .openapi('Error', { example: ex.ERROR });
 
 /** The Open Inference Protocol's error body. */
 export const V2Error = z
   .object({ error: z.string().openapi({ example: "model 'iris' not found" }) })
-  .openapi('V2Error');
+  .openapi('V2Error', { example: { error: ex.V2_ERRORS[404]! } });
 
 export const ModelName = z
   .string()
@@ -67,7 +68,12 @@ export const errorResponses = (...statuses: number[]) =>
       status,
       {
         description: ERROR_DESCRIPTIONS[status] ?? 'Error',
-        content: { 'application/json': { schema: ErrorEnvelope } },
+        content: {
+          'application/json': {
+            schema: ErrorEnvelope,
+            example: { error: { ...(ex.ERRORS[status] ?? ex.ERROR.error), request_id: ex.ERROR.error.request_id } },
+          },
+        },
       },
     ]),
   );

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { DATATYPES } from '../../core/tensor';
+import * as ex from './examples';
 
 /*
  * Open Inference Protocol (V2) wire schemas. Tensor `data` is checked only for being an array
@@ -34,7 +35,7 @@ export const InferInput = z
     parameters: Parameters,
     data: TensorData,
   })
-  .openapi('InferInputTensor');
+  .openapi('InferInputTensor', { example: ex.INFER_REQUEST.inputs[0] });
 
 export const InferRequest = z
   .object({
@@ -47,7 +48,7 @@ export const InferRequest = z
       .optional()
       .openapi({ description: 'The outputs to return; all of them when absent' }),
   })
-  .openapi('InferRequest');
+  .openapi('InferRequest', { example: ex.INFER_REQUEST });
 
 export const OutputTensor = z
   .object({
@@ -56,7 +57,7 @@ export const OutputTensor = z
     shape: z.array(z.number().int()),
     data: z.array(z.unknown()),
   })
-  .openapi('InferOutputTensor');
+  .openapi('InferOutputTensor', { example: ex.INFER_RESPONSE.outputs[1] });
 
 export const InferResponse = z
   .object({
@@ -65,11 +66,11 @@ export const InferResponse = z
     id: z.string().optional(),
     outputs: z.array(OutputTensor),
   })
-  .openapi('InferResponse');
+  .openapi('InferResponse', { example: ex.INFER_RESPONSE });
 
 export const TensorMetadata = z
   .object({ name: z.string(), datatype: Datatype, shape: z.array(z.number().int()) })
-  .openapi('TensorMetadata');
+  .openapi('TensorMetadata', { example: ex.TENSOR_SPEC });
 
 export const ModelMetadata = z
   .object({
@@ -79,13 +80,15 @@ export const ModelMetadata = z
     inputs: z.array(TensorMetadata),
     outputs: z.array(TensorMetadata),
   })
-  .openapi('ModelMetadata');
+  .openapi('ModelMetadata', { example: ex.MODEL_METADATA });
 
 export const ServerMetadata = z
   .object({ name: z.string(), version: z.string(), extensions: z.array(z.string()) })
-  .openapi('ServerMetadata');
+  .openapi('ServerMetadata', { example: { name: 'modelflare', version: '0.1.0', extensions: [] } });
 
-export const ModelReady = z.object({ name: z.string(), ready: z.boolean() }).openapi('ModelReady');
+export const ModelReady = z
+  .object({ name: z.string(), ready: z.boolean() })
+  .openapi('ModelReady', { example: { name: 'iris', ready: true } });
 
 export const PredictRequest = z
   .object({
@@ -100,7 +103,7 @@ export const PredictRequest = z
       }),
     parameters: Parameters,
   })
-  .openapi('PredictRequest');
+  .openapi('PredictRequest', { example: ex.PREDICT_REQUEST });
 
 export const PredictResponse = z
   .object({
@@ -110,4 +113,4 @@ export const PredictResponse = z
     model: z.string(),
     model_version: z.number().int(),
   })
-  .openapi('PredictResponse');
+  .openapi('PredictResponse', { example: ex.PREDICT_RESPONSE });

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { Timestamp } from './common';
+import * as ex from './examples';
 
 const MAX_WINDOW_MINUTES = 30 * 24 * 60;
 const UNIT_MINUTES = { m: 1, h: 60, d: 1440 } as const;
@@ -50,6 +51,7 @@ export const Stats = z
     ),
   })
   .openapi('ModelStats', {
+    example: ex.STATS,
     description: 'Percentiles come from the latency histogram (interpolated within buckets).',
   });
 
@@ -66,11 +68,11 @@ export const Prediction = z
     predicted: z.array(z.unknown()).nullable().openapi({ description: 'Per row: the label (classifiers) or value' }),
     created_at: Timestamp,
   })
-  .openapi('LoggedPrediction');
+  .openapi('LoggedPrediction', { example: ex.PREDICTION });
 
 export const PredictionList = z
   .object({ predictions: z.array(Prediction), next_cursor: z.string().nullable() })
-  .openapi('LoggedPredictionList');
+  .openapi('LoggedPredictionList', { example: { predictions: [ex.PREDICTION], next_cursor: null } });
 
 export const FeedbackBody = z
   .object({
@@ -80,11 +82,11 @@ export const FeedbackBody = z
     }),
   })
   .strict()
-  .openapi('Feedback');
+  .openapi('Feedback', { example: ex.FEEDBACK });
 
 export const FeedbackAccepted = z
   .object({ prediction_id: z.string(), rows: z.number().int() })
-  .openapi('FeedbackAccepted');
+  .openapi('FeedbackAccepted', { example: ex.FEEDBACK_ACCEPTED });
 
 const ClassScores = z.object({
   precision: nullableNumber,
@@ -111,7 +113,10 @@ export const Performance = z
     ]),
     series: z.array(z.object({ at: Timestamp, count: z.number().int(), value: nullableNumber })),
   })
-  .openapi('ModelPerformance', { description: 'Macro-averaged precision, recall and F1 over the classes seen.' });
+  .openapi('ModelPerformance', {
+    example: ex.PERFORMANCE,
+    description: 'Macro-averaged precision, recall and F1 over the classes seen.',
+  });
 
 export const BaselineBody = z
   .union([
@@ -122,7 +127,7 @@ export const BaselineBody = z
   .openapi('SetBaseline', {
     description:
       'Reference rows (records as in the instances API) inline or as a JSONL upload, or `capture`: take the next N predicted rows of this version.',
-    example: { capture: 1000 },
+    example: ex.SET_BASELINE,
   });
 
 const FeatureBaseline = z.object({
@@ -145,7 +150,7 @@ export const Baseline = z
     created_at: Timestamp,
     ready_at: Timestamp.nullable(),
   })
-  .openapi('DriftBaseline');
+  .openapi('DriftBaseline', { example: ex.BASELINE });
 
 export const DriftReport = z
   .object({
@@ -165,7 +170,7 @@ export const DriftReport = z
     ),
     created_at: Timestamp,
   })
-  .openapi('DriftReport');
+  .openapi('DriftReport', { example: ex.DRIFT_REPORT });
 
 export const DriftStatus = z
   .object({
@@ -174,8 +179,8 @@ export const DriftStatus = z
     baseline: Baseline.nullable(),
     report: DriftReport.nullable().openapi({ description: 'The latest check; null before the first one' }),
   })
-  .openapi('DriftStatus');
+  .openapi('DriftStatus', { example: ex.DRIFT_STATUS });
 
 export const DriftHistory = z
   .object({ reports: z.array(DriftReport), next_cursor: z.string().nullable() })
-  .openapi('DriftHistory');
+  .openapi('DriftHistory', { example: { reports: [ex.DRIFT_REPORT], next_cursor: null } });

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { DATATYPES } from '../../core/tensor';
 import { ModelName, TagMap, Timestamp } from './common';
+import * as ex from './examples';
 
 const Task = z.enum(['classification', 'regression', 'other']).openapi({ example: 'classification' });
 const FeatureNames = z
@@ -28,7 +29,7 @@ export const CacheSettings = z
       .max(30 * 86400)
       .openapi({ description: 'Time a cached prediction lives (KV allows no less than 60 s)', example: 300 }),
   })
-  .openapi('CacheSettings');
+  .openapi('CacheSettings', { example: ex.CACHE });
 
 export const MonitoringSettings = z
   .object({
@@ -75,13 +76,13 @@ export const CreateModelBody = ModelFieldsBody.extend({
   name: ModelName,
 })
   .strict()
-  .openapi('CreateModel');
+  .openapi('CreateModel', { example: ex.CREATE_MODEL });
 
 export const UpdateModelBody = ModelFieldsBody.extend({
   archived: z.boolean().optional().openapi({ description: 'false restores an archived model' }),
 })
   .strict()
-  .openapi('UpdateModel');
+  .openapi('UpdateModel', { example: ex.UPDATE_MODEL });
 
 export const VersionFieldsBody = z
   .object({
@@ -93,6 +94,7 @@ export const VersionFieldsBody = z
   })
   .strict()
   .openapi('VersionMetadata', {
+    example: ex.VERSION_METADATA,
     description: 'Per-version metadata; feature_names and class_labels override the model-level ones',
   });
 
@@ -100,7 +102,7 @@ export const UpdateVersionBody = VersionFieldsBody.extend({
   archived: z.boolean().optional().openapi({ description: 'true archives the version, false restores it' }),
 })
   .strict()
-  .openapi('UpdateVersion');
+  .openapi('UpdateVersion', { example: ex.UPDATE_VERSION });
 
 export const TensorSpec = z
   .object({
@@ -108,7 +110,7 @@ export const TensorSpec = z
     datatype: z.enum(DATATYPES),
     shape: z.array(z.number().int()).openapi({ description: '-1 marks a dynamic dimension', example: [-1, 4] }),
   })
-  .openapi('TensorSpec');
+  .openapi('TensorSpec', { example: ex.TENSOR_SPEC });
 
 export const Signature = z
   .object({
@@ -118,7 +120,7 @@ export const Signature = z
       .array(z.object({ name: z.string(), reason: z.string() }))
       .openapi({ description: 'Outputs that are not tensors (e.g. ZipMap); inference never returns them' }),
   })
-  .openapi('Signature');
+  .openapi('Signature', { example: ex.SIGNATURE });
 
 export const Model = z
   .object({
@@ -139,7 +141,7 @@ export const Model = z
     updated_at: Timestamp,
     archived_at: Timestamp.nullable(),
   })
-  .openapi('Model');
+  .openapi('Model', { example: ex.MODEL });
 
 export const ModelVersion = z
   .object({
@@ -165,17 +167,19 @@ export const ModelVersion = z
     created_at: Timestamp,
     archived_at: Timestamp.nullable(),
   })
-  .openapi('ModelVersion');
+  .openapi('ModelVersion', { example: ex.MODEL_VERSION });
 
-export const ModelList = z.object({ models: z.array(Model), next_cursor: z.string().nullable() }).openapi('ModelList');
+export const ModelList = z
+  .object({ models: z.array(Model), next_cursor: z.string().nullable() })
+  .openapi('ModelList', { example: { models: [ex.MODEL], next_cursor: null } });
 export const VersionList = z
   .object({ versions: z.array(ModelVersion), next_cursor: z.string().nullable() })
-  .openapi('VersionList');
+  .openapi('VersionList', { example: { versions: [ex.MODEL_VERSION], next_cursor: null } });
 
 export const AliasBody = z
   .object({ version: z.number().int().min(1) })
   .strict()
-  .openapi('SetAlias');
+  .openapi('SetAlias', { example: { version: 2 } });
 export const AliasChange = z
   .object({
     model: z.string(),
@@ -183,4 +187,4 @@ export const AliasChange = z
     version: z.number().int().nullable(),
     previous_version: z.number().int().nullable(),
   })
-  .openapi('AliasChange');
+  .openapi('AliasChange', { example: ex.ALIAS_CHANGE });

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { Email, Role } from './auth';
 import { Timestamp } from './common';
+import * as ex from './examples';
 
 const LimitValue = z.number().int().min(1).max(1_000_000).nullable();
 
@@ -10,7 +11,7 @@ export const RateLimits = z
     management: LimitValue.openapi({ description: 'Other requests per window per key or user', example: 120 }),
     window_seconds: z.number().int().min(1).max(86400).nullable().openapi({ example: 60 }),
   })
-  .openapi('RateLimits', { description: 'null: the platform default' });
+  .openapi('RateLimits', { example: ex.RATE_LIMITS, description: 'null: the platform default' });
 
 export const Workspace = z
   .object({
@@ -21,15 +22,18 @@ export const Workspace = z
     rate_limits: RateLimits,
     created_at: Timestamp,
   })
-  .openapi('Workspace');
+  .openapi('Workspace', { example: ex.WORKSPACE_EXAMPLE });
 
 export const WorkspaceList = z
   .object({ workspaces: z.array(Workspace), next_cursor: z.string().nullable() })
-  .openapi('WorkspaceList');
+  .openapi('WorkspaceList', { example: { workspaces: [ex.WORKSPACE_EXAMPLE], next_cursor: null } });
 
 export const WorkspaceName = z.string().trim().min(1).max(100).openapi({ example: 'fraud team' });
 
-export const CreateWorkspaceBody = z.object({ name: WorkspaceName }).strict().openapi('CreateWorkspace');
+export const CreateWorkspaceBody = z
+  .object({ name: WorkspaceName })
+  .strict()
+  .openapi('CreateWorkspace', { example: { name: 'fraud team' } });
 
 export const UpdateWorkspaceBody = z
   .object({
@@ -37,7 +41,7 @@ export const UpdateWorkspaceBody = z
     rate_limits: RateLimits.partial().strict().optional().openapi({ description: 'Platform administrator only' }),
   })
   .strict()
-  .openapi('UpdateWorkspace');
+  .openapi('UpdateWorkspace', { example: { name: 'fraud team', rate_limits: ex.RATE_LIMITS } });
 
 export const Member = z
   .object({
@@ -47,13 +51,16 @@ export const Member = z
     role: Role,
     joined_at: Timestamp,
   })
-  .openapi('Member');
+  .openapi('Member', { example: ex.MEMBER });
 
 export const MemberList = z
   .object({ members: z.array(Member), next_cursor: z.string().nullable() })
-  .openapi('MemberList');
+  .openapi('MemberList', { example: { members: [ex.MEMBER], next_cursor: null } });
 
-export const ChangeRoleBody = z.object({ role: Role }).strict().openapi('ChangeRole');
+export const ChangeRoleBody = z
+  .object({ role: Role })
+  .strict()
+  .openapi('ChangeRole', { example: { role: 'viewer' } });
 
 export const Invitation = z
   .object({
@@ -69,24 +76,24 @@ export const Invitation = z
     accepted_by: z.string().nullable(),
     revoked_at: Timestamp.nullable(),
   })
-  .openapi('Invitation');
+  .openapi('Invitation', { example: ex.INVITATION });
 
 export const CreatedInvitation = Invitation.extend({
   token: z.string().openapi({
     description: 'Give it to the invitee; they accept with POST /v1/invitations/accept. Shown this once.',
   }),
-}).openapi('CreatedInvitation');
+}).openapi('CreatedInvitation', { example: { ...ex.INVITATION, token: ex.INVITATION_TOKEN } });
 
 export const InvitationList = z
   .object({ invitations: z.array(Invitation), next_cursor: z.string().nullable() })
-  .openapi('InvitationList');
+  .openapi('InvitationList', { example: { invitations: [ex.INVITATION], next_cursor: null } });
 
 export const CreateInvitationBody = z
   .object({ email: Email, role: Role.default('member') })
   .strict()
-  .openapi('CreateInvitation');
+  .openapi('CreateInvitation', { example: { email: 'grace@example.com', role: 'member' } });
 
 export const AcceptInvitationBody = z
   .object({ token: z.string().min(1).max(256) })
   .strict()
-  .openapi('AcceptInvitation');
+  .openapi('AcceptInvitation', { example: { token: ex.INVITATION_TOKEN } });
