@@ -144,6 +144,7 @@
   /** Bars per feature (drift): x is the feature's index, labelled with its name. */
   function featureChart(box, names, series) {
     box.dataset.points = String(names.length);
+    box.dataset.features = names.join(',');
     if (names.length === 0) return empty(box, 'No drift report yet.');
     const bars = uPlot.paths.bars({ size: [0.35, 60], align: 1 });
     const barsLeft = uPlot.paths.bars({ size: [0.35, 60], align: -1 });
@@ -174,17 +175,21 @@
   }
 
   async function selectModel(name) {
+    // A later click wins: answers for a model no longer selected are dropped.
+    const ticket = (state.selection = (state.selection || 0) + 1);
     state.model = name;
     for (const b of $('models').querySelectorAll('button')) b.classList.toggle('active', b.dataset.model === name);
     for (const chart of state.charts) chart.destroy();
     state.charts = [];
     const content = $('content');
+    delete content.dataset.ready;
     content.replaceChildren(el('p', { class: 'muted' }, `Loading ${name}…`));
     const [stats, drift, performance] = await Promise.all([
       api(`/v1/models/${encodeURIComponent(name)}/stats?window=${state.window}`),
       api(`/v1/models/${encodeURIComponent(name)}/drift`).catch(() => null),
       api(`/v1/models/${encodeURIComponent(name)}/performance?window=${state.window === '1h' ? '24h' : state.window}`),
     ]);
+    if (ticket !== state.selection) return;
     const t = stats.total;
     const driftStatus = drift?.report?.status;
     const badge = el(
