@@ -38,6 +38,8 @@ const ConfigSchema = z
     SESSION_CACHE_BYTES: count(48 * MiB),
     /** How long an isolate trusts its resolution of a model/alias before asking D1 again. */
     REGISTRY_CACHE_TTL_SECONDS: z.coerce.number().min(0).max(300).default(5),
+    /** How long an isolate trusts what D1 said about a live API key or session (revocation delay elsewhere). */
+    CREDENTIAL_CACHE_TTL_SECONDS: z.coerce.number().min(0).max(60).default(5),
     /** Largest JSONL upload for batch jobs (streamed to R2, never held in memory). */
     MAX_UPLOAD_BYTES: count(100 * MiB),
     /** Rows a job may carry inline in its JSON body. */

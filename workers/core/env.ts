@@ -18,6 +18,7 @@ export interface Env {
   MAX_PREDICT_BODY_BYTES?: string;
   SESSION_CACHE_BYTES?: string;
   REGISTRY_CACHE_TTL_SECONDS?: string;
+  CREDENTIAL_CACHE_TTL_SECONDS?: string;
   MAX_UPLOAD_BYTES?: string;
   MAX_INLINE_ROWS?: string;
   BATCH_CHUNK_ROWS?: string;

@@ -1,6 +1,7 @@
 import { DomainError } from '../core/errors';
-import { onModelChanged } from '../core/registry-events';
+import { modelChanges } from '../core/change-events';
 import type { Signature } from '../core/signature';
+import { TtlCache } from '../core/ttl-cache';
 import { requireModel } from '../registry/models';
 import type { ModelRow, RegistryDeps, Scope, Task, VersionRow } from '../registry/types';
 import { getVersionById, resolveVersion } from '../registry/versions';
@@ -33,16 +34,12 @@ export const DEFAULT_ALIAS = 'production';
  * Changes made through this isolate drop its entries at once; elsewhere an alias move or an
  * archive takes effect within the TTL.
  */
-const resolved = new Map<string, { value: Promise<ServedVersion>; expires: number }>();
+const resolved = new TtlCache<ServedVersion>(4096);
 
-onModelChanged((workspaceId, name) => {
+modelChanges.on((workspaceId, name) => {
   const prefix = `${workspaceId}\0${name}\0`;
-  for (const key of resolved.keys()) if (key.startsWith(prefix)) resolved.delete(key);
+  resolved.deleteWhere((key) => key.startsWith(prefix));
 });
-
-export function forgetResolvedVersions(): void {
-  resolved.clear();
-}
 
 function toServed(model: ModelRow, version: VersionRow): ServedVersion {
   return {
@@ -99,17 +96,7 @@ export function resolveServedVersion(
   ttlMs: number,
 ): Promise<ServedVersion> {
   const key = `${scope.workspaceId}\0${name}\0${ref ?? ''}`;
-  const now = Date.now();
-  const hit = resolved.get(key);
-  if (hit && hit.expires > now) return hit.value;
-  const value = resolveUncached(deps, scope, name, ref);
-  if (ttlMs > 0) {
-    resolved.set(key, { value, expires: now + ttlMs });
-    value.catch(() => {
-      if (resolved.get(key)?.value === value) resolved.delete(key);
-    });
-  }
-  return value;
+  return resolved.get(key, ttlMs, () => resolveUncached(deps, scope, name, ref));
 }
 
 /** What monitoring files a version's numbers under. */

@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import { modelChanged } from '../core/registry-events';
+import { modelChanges } from '../core/change-events';
 import { conflict, notFound } from '../core/errors';
 import { modelAliases, modelVersions } from '../storage/schema';
 import { requireModel } from './models';
@@ -44,7 +44,7 @@ export async function setAlias(
       target: [modelAliases.modelId, modelAliases.alias],
       set: { versionId: target.id, updatedBy: scope.actorId, updatedAt: now },
     });
-  modelChanged(scope.workspaceId, name);
+  modelChanges.emit(scope.workspaceId, name);
   return { alias, version: target.version, previousVersion };
 }
 
@@ -53,6 +53,6 @@ export async function deleteAlias(deps: RegistryDeps, scope: Scope, name: string
   const previousVersion = await currentTarget(deps, model.id, alias);
   if (previousVersion === null) throw notFound(`model '${name}' has no alias '${alias}'`, { code: 'alias_not_found' });
   await deps.db.delete(modelAliases).where(and(eq(modelAliases.modelId, model.id), eq(modelAliases.alias, alias)));
-  modelChanged(scope.workspaceId, name);
+  modelChanges.emit(scope.workspaceId, name);
   return { alias, version: null, previousVersion };
 }

@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
-import { modelChanged } from '../core/registry-events';
+import { modelChanges } from '../core/change-events';
 import { conflict, notFound } from '../core/errors';
 import { newId } from '../core/ids';
 import { modelAliases, models, modelVersions } from '../storage/schema';
@@ -132,7 +132,7 @@ export async function updateModel(
   const changes: Partial<typeof models.$inferInsert> = { ...rest, updatedAt: Date.now() };
   if (archived !== undefined) changes.archivedAt = archived ? (model.archivedAt ?? Date.now()) : null;
   const [updated] = await deps.db.update(models).set(changes).where(eq(models.id, model.id)).returning();
-  modelChanged(scope.workspaceId, name);
+  modelChanges.emit(scope.workspaceId, name);
   return describeModel(deps, updated!);
 }
 

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { modelChanged } from '../core/registry-events';
+import { modelChanges } from '../core/change-events';
 import { modelAliases, models, modelVersions } from '../storage/schema';
 import { requireModel } from './models';
 import type { RegistryDeps, Scope } from './types';
@@ -23,7 +23,7 @@ export async function purgeModel(
     deps.db.delete(modelVersions).where(eq(modelVersions.modelId, model.id)),
     deps.db.delete(models).where(eq(models.id, model.id)),
   ]);
-  modelChanged(scope.workspaceId, name);
+  modelChanges.emit(scope.workspaceId, name);
   const keys = versions.map((v) => v.key);
   for (let i = 0; i < keys.length; i += 1000) await deps.bucket.delete(keys.slice(i, i + 1000));
   return { versions: versions.length, bytes: versions.reduce((sum, v) => sum + v.size, 0) };

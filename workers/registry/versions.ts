@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
-import { modelChanged } from '../core/registry-events';
+import { modelChanges } from '../core/change-events';
 import { conflict, notFound } from '../core/errors';
 import { newId } from '../core/ids';
 import type { LoadedModel } from '../runtime/model-session';
@@ -123,7 +123,7 @@ export async function createVersion(
       }
       throw err;
     }
-    modelChanged(scope.workspaceId, name);
+    modelChanges.emit(scope.workspaceId, name);
     const model = await requireModel(deps, scope, name);
     const row = await deps.db.query.modelVersions.findFirst({ where: eq(modelVersions.id, id) });
     return { version: { ...row!, modelName: model.name, aliases: [] }, loaded };
@@ -264,7 +264,7 @@ export async function updateVersion(
   }
   if (Object.keys(changes).length === 0) return withAliases(deps, model, row);
   const [updated] = await deps.db.update(modelVersions).set(changes).where(eq(modelVersions.id, row.id)).returning();
-  modelChanged(scope.workspaceId, name);
+  modelChanges.emit(scope.workspaceId, name);
   return withAliases(deps, model, updated!);
 }
 
