@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { call, callJson, createKey, inWorkspace, registerUser, uniqueName } from '../helpers';
 
 /** Polls until a background write (ctx.waitUntil) has landed; no timing is asserted. */
@@ -11,6 +11,8 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   }
   throw new Error('condition not reached');
 }
+
+afterEach(() => vi.restoreAllMocks());
 
 describe('API keys', () => {
   it('are created with a secret shown once, a visible prefix and scopes', async () => {
@@ -82,15 +84,17 @@ describe('API keys', () => {
     expect(again.revoked_at).toBe(revoked.revoked_at);
   });
 
-  it('expire at expires_at (401), and expires_at must be in the future', async () => {
+  it('expire at expires_at (401), even while this isolate holds them, and expires_at must be in the future', async () => {
     const owner = await registerUser();
-    const future = new Date(Date.now() + 86400_000).toISOString();
-    const { id, key } = await createKey(['models:read'], { token: owner.token, expires_at: future });
+    const expiresAt = Date.now() + 2_000;
+    const { key } = await createKey(['models:read'], {
+      token: owner.token,
+      expires_at: new Date(expiresAt).toISOString(),
+    });
     await callJson('GET', '/v1/models', 200, { token: key });
-    await env.DB.prepare('update api_keys set expires_at = ? where id = ?')
-      .bind(Date.now() - 1000, id)
-      .run();
+    vi.spyOn(Date, 'now').mockReturnValue(expiresAt);
     expect((await callJson('GET', '/v1/models', 401, { token: key })).error.code).toBe('key_expired');
+    vi.restoreAllMocks();
     const past = await callJson('POST', '/v1/api-keys', 400, {
       token: owner.token,
       body: { name: 'x', scopes: ['predict'], expires_at: '2020-01-01T00:00:00Z' },
@@ -115,11 +119,22 @@ describe('API keys', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect((await read()).last_used_at).toBe(first.last_used_at);
     // Once the minute has passed, the next use is recorded.
-    await env.DB.prepare('update api_keys set last_used_at = ? where id = ?')
-      .bind(Date.now() - 61_000, id)
-      .run();
+    const later = Date.parse(first.last_used_at) + 61_000;
+    vi.spyOn(Date, 'now').mockReturnValue(later);
     await callJson('GET', '/v1/models', 200, { token: key });
-    await eventually(read, (k) => Date.parse(k.last_used_at) > Date.now() - 10_000);
+    await eventually(read, (k) => Date.parse(k.last_used_at) === later);
+  });
+
+  it('are trusted per isolate for CREDENTIAL_CACHE_TTL_SECONDS: revoked elsewhere, refused once that has passed', async () => {
+    const owner = await registerUser();
+    const { id, key } = await createKey(['models:read'], { token: owner.token });
+    await callJson('GET', '/v1/models', 200, { token: key });
+    // Another isolate revoked it: this one has not heard and still trusts what D1 said.
+    await env.DB.prepare('update api_keys set revoked_at = ? where id = ?').bind(Date.now(), id).run();
+    await callJson('GET', '/v1/models', 200, { token: key });
+    const ttlMs = Number(env.CREDENTIAL_CACHE_TTL_SECONDS ?? 5) * 1000;
+    vi.spyOn(Date, 'now').mockReturnValue(Date.now() + ttlMs + 1);
+    expect((await callJson('GET', '/v1/models', 401, { token: key })).error.code).toBe('key_revoked');
   });
 
   it('cannot carry scopes their creator lacks', async () => {

@@ -6,6 +6,7 @@ import type { Db } from '../storage/db';
 import { newestFirst, pageOf, type Page } from '../storage/paging';
 import { apiKeys, workspaces } from '../storage/schema';
 import type { Principal } from './principal';
+import { accessChanges } from '../core/change-events';
 import { API_KEY_PREFIX, SECRET_SHAPE, newSecret, sha256Hex } from './secrets';
 
 /*
@@ -82,17 +83,22 @@ export async function revokeApiKey(db: Db, workspaceId: string, id: string): Pro
   const key = await getApiKey(db, workspaceId, id);
   if (key.revokedAt !== null) return key;
   const [row] = await db.update(apiKeys).set({ revokedAt: Date.now() }).where(eq(apiKeys.id, id)).returning();
+  accessChanges.emit();
   return visible(row!);
 }
 
-/** The key a bearer token names, with its workspace's limits; undefined when there is none. */
-export async function findApiKey(db: Db, token: string) {
-  if (!SECRET_SHAPE(API_KEY_PREFIX).test(token)) return undefined;
+const KEY_SHAPE = SECRET_SHAPE(API_KEY_PREFIX);
+
+/** Whether a bearer token is shaped like an API key; no other token is looked up. */
+export const isApiKeyShaped = (token: string): boolean => KEY_SHAPE.test(token);
+
+/** The key stored under `keyHash`, with its workspace's limits; undefined when there is none. */
+export async function findApiKey(db: Db, keyHash: string) {
   const [found] = await db
     .select({ key: apiKeys, workspace: workspaces })
     .from(apiKeys)
     .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))
-    .where(eq(apiKeys.keyHash, await sha256Hex(token)));
+    .where(eq(apiKeys.keyHash, keyHash));
   return found;
 }
 

@@ -16,9 +16,18 @@ export function newSecret(prefix: string): string {
   return prefix + base64url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+export function hexOf(digest: ArrayBuffer): string {
+  let hex = '';
+  for (const b of new Uint8Array(digest)) hex += HEX[b];
+  return hex;
+}
+
+export const sha256 = (text: string): Promise<ArrayBuffer> => crypto.subtle.digest('SHA-256', encoder.encode(text));
+
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return hexOf(await sha256(text));
 }
 
 /** What client secrets look like: a known prefix and base64url; anything else is not looked up. */

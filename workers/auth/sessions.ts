@@ -4,6 +4,7 @@ import { newId } from '../core/ids';
 import { refreshTokens, sessions } from '../storage/schema';
 import type { AuthDeps } from './deps';
 import { signAccessToken } from './jwt';
+import { accessChanges } from '../core/change-events';
 import { REFRESH_TOKEN_PREFIX, SECRET_SHAPE, newSecret, sha256Hex } from './secrets';
 
 /*
@@ -72,6 +73,7 @@ export async function endSession(
     .update(sessions)
     .set({ revokedAt: Date.now(), revokedReason: reason })
     .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+  accessChanges.emit();
 }
 
 export async function endAllSessions(deps: AuthDeps, userId: string): Promise<void> {
@@ -79,6 +81,7 @@ export async function endAllSessions(deps: AuthDeps, userId: string): Promise<vo
     .update(sessions)
     .set({ revokedAt: Date.now(), revokedReason: 'logout' })
     .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)));
+  accessChanges.emit();
 }
 
 /** Trades a refresh token for a new access token and a new refresh token. */

@@ -1,5 +1,6 @@
 import { and, eq, ne, or, sql } from 'drizzle-orm';
 import type { Principal, Role } from '../auth/principal';
+import { accessChanges } from '../core/change-events';
 import { conflict, notFound } from '../core/errors';
 import type { Db } from '../storage/db';
 import { newestFirst, pageOf, type Page } from '../storage/paging';
@@ -75,6 +76,7 @@ export async function changeRole(db: Db, principal: Principal, userId: string, r
     .where(memberIfAnOwnerRemains(principal.workspaceId, userId))
     .returning();
   if (updated.length === 0) throw lastOwner();
+  accessChanges.emit();
   return { ...member, role };
 }
 
@@ -83,5 +85,6 @@ export async function removeMember(db: Db, principal: Principal, userId: string)
   requireOwnerFor(principal, member.role);
   const removed = await db.delete(memberships).where(memberIfAnOwnerRemains(principal.workspaceId, userId)).returning();
   if (removed.length === 0) throw lastOwner();
+  accessChanges.emit();
   return member;
 }

@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { Role } from '../core/access';
+import { accessChanges } from '../core/change-events';
 import { permissionDenied } from '../core/errors';
 import { newId } from '../core/ids';
 import { workspaceNotFound } from '../auth/authenticate';
@@ -96,6 +97,7 @@ export async function updateWorkspace(db: Db, principal: Principal, changes: Wor
   if (changes.limits?.windowSeconds !== undefined) set.rateWindowSeconds = changes.limits.windowSeconds;
   if (Object.keys(set).length > 0) {
     await db.update(workspaces).set(set).where(eq(workspaces.id, principal.workspaceId));
+    accessChanges.emit();
   }
   return currentWorkspace(db, principal);
 }
