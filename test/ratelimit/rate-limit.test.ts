@@ -52,6 +52,14 @@ describe('the algorithm (GCRA), on a clock the test drives', () => {
       expect(allowed).toBe(limit);
     }
   });
+
+  it('grants several at once only as far as they fit (leases)', () => {
+    const first = gcra(undefined, 0, 10, window, 4);
+    expect(first.decision).toMatchObject({ allowed: true, granted: 4, remaining: 6 });
+    const second = gcra(first.tat, 0, 10, window, 8);
+    expect(second.decision).toMatchObject({ allowed: true, granted: 6, remaining: 0 });
+    expect(gcra(second.tat, 0, 10, window, 3).decision).toMatchObject({ allowed: false, granted: 0 });
+  });
 });
 
 describe('route classes', () => {

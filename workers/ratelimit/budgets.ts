@@ -1,6 +1,7 @@
 import type { WorkspaceLimits } from '../auth/principal';
 import type { Config } from '../core/config';
 import type { RateDecision } from './gcra';
+import { takeFromLease } from './leases';
 import type { RateLimiter } from './rate-limiter';
 
 /** Prediction and management routes are counted apart; `auth` guards the public login routes. */
@@ -44,6 +45,9 @@ export function hookBudget(config: Config, triggerId: string): BudgetPlan {
   };
 }
 
+/** Counts one request against `plan`: from this isolate's lease, else from the budget's object. */
 export function consume(namespace: DurableObjectNamespace<RateLimiter>, plan: BudgetPlan): Promise<RateDecision> {
-  return namespace.get(namespace.idFromName(plan.key)).hit(plan.limit, plan.windowSeconds);
+  return takeFromLease(plan, (p, wanted) =>
+    namespace.get(namespace.idFromName(p.key)).hit(p.limit, p.windowSeconds, wanted),
+  );
 }

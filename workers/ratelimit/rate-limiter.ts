@@ -10,12 +10,13 @@ export class RateLimiter extends DurableObject {
   private tat: number | undefined;
   private loaded = false;
 
-  hit(limit: number, windowSeconds: number): RateDecision {
+  /** Admits up to `wanted` requests of this budget (see gcra). */
+  hit(limit: number, windowSeconds: number, wanted = 1): RateDecision {
     if (!this.loaded) {
       this.tat = this.ctx.storage.kv.get<number>('tat');
       this.loaded = true;
     }
-    const { decision, tat } = gcra(this.tat, Date.now(), limit, windowSeconds * 1000);
+    const { decision, tat } = gcra(this.tat, Date.now(), limit, windowSeconds * 1000, wanted);
     if (decision.allowed) {
       this.tat = tat;
       this.ctx.storage.kv.put('tat', tat);
