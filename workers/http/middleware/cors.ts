@@ -1,5 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env';
+import { addResponseHeaders } from '../response-headers';
 
 /*
  * CORS for the origins in CORS_ORIGINS (`*` for any). An origin not on the list gets no CORS
@@ -40,9 +41,10 @@ export const cors = () =>
       return new Response(null, { status: 204, headers });
     }
     await next();
-    c.header('Vary', 'Origin', { append: true });
+    const headers: Record<string, string> = { Vary: 'Origin' };
     if (allowOrigin) {
-      c.header('Access-Control-Allow-Origin', allowOrigin);
-      c.header('Access-Control-Expose-Headers', EXPOSE_HEADERS);
+      headers['Access-Control-Allow-Origin'] = allowOrigin;
+      headers['Access-Control-Expose-Headers'] = EXPOSE_HEADERS;
     }
+    addResponseHeaders(c, headers, ['Vary']);
   });

@@ -4,6 +4,7 @@ import { RateLimitedError } from '../../core/errors';
 import { addressBudget, callerBudget, consume, hookBudget, type BudgetPlan } from '../../ratelimit/budgets';
 import type { RateDecision } from '../../ratelimit/gcra';
 import type { AppEnv } from '../app-env';
+import { addResponseHeaders } from '../response-headers';
 import { hookTrigger, isPublicRoute } from '../public-routes';
 import { routeClass } from '../route-class';
 
@@ -29,9 +30,11 @@ export const rateLimit = () =>
     }
     await next();
     if (decision) {
-      c.header('RateLimit-Limit', String(decision.limit));
-      c.header('RateLimit-Remaining', String(decision.remaining));
-      c.header('RateLimit-Reset', String(decision.resetSeconds));
+      addResponseHeaders(c, {
+        'RateLimit-Limit': String(decision.limit),
+        'RateLimit-Remaining': String(decision.remaining),
+        'RateLimit-Reset': String(decision.resetSeconds),
+      });
     }
   });
 

@@ -2,6 +2,7 @@ import { createMiddleware } from 'hono/factory';
 import { SAFE_TOKEN, newId } from '../../core/ids';
 import { platformDeps } from '../../deps';
 import type { AppEnv } from '../app-env';
+import { addResponseHeaders } from '../response-headers';
 
 /** Sets the request id (a well-formed incoming X-Request-Id is kept) and per-request services. */
 export const requestContext = () =>
@@ -26,5 +27,5 @@ export const requestContext = () =>
     c.header('X-Request-Id', requestId);
     await next();
     // A handler that returns its own Response object did not take the prepared header.
-    if (!c.res.headers.has('X-Request-Id')) c.header('X-Request-Id', requestId);
+    if (!c.res.headers.has('X-Request-Id')) addResponseHeaders(c, { 'X-Request-Id': requestId });
   });
