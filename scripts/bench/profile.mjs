@@ -3,7 +3,7 @@
 // a CPU profile of the isolate under load, taken through workerd's inspector (Miniflare's
 // inspectorPort), summed by function. Shows where a request's CPU goes, garbage collection
 // included. Writes bench/out/profile-<path>-<model>.cpuprofile (open it in Chrome DevTools).
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { devtools, startProfile } from './inspector.mjs';
@@ -20,6 +20,48 @@ const { values: opts } = parseArgs({
   },
 });
 
+/**
+ * The bundle marks where each source module starts (`// workers/http/app.ts`): self time is
+ * summed per module, so the profile reads as "what each part of the platform costs".
+ */
+function moduleOfLine(bundlePath) {
+  const starts = [];
+  readFileSync(bundlePath, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      const m = /^\/\/ ((?:workers|node_modules|scripts)\/\S+)$/.exec(line);
+      if (m) starts.push([i, m[1].replace(/^node_modules\/(@[^/]+\/[^/]+|[^/]+)\/.*/, '$1 (npm)')]);
+    });
+  return (line) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    let found = '(bundle prelude)';
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid][0] <= line) {
+        found = starts[mid][1];
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  };
+}
+
+function selfTimeByModule(profile, moduleOf) {
+  const interval = (profile.endTime - profile.startTime) / Math.max(1, profile.samples.length);
+  const byModule = new Map();
+  for (const node of profile.nodes) {
+    const { url, lineNumber, functionName } = node.callFrame;
+    let key;
+    if (url === 'worker.js') key = moduleOf(lineNumber);
+    else if (url.startsWith('wasm://')) key = 'onnxruntime (WASM)';
+    else if (functionName.startsWith('(')) key = functionName;
+    else key = `runtime: ${functionName || '(anonymous)'}`;
+    byModule.set(key, (byModule.get(key) ?? 0) + node.hitCount * interval);
+  }
+  return [...byModule.entries()].sort((a, b) => b[1] - a[1]);
+}
+
 /** Self time per function, largest first. */
 function summarizeProfile(profile) {
   const total = profile.endTime - profile.startTime;
@@ -34,9 +76,12 @@ function summarizeProfile(profile) {
   return { totalMs: total / 1000, rows: [...byName.entries()].sort((a, b) => b[1] - a[1]) };
 }
 
-await withInspectedServer('profile', async ({ server, models, token, inspectorPort, work }) => {
+await withInspectedServer('profile', async ({ server, models, predictKey, inspectorPort, work }) => {
   const m = models.find((x) => x.name === opts.model);
-  const jobs = { floorA: { job: floorAJob(server.url) }, ...pathJobs({ origin: server.url, token, model: m }) };
+  const jobs = {
+    floorA: { job: floorAJob(server.url) },
+    ...pathJobs({ origin: server.url, token: predictKey, model: m }),
+  };
   check(jobs[opts.path] && opts.path !== 'miss', `--path: one of floorA, floorB, full, hit, instances`);
   const job = { ...jobs[opts.path].job, connections: Number(opts.c), maxRequests: 1_000_000 };
   await runJob({ ...job, durationMs: 1000 }); // warm-up
@@ -60,6 +105,11 @@ await withInspectedServer('profile', async ({ server, models, token, inspectorPo
     console.log(
       `${((us / 1000 / totalMs) * 100).toFixed(1).padStart(5)}%  ${(us / result.requests).toFixed(2).padStart(7)} µs/req  ${name}`,
     );
+  }
+  console.log('\nself time by source module:');
+  const moduleOf = moduleOfLine(join(work, 'worker', 'worker.js'));
+  for (const [name, us] of selfTimeByModule(profile, moduleOf).slice(0, Number(opts.top))) {
+    console.log(`${(us / result.requests).toFixed(2).padStart(7)} µs/req  ${name}`);
   }
   console.log(`wrote ${file}`);
 });

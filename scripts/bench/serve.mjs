@@ -82,8 +82,6 @@ export async function serve({ bundle, persistDir, port, vars = {}, stdio, inspec
     modules: modulesOf(bundle),
     modulesRoot: bundle.dir,
     bindings: { ...workerOptions.bindings, ...vars },
-    // Queue consumers need a queue handler; the bench does not exercise them.
-    queueConsumers: undefined,
     host: '127.0.0.1',
     port,
     d1Persist: join(persistDir, 'd1'),

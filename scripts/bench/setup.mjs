@@ -13,7 +13,24 @@ export function check(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-/** `work` holds the bundles and model files; `persistDir` the local D1/R2/KV/Cache data. */
+/*
+ * Rate limits far above anything the load reaches: the bench measures the limiter's cost (one
+ * Durable Object call per request), never its refusals.
+ */
+const UNLIMITED = String(2 ** 40);
+
+/** An API key of the default workspace, created with the admin key, as a team would issue one. */
+async function createKey(api, name, scopes) {
+  const res = await api('POST', '/v1/api-keys', { name, scopes });
+  check(res.status === 201, `create API key ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.key;
+}
+
+/**
+ * `work` holds the bundles and model files; `persistDir` the local D1/R2/KV/Cache data. Answers,
+ * beside the server, `predictKey` (an API key with the `predict` scope only: what the measured
+ * paths send) and `jobsKey` (`jobs` only: what submits the batch job).
+ */
 export async function startBenchServer({ work, persistDir, token, stdio, inspectorPort }) {
   const prod = build('workers/index.ts', join(work, 'prod'));
   const prodBundle = readFileSync(join(prod.dir, prod.main), 'utf8');
@@ -24,7 +41,13 @@ export async function startBenchServer({ work, persistDir, token, stdio, inspect
     bundle,
     persistDir,
     port: 0,
-    vars: { ADMIN_API_KEY: token },
+    vars: {
+      ADMIN_API_KEY: token,
+      RATE_LIMIT_PREDICTION: UNLIMITED,
+      RATE_LIMIT_MANAGEMENT: UNLIMITED,
+      // The queue-path batch job's input: 100,000 rows of the largest batch model.
+      MAX_UPLOAD_BYTES: String(256 * 2 ** 20),
+    },
     stdio,
     inspectorPort,
   });
@@ -45,7 +68,9 @@ export async function startBenchServer({ work, persistDir, token, stdio, inspect
     const prep = await api('POST', `/__bench/prepare?key=${m.name}&model=${m.name}`, { inputs: m.inputs });
     check(prep.status === 200, `prepare ${m.name}: ${JSON.stringify(prep.body)}`);
   }
-  return { server, api, models, bundle };
+  const predictKey = await createKey(api, 'bench predictions', ['predict']);
+  const jobsKey = await createKey(api, 'bench batch', ['jobs']);
+  return { server, api, models, bundle, predictKey, jobsKey };
 }
 
 /** The body template of the miss path: before and after the one number that differs per request. */

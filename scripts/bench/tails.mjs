@@ -115,9 +115,9 @@ function describe(name, result, profile) {
   };
 }
 
-await withInspectedServer('tails', async ({ server, models, token, inspectorPort, work }) => {
+await withInspectedServer('tails', async ({ server, models, predictKey, inspectorPort, work }) => {
   const m = models.find((x) => x.name === opts.model);
-  const jobs = pathJobs({ origin: server.url, token, model: m });
+  const jobs = pathJobs({ origin: server.url, token: predictKey, model: m });
   const experiments = [
     ['floor A through Miniflare’s entry worker', floorAJob(server.entryUrl)],
     ['floor A (constant JSON, direct socket)', floorAJob(server.url)],

@@ -3,6 +3,9 @@ import { configFrom } from '../../workers/core/config';
 import type { Env } from '../../workers/core/env';
 import type { Tensor, TensorData } from '../../workers/core/tensor';
 import worker from '../../workers/index';
+
+// The rate limiter's Durable Object class, which API-key requests call.
+export { RateLimiter } from '../../workers/index';
 import { resolveServed, withSession, type InferenceDeps } from '../../workers/inference/infer';
 import { readCachedModelBytes, readStoredModelBytes } from '../../workers/inference/model-bytes';
 import type { ServedVersion } from '../../workers/inference/served-versions';
@@ -107,6 +110,17 @@ async function batch(url: URL): Promise<Response> {
   return json({ rows: rows * runs, checksum });
 }
 
+/**
+ * What any JSON Lines job must do per row whatever the model: decode, split, parse each line
+ * and write a result line. The floor the queue path's rows/s is bounded by besides session.run.
+ */
+async function jsonlFloor(request: Request): Promise<Response> {
+  const lines = new TextDecoder().decode(await request.arrayBuffer()).split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const out = lines.map((line, index) => JSON.stringify({ index, prediction: JSON.parse(line) as unknown }));
+  return json({ rows: lines.length, bytes: out.join('\n').length });
+}
+
 /** Cold-start stages, each one request so the client can time it. */
 async function stage(name: string, request: Request, env: Env, ctx: ExecutionContext, url: URL): Promise<Response> {
   switch (name) {
@@ -168,6 +182,7 @@ async function bench(request: Request, env: Env, ctx: ExecutionContext, url: URL
   if (route === 'run') return floorB(request, arg ?? '');
   if (route === 'prepare') return prepare(request, env, ctx, url);
   if (route === 'batch') return batch(url);
+  if (route === 'jsonl') return jsonlFloor(request);
   if (route === 'stage') return stage(arg ?? '', request, env, ctx, url);
   return json({ error: 'unknown bench route' }, 404);
 }
@@ -184,4 +199,7 @@ export default {
     }
     return worker.fetch(request, env, ctx);
   },
+  // The batch figure runs a real job through the queue consumers.
+  queue: worker.queue,
+  scheduled: worker.scheduled,
 } satisfies ExportedHandler<Env>;
