@@ -1,5 +1,6 @@
 // workerd's inspector, reached through Miniflare's inspectorPort: a minimal Chrome DevTools
 // Protocol client for CPU profiles of the isolate under load.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export const freePort = () =>
@@ -46,4 +47,40 @@ export async function startProfile(dt, intervalUs) {
   await dt.send('Profiler.setSamplingInterval', { interval: intervalUs });
   await dt.send('Profiler.start');
   return async () => (await dt.send('Profiler.stop')).profile;
+}
+
+/**
+ * The bundle marks where each source module starts (`// workers/http/app.ts`): self time is
+ * summed per module, so the profile reads as "what each part of the platform costs".
+ */
+export function moduleOfLine(bundlePath) {
+  const starts = [];
+  readFileSync(bundlePath, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      const m = /^\/\/ ((?:workers|node_modules|scripts)\/\S+)$/.exec(line);
+      if (m) starts.push([i, m[1].replace(/^node_modules\/(@[^/]+\/[^/]+|[^/]+)\/.*/, '$1 (npm)')]);
+    });
+  return (line) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    let found = '(bundle prelude)';
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid][0] <= line) {
+        found = starts[mid][1];
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  };
+}
+
+/** What a profile node's self time is charged to: a source module, ORT's WASM, or the runtime. */
+export function sampleModule(node, moduleOf) {
+  const { url, lineNumber, functionName } = node.callFrame;
+  if (url === 'worker.js') return moduleOf(lineNumber);
+  if (url.startsWith('wasm://')) return 'onnxruntime (WASM)';
+  if (functionName.startsWith('(')) return functionName;
+  return `runtime: ${functionName || '(anonymous)'}`;
 }

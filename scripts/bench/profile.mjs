@@ -3,10 +3,10 @@
 // a CPU profile of the isolate under load, taken through workerd's inspector (Miniflare's
 // inspectorPort), summed by function. Shows where a request's CPU goes, garbage collection
 // included. Writes bench/out/profile-<path>-<model>.cpuprofile (open it in Chrome DevTools).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { devtools, startProfile } from './inspector.mjs';
+import { devtools, moduleOfLine, sampleModule, startProfile } from './inspector.mjs';
 import { runJob } from './load.mjs';
 import { check, floorAJob, pathJobs, withInspectedServer } from './setup.mjs';
 
@@ -20,43 +20,12 @@ const { values: opts } = parseArgs({
   },
 });
 
-/**
- * The bundle marks where each source module starts (`// workers/http/app.ts`): self time is
- * summed per module, so the profile reads as "what each part of the platform costs".
- */
-function moduleOfLine(bundlePath) {
-  const starts = [];
-  readFileSync(bundlePath, 'utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      const m = /^\/\/ ((?:workers|node_modules|scripts)\/\S+)$/.exec(line);
-      if (m) starts.push([i, m[1].replace(/^node_modules\/(@[^/]+\/[^/]+|[^/]+)\/.*/, '$1 (npm)')]);
-    });
-  return (line) => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    let found = '(bundle prelude)';
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (starts[mid][0] <= line) {
-        found = starts[mid][1];
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
-  };
-}
-
+/** Self time per source module (see moduleOfLine), largest first. */
 function selfTimeByModule(profile, moduleOf) {
   const interval = (profile.endTime - profile.startTime) / Math.max(1, profile.samples.length);
   const byModule = new Map();
   for (const node of profile.nodes) {
-    const { url, lineNumber, functionName } = node.callFrame;
-    let key;
-    if (url === 'worker.js') key = moduleOf(lineNumber);
-    else if (url.startsWith('wasm://')) key = 'onnxruntime (WASM)';
-    else if (functionName.startsWith('(')) key = functionName;
-    else key = `runtime: ${functionName || '(anonymous)'}`;
+    const key = sampleModule(node, moduleOf);
     byModule.set(key, (byModule.get(key) ?? 0) + node.hitCount * interval);
   }
   return [...byModule.entries()].sort((a, b) => b[1] - a[1]);

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { devtools, startProfile } from './inspector.mjs';
+import { devtools, moduleOfLine, sampleModule, startProfile } from './inspector.mjs';
 import { runJob } from './load.mjs';
 import { floorAJob, pathJobs, switchLog, withInspectedServer } from './setup.mjs';
 
@@ -23,8 +23,9 @@ const { values: opts } = parseArgs({
 });
 const SLOW = Number(opts['slow-ms']);
 
-/** Each sample's time (µs, monotonic) and what it was: gc, idle, program (native) or js. */
-function sampleTimeline(profile) {
+/** Each sample's time (µs, monotonic), what it was (gc, idle, program or js) and its source module. */
+function sampleTimeline(profile, moduleOf) {
+  const modules = new Map(profile.nodes.map((n) => [n.id, sampleModule(n, moduleOf)]));
   const kind = new Map(
     profile.nodes.map((n) => {
       const name = n.callFrame.functionName;
@@ -44,7 +45,7 @@ function sampleTimeline(profile) {
   let t = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     t += profile.timeDeltas[i];
-    times.push([t, kind.get(profile.samples[i])]);
+    times.push([t, kind.get(profile.samples[i]), modules.get(profile.samples[i])]);
   }
   return times;
 }
@@ -80,16 +81,38 @@ function stallWindows(timeline) {
   return windows;
 }
 
-function describe(name, result, profile) {
-  const samples = sampleTimeline(profile);
+/** The modules that take a larger share of the isolate during stalls than overall, most first. */
+function overRepresented(inStalls, overall) {
+  const total = (m) => [...m.values()].reduce((a, b) => a + b, 0) || 1;
+  const [s, o] = [total(inStalls), total(overall)];
+  return [...inStalls.entries()]
+    .map(([name, n]) => ({ name, in_stalls_pct: (n / s) * 100, overall_pct: ((overall.get(name) ?? 0) / o) * 100 }))
+    .filter((x) => x.in_stalls_pct >= 2 && x.in_stalls_pct > 1.5 * x.overall_pct)
+    .sort((a, b) => b.in_stalls_pct - a.in_stalls_pct)
+    .slice(0, 5)
+    .map((x) => ({
+      ...x,
+      in_stalls_pct: Math.round(x.in_stalls_pct * 10) / 10,
+      overall_pct: Math.round(x.overall_pct * 10) / 10,
+    }));
+}
+
+function describe(name, result, profile, moduleOf) {
+  const samples = sampleTimeline(profile, moduleOf);
+  const modulesInWindows = new Map();
+  const modulesOverall = new Map();
   const windows = stallWindows(result.timeline);
   const inWindows = { gc: 0, idle: 0, program: 0, js: 0 };
   const overall = { gc: 0, idle: 0, program: 0, js: 0 };
   let w = 0;
-  for (const [t, k] of samples) {
+  for (const [t, k, module] of samples) {
     overall[k] += 1;
+    modulesOverall.set(module, (modulesOverall.get(module) ?? 0) + 1);
     while (w < windows.length && windows[w].end < t) w++;
-    if (w < windows.length && windows[w].start <= t) inWindows[k] += 1;
+    if (w < windows.length && windows[w].start <= t) {
+      inWindows[k] += 1;
+      modulesInWindows.set(module, (modulesInWindows.get(module) ?? 0) + 1);
+    }
   }
   const share = (counts) => {
     const total = Object.values(counts).reduce((a, b) => a + b, 0) || 1;
@@ -112,6 +135,7 @@ function describe(name, result, profile) {
     isolate_in_stalls_pct: share(inWindows),
     isolate_overall_pct: share(overall),
     longest_gc_ms: Math.round(longestGc(samples) * 10) / 10,
+    over_represented_in_stalls: overRepresented(modulesInWindows, modulesOverall),
   };
 }
 
@@ -128,6 +152,7 @@ await withInspectedServer('tails', async ({ server, models, predictKey, inspecto
     ['cache miss (KV read + write in waitUntil)', { ...jobs.miss.job, vary: [...jobs.miss.job.vary, 0] }],
   ];
   const dt = await devtools(inspectorPort);
+  const moduleOf = moduleOfLine(join(work, 'worker', 'worker.js'));
   const rows = [];
   for (const [name, job, log] of experiments) {
     await switchLog(server.url, log ?? 'on');
@@ -135,13 +160,16 @@ await withInspectedServer('tails', async ({ server, models, predictKey, inspecto
     await runJob({ ...base, durationMs: 500 }); // warm-up
     const stop = await startProfile(dt, Number(opts['interval-us']));
     const result = await runJob({ ...base, settleMs: 250, durationMs: Number(opts['duration-ms']), timeline: true });
-    const row = describe(name, result, await stop());
+    const row = describe(name, result, await stop(), moduleOf);
     rows.push(row);
     console.log(
       `${name}: ${row.rps} req/s, p50 ${row.p50_ms.toFixed(2)} p99 ${row.p99_ms.toFixed(1)} max ${row.max_ms.toFixed(0)} ms; ` +
         `${row.slow_responses} responses > ${SLOW} ms in ${row.stall_windows} windows (${row.responses_per_window} each), ` +
         `isolate during stalls ${JSON.stringify(row.isolate_in_stalls_pct)}, overall ${JSON.stringify(row.isolate_overall_pct)}, longest GC ${row.longest_gc_ms} ms`,
     );
+    for (const x of row.over_represented_in_stalls) {
+      console.log(`    more during stalls: ${x.name} ${x.in_stalls_pct}% (overall ${x.overall_pct}%)`);
+    }
   }
   await switchLog(server.url, 'on');
   dt.close();
