@@ -101,6 +101,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public keys of access tokens
+         * @description The Ed25519 public keys access tokens are signed with (JWT_PRIVATE_KEY) and former ones that still verify (JWT_PREVIOUS_PUBLIC_KEYS), so other services can verify tokens without a secret. Empty when tokens are signed with JWT_SECRET (HS256). No credential needed.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The key set */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Jwks"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/register": {
         parameters: {
             query?: never;
@@ -218,7 +257,7 @@ export interface paths {
                          * @example {
                          *       "error": {
                          *         "code": "unavailable",
-                         *         "message": "accounts are not configured on this server (JWT_SECRET is unset)",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -351,7 +390,7 @@ export interface paths {
                          * @example {
                          *       "error": {
                          *         "code": "unavailable",
-                         *         "message": "accounts are not configured on this server (JWT_SECRET is unset)",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -484,7 +523,7 @@ export interface paths {
                          * @example {
                          *       "error": {
                          *         "code": "unavailable",
-                         *         "message": "accounts are not configured on this server (JWT_SECRET is unset)",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -7932,6 +7971,36 @@ export interface components {
                 r2: boolean;
                 kv: boolean;
             };
+        };
+        /**
+         * @example {
+         *       "keys": [
+         *         {
+         *           "kty": "OKP",
+         *           "crv": "Ed25519",
+         *           "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+         *           "kid": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k",
+         *           "alg": "EdDSA",
+         *           "use": "sig"
+         *         }
+         *       ]
+         *     }
+         */
+        Jwks: {
+            keys: {
+                /** @enum {string} */
+                kty: "OKP";
+                /** @enum {string} */
+                crv: "Ed25519";
+                /** @description The public key, base64url */
+                x: string;
+                /** @description Its RFC 7638 thumbprint: the `kid` of the tokens it signed */
+                kid: string;
+                /** @enum {string} */
+                alg: "EdDSA";
+                /** @enum {string} */
+                use: "sig";
+            }[];
         };
         /**
          * @example {

@@ -30,6 +30,23 @@ const Origin = z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i, {
 
 const JwtSecret = z.string().min(32, { error: 'JWT secrets must be at least 32 characters' });
 
+/** A variable that holds JSON, checked by `schema` once parsed. */
+const jsonOf = <T extends z.ZodType>(schema: T, what: string) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.issues.push({ code: 'custom', input: text, message: `${what} must be JSON` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+const Ed25519Public = z.object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string().min(43) });
+const ED25519_HINT = 'an Ed25519 JWK such as {"kty":"OKP","crv":"Ed25519","x":"…","d":"…"}';
+
 const ConfigSchema = z
   .object({
     ENVIRONMENT: z.enum(['development', 'test', 'staging', 'production']).default('development'),
@@ -68,6 +85,18 @@ const ConfigSchema = z
     JWT_SECRET: JwtSecret.optional(),
     /** Secrets that signed tokens still in circulation: they verify but never sign (rotation). */
     JWT_PREVIOUS_SECRETS: list(JwtSecret),
+    /** Signs access tokens with EdDSA instead of JWT_SECRET: an Ed25519 private key as a JWK. */
+    JWT_PRIVATE_KEY: jsonOf(
+      Ed25519Public.extend({ d: z.string().min(43) }).loose(),
+      `JWT_PRIVATE_KEY (${ED25519_HINT})`,
+    ).optional(),
+    /** Public JWKs (a JSON array) of former key pairs whose tokens still verify (rotation). */
+    JWT_PREVIOUS_PUBLIC_KEYS: jsonOf(
+      z.array(Ed25519Public.loose()),
+      'JWT_PREVIOUS_PUBLIC_KEYS (a JSON array of public JWKs)',
+    )
+      .optional()
+      .transform((keys) => keys ?? []),
     JWT_ISSUER: z.string().min(1).default('modelflare'),
     JWT_AUDIENCE: z.string().min(1).default('modelflare-api'),
     ACCESS_TOKEN_TTL_SECONDS: count(900, 3600),
@@ -85,6 +114,10 @@ const ConfigSchema = z
   })
   .refine((c) => c.SESSION_CACHE_BYTES >= c.MAX_MODEL_BYTES, {
     error: 'SESSION_CACHE_BYTES must be at least MAX_MODEL_BYTES so the largest model fits',
+  })
+  .refine((c) => !(c.JWT_SECRET && c.JWT_PRIVATE_KEY), {
+    error:
+      'set JWT_SECRET or JWT_PRIVATE_KEY, not both: tokens are signed with one key (move a former secret to JWT_PREVIOUS_SECRETS)',
   });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -31,6 +31,8 @@ export interface Env {
   METRICS_SCRAPE_TOKEN?: string;
   JWT_SECRET?: string;
   JWT_PREVIOUS_SECRETS?: string;
+  JWT_PRIVATE_KEY?: string;
+  JWT_PREVIOUS_PUBLIC_KEYS?: string;
   JWT_ISSUER?: string;
   JWT_AUDIENCE?: string;
   ACCESS_TOKEN_TTL_SECONDS?: string;

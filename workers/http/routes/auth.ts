@@ -1,16 +1,32 @@
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, type z } from '@hono/zod-openapi';
 import { getUser, login, register } from '../../auth/accounts';
 import { requireUser } from '../../auth/authenticate';
+import { publicKeys } from '../../auth/jwt';
 import { endAllSessions, endSession, refreshSession } from '../../auth/sessions';
 import { presentTokens } from '../presenters/access';
 import { newRouter } from '../router';
 import { authDeps } from '../scope';
 import { BEARER, errorResponses, iso, jsonContent } from '../schemas/common';
-import { LoginBody, LogoutBody, Me, RefreshBody, RegisterBody, Registered, TokenSet } from '../schemas/auth';
+import { Jwks, LoginBody, LogoutBody, Me, RefreshBody, RegisterBody, Registered, TokenSet } from '../schemas/auth';
 
 const json = <T>(schema: T, required = true) => ({ required, content: { 'application/json': { schema } } });
 
 export const authRoutes = newRouter()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/.well-known/jwks.json',
+      tags: ['Accounts'],
+      summary: 'Public keys of access tokens',
+      description:
+        'The Ed25519 public keys access tokens are signed with (JWT_PRIVATE_KEY) and former ones that still verify (JWT_PREVIOUS_PUBLIC_KEYS), so other services can verify tokens without a secret. Empty when tokens are signed with JWT_SECRET (HS256). No credential needed.',
+      responses: { 200: jsonContent(Jwks, 'The key set') },
+    }),
+    async (c) => {
+      c.header('Cache-Control', 'public, max-age=300');
+      return c.json({ keys: (await publicKeys(c.get('config'))) as z.infer<typeof Jwks>['keys'] }, 200);
+    },
+  )
   .openapi(
     createRoute({
       method: 'post',

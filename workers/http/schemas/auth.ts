@@ -72,3 +72,18 @@ export const Me = z
     created_at: Timestamp.nullable(),
   })
   .openapi('Me', { example: ex.ME });
+
+export const Jwks = z
+  .object({
+    keys: z.array(
+      z.object({
+        kty: z.literal('OKP'),
+        crv: z.literal('Ed25519'),
+        x: z.string().openapi({ description: 'The public key, base64url' }),
+        kid: z.string().openapi({ description: 'Its RFC 7638 thumbprint: the `kid` of the tokens it signed' }),
+        alg: z.literal('EdDSA'),
+        use: z.literal('sig'),
+      }),
+    ),
+  })
+  .openapi('Jwks', { example: ex.JWKS });

@@ -36,7 +36,10 @@ export const ERRORS: Record<number, { code: string; message: string }> = {
   },
   422: { code: 'invalid_model', message: 'not an ONNX model onnxruntime can load: protobuf parsing failed' },
   429: { code: 'rate_limited', message: 'rate limit exceeded: 120 requests per 60 s; retry after 1 s' },
-  503: { code: 'unavailable', message: 'accounts are not configured on this server (JWT_SECRET is unset)' },
+  503: {
+    code: 'unavailable',
+    message: 'user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)',
+  },
 };
 
 /** One per status of the Open Inference Protocol's error body. */
@@ -434,3 +437,16 @@ export const DRIFT_REPORT = {
 };
 
 export const DRIFT_STATUS = { model: 'iris', version: 2, baseline: BASELINE, report: DRIFT_REPORT };
+
+export const JWKS = {
+  keys: [
+    {
+      kty: 'OKP' as const,
+      crv: 'Ed25519' as const,
+      x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
+      kid: 'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k',
+      alg: 'EdDSA' as const,
+      use: 'sig' as const,
+    },
+  ],
+};
