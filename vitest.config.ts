@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 import { buildTestModels } from './scripts/onnx/test-models.mjs';
+import { DATATYPES } from './workers/core/tensor';
 
 /**
  * The shared ONNX fixtures and the models generated for tests, base64, for tests inside workerd
@@ -15,7 +16,7 @@ function loadFixtures(dir = '../shared/fixtures/onnx'): Record<string, string> {
     }
   }
   files['index.json'] = readFileSync(`${dir}/index.json`).toString('base64');
-  for (const [name, bytes] of Object.entries(buildTestModels())) {
+  for (const [name, bytes] of Object.entries(buildTestModels(DATATYPES))) {
     files[`generated/${name}.onnx`] = Buffer.from(bytes).toString('base64');
   }
   return files;

@@ -1,3 +1,2 @@
-/** Generated test models by name (see test-models.mjs). */
-export declare const IDENTITY_DATATYPES: string[];
-export declare function buildTestModels(): Record<string, Uint8Array>;
+/** Generated test models by name (see test-models.mjs); `datatypes` feeds the identity model. */
+export declare function buildTestModels(datatypes: readonly string[]): Record<string, Uint8Array>;

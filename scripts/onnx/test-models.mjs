@@ -3,30 +3,18 @@
 import { buildDemoModel } from '../demo-model.mjs';
 import { model, node, tensor, valueInfo } from './build.mjs';
 
-export const IDENTITY_DATATYPES = [
-  'BOOL',
-  'UINT8',
-  'INT8',
-  'UINT16',
-  'INT16',
-  'UINT32',
-  'INT32',
-  'UINT64',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BYTES',
-];
-
-export function buildTestModels() {
+/**
+ * `datatypes`: the platform's datatype table (workers/core/tensor.ts), passed in rather than
+ * copied so the identity model covers exactly what the platform maps.
+ */
+export function buildTestModels(datatypes) {
   return {
     iris: buildDemoModel(),
     // One Identity per datatype: what goes in must come out unchanged.
     identity: model({
-      inputs: IDENTITY_DATATYPES.map((d) => valueInfo(`in_${d.toLowerCase()}`, d, ['n'])),
-      outputs: IDENTITY_DATATYPES.map((d) => valueInfo(`out_${d.toLowerCase()}`, d, ['n'])),
-      nodes: IDENTITY_DATATYPES.map((d) => node('Identity', [`in_${d.toLowerCase()}`], [`out_${d.toLowerCase()}`])),
+      inputs: datatypes.map((d) => valueInfo(`in_${d.toLowerCase()}`, d, ['n'])),
+      outputs: datatypes.map((d) => valueInfo(`out_${d.toLowerCase()}`, d, ['n'])),
+      nodes: datatypes.map((d) => node('Identity', [`in_${d.toLowerCase()}`], [`out_${d.toLowerCase()}`])),
     }),
     // Two inputs of different types, three outputs, dynamic batch.
     multi: model({
