@@ -37,6 +37,8 @@ function ensureDevVars() {
     ADMIN_API_KEY: () => `mf_admin_${randomBytes(24).toString('hex')}`,
     JWT_SECRET: () => randomBytes(32).toString('base64url'),
   };
+  // Tokens are signed with one key: a user who chose an Ed25519 pair gets no secret beside it.
+  if (vars.JWT_PRIVATE_KEY) delete wanted.JWT_SECRET;
   const added = Object.entries(wanted).filter(([k]) => !vars[k]);
   if (added.length > 0) {
     const lines = added.map(([k, make]) => `${k}=${(vars[k] = make())}`);
