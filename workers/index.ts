@@ -29,10 +29,12 @@ export default {
   async queue(batch, env, ctx) {
     const consume = consumers.find(([suffix]) => batch.queue.endsWith(suffix))?.[1];
     if (!consume) throw new Error(`no consumer for queue ${batch.queue}`);
-    const deps = platformDeps(env, ctx, { queue: batch.queue });
-    // An invocation lasts until its waitUntil work settles and the next batch waits for it, so
-    // a consumer writes its counts as they come instead of holding them on the fetch path's timer.
-    await consume(batch, { ...deps, config: { ...deps.config, METRICS_FLUSH_SECONDS: 0 } });
+    const deps = { ...platformDeps(env, ctx, { queue: batch.queue }), flushesWhenDone: true };
+    try {
+      await consume(batch, deps);
+    } finally {
+      await flushMetrics(deps.db);
+    }
   },
 
   async scheduled(controller, env, ctx) {

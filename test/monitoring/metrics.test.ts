@@ -105,6 +105,13 @@ describe('metrics', () => {
     // every message again: nothing new may be counted
     captured.push(...messages.filter((m) => m.body.kind === 'chunk'));
     await runAll(captured);
+    // Written by the consumer when its batch ended, not left in the isolate's buffer.
+    const written = await env.DB.prepare(
+      'select batch_rows_ok as ok, batch_rows_failed as failed from metric_totals where model = ?',
+    )
+      .bind(model)
+      .first();
+    expect(written).toEqual({ ok: 2, failed: 1 });
     const stats = await callJson('GET', `/v1/models/${model}/stats`, 200);
     expect(stats.total.batch_rows).toEqual({ succeeded: 2, failed: 1 });
     expect(stats.total.requests).toBe(0);

@@ -5,6 +5,7 @@ import type { ObserveDeps } from './observe';
  * When an isolate's buffered counts get written: at once when they are due, else a timer from
  * the first count, so quiet traffic does not leave counts waiting for a request that may never
  * come. The response's waitUntil keeps the isolate alive until then (hence the 25 s cap).
+ * An invocation that flushes when it is done needs neither.
  */
 export class FlushSchedule {
   private scheduled = false;
@@ -12,6 +13,7 @@ export class FlushSchedule {
   constructor(private readonly flush: (db: Db) => Promise<void>) {}
 
   afterCount(deps: ObserveDeps, due: boolean): void {
+    if (deps.flushesWhenDone) return;
     if (due) {
       deps.defer(this.flush(deps.db));
       return;

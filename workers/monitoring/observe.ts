@@ -16,6 +16,11 @@ export interface ObserveDeps {
   db: Db;
   config: Config;
   defer: (work: Promise<unknown>) => void;
+  /**
+   * Set by an invocation that writes the counts itself when it ends (a queue consumer: its
+   * waitUntil work holds back the queue's next batch, so no timer may be left running).
+   */
+  flushesWhenDone?: boolean;
 }
 
 interface VersionRef {
