@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { modelChanges } from '../core/change-events';
 import { conflict, notFound } from '../core/errors';
 import { modelAliases, modelVersions } from '../storage/schema';
@@ -22,7 +22,11 @@ async function currentTarget(deps: RegistryDeps, modelId: string, alias: string)
   return row?.version ?? null;
 }
 
-/** Points an alias at a version, creating or moving it. Archived versions cannot be targets. */
+/**
+ * Points an alias at a version, creating or moving it. Archived versions cannot be targets: the
+ * write itself re-checks that (and that the version still exists), so an archive or a purge
+ * racing this call refuses one side instead of leaving an alias on a version nobody serves.
+ */
 export async function setAlias(
   deps: RegistryDeps,
   scope: Scope,
@@ -37,13 +41,36 @@ export async function setAlias(
   }
   const previousVersion = await currentTarget(deps, model.id, alias);
   const now = Date.now();
-  await deps.db
+  const constant = <T>(value: T, as: string) => sql<T>`${value}`.as(as);
+  const written = await deps.db
     .insert(modelAliases)
-    .values({ modelId: model.id, alias, versionId: target.id, updatedBy: scope.actorId, updatedAt: now })
+    .select(
+      deps.db
+        .select({
+          modelId: modelVersions.modelId,
+          alias: constant(alias, 'alias'),
+          versionId: modelVersions.id,
+          updatedBy: constant(scope.actorId, 'updated_by'),
+          updatedAt: constant(now, 'updated_at'),
+        })
+        .from(modelVersions)
+        .where(and(eq(modelVersions.id, target.id), isNull(modelVersions.archivedAt))),
+    )
     .onConflictDoUpdate({
       target: [modelAliases.modelId, modelAliases.alias],
       set: { versionId: target.id, updatedBy: scope.actorId, updatedAt: now },
-    });
+    })
+    .returning({ versionId: modelAliases.versionId });
+  if (written.length === 0) {
+    // Archived or purged since it was read: say which, as a call made a moment later would.
+    const again = await resolveVersion(deps, await requireModel(deps, scope, name), String(version));
+    if (again.archivedAt !== null) {
+      throw conflict(`alias '${alias}' cannot point at version ${version}: it is archived`, {
+        code: 'version_archived',
+      });
+    }
+    throw conflict(`version ${version} of model '${name}' changed while the alias was being set; try again`);
+  }
   modelChanges.emit(scope.workspaceId, name);
   return { alias, version: target.version, previousVersion };
 }

@@ -244,28 +244,47 @@ export async function updateVersion(
   const row = await resolveVersion(deps, model, ref);
   const { archived, ...rest } = fields;
   const changes: Partial<typeof modelVersions.$inferInsert> = { ...rest };
-  if (archived === true && row.archivedAt === null) {
-    const targets = await deps.db
-      .select({ alias: modelAliases.alias })
-      .from(modelAliases)
-      .where(eq(modelAliases.versionId, row.id));
-    if (targets.length > 0) {
-      const names = targets.map((t) => `'${t.alias}'`).join(', ');
-      throw conflict(
-        `version ${row.version} cannot be archived while alias ${names} points at it; move the alias first`,
-        {
-          code: 'version_has_aliases',
-        },
-      );
-    }
+  const archiving = archived === true && row.archivedAt === null;
+  if (archiving) {
+    await refuseIfAliased(deps, row);
     changes.archivedAt = Date.now();
   } else if (archived === false) {
     changes.archivedAt = null;
   }
   if (Object.keys(changes).length === 0) return withAliases(deps, model, row);
-  const [updated] = await deps.db.update(modelVersions).set(changes).where(eq(modelVersions.id, row.id)).returning();
+  // The alias check is repeated inside the write: an alias set since it ran must stop it.
+  const noAlias = sql`not exists (select 1 from model_aliases ma where ma.version_id = ${modelVersions.id})`;
+  const [updated] = await deps.db
+    .update(modelVersions)
+    .set(changes)
+    .where(archiving ? and(eq(modelVersions.id, row.id), noAlias) : eq(modelVersions.id, row.id))
+    .returning();
+  if (!updated) {
+    const still = await deps.db.query.modelVersions.findFirst({ where: eq(modelVersions.id, row.id) });
+    if (!still)
+      throw notFound(`version ${row.version} of model '${name}' no longer exists`, { code: 'version_not_found' });
+    // Only the alias condition can have stopped the write; the alias may have moved on since.
+    await refuseIfAliased(deps, row);
+    throw conflict(`an alias pointed at version ${row.version} while it was being archived; try again`, {
+      code: 'version_has_aliases',
+    });
+  }
   modelChanges.emit(scope.workspaceId, name);
-  return withAliases(deps, model, updated!);
+  return withAliases(deps, model, updated);
+}
+
+async function refuseIfAliased(deps: RegistryDeps, row: VersionRow): Promise<void> {
+  const targets = await deps.db
+    .select({ alias: modelAliases.alias })
+    .from(modelAliases)
+    .where(eq(modelAliases.versionId, row.id));
+  if (targets.length > 0) {
+    const names = targets.map((t) => `'${t.alias}'`).join(', ');
+    throw conflict(
+      `version ${row.version} cannot be archived while alias ${names} points at it; move the alias first`,
+      { code: 'version_has_aliases' },
+    );
+  }
 }
 
 /** The version and its file, streamed from R2. */
