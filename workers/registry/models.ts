@@ -132,8 +132,10 @@ export async function updateModel(
   const changes: Partial<typeof models.$inferInsert> = { ...rest, updatedAt: Date.now() };
   if (archived !== undefined) changes.archivedAt = archived ? (model.archivedAt ?? Date.now()) : null;
   const [updated] = await deps.db.update(models).set(changes).where(eq(models.id, model.id)).returning();
+  // Purged between the read and the write.
+  if (!updated) throw notFound(`model '${name}' not found`, { code: 'model_not_found' });
   modelChanges.emit(scope.workspaceId, name);
-  return describeModel(deps, updated!);
+  return describeModel(deps, updated);
 }
 
 export async function listModels(

@@ -14,11 +14,13 @@ export async function purgeModel(
   name: string,
 ): Promise<{ versions: number; bytes: number }> {
   const model = await requireModel(deps, scope, name);
-  const versions = await deps.db
-    .select({ key: modelVersions.artifactKey, size: modelVersions.sizeBytes })
-    .from(modelVersions)
-    .where(eq(modelVersions.modelId, model.id));
-  await deps.db.batch([
+  // The files to delete are read in the same batch as the rows: a version uploaded a moment
+  // before is then either in both or in neither, never deleted with its file left in R2.
+  const [versions] = await deps.db.batch([
+    deps.db
+      .select({ key: modelVersions.artifactKey, size: modelVersions.sizeBytes })
+      .from(modelVersions)
+      .where(eq(modelVersions.modelId, model.id)),
     deps.db.delete(modelAliases).where(eq(modelAliases.modelId, model.id)),
     deps.db.delete(modelVersions).where(eq(modelVersions.modelId, model.id)),
     deps.db.delete(models).where(eq(models.id, model.id)),

@@ -113,8 +113,9 @@ export async function createVersion(
       httpMetadata: { contentType: 'application/octet-stream' },
       customMetadata: { workspace: scope.workspaceId, model: name },
     });
+    let row: VersionRow;
     try {
-      await insertVersion(deps, scope, name, { id, key, sha256, bytes: bytes.byteLength, loaded, fields });
+      row = await insertVersion(deps, scope, name, { id, key, sha256, bytes: bytes.byteLength, loaded, fields });
     } catch (err) {
       await deps.bucket.delete(key);
       if (isUniqueViolation(err, 'model_versions.sha256')) {
@@ -124,9 +125,8 @@ export async function createVersion(
       throw err;
     }
     modelChanges.emit(scope.workspaceId, name);
-    const model = await requireModel(deps, scope, name);
-    const row = await deps.db.query.modelVersions.findFirst({ where: eq(modelVersions.id, id) });
-    return { version: { ...row!, modelName: model.name, aliases: [] }, loaded };
+    // Described from the insert's own result: a purge right after it must not turn this into a 500.
+    return { version: { ...row, modelName: name, aliases: [] }, loaded };
   } catch (err) {
     await loaded.session.release();
     throw err;
@@ -162,7 +162,7 @@ async function insertVersion(
   scope: Scope,
   name: string,
   v: { id: string; key: string; sha256: string; bytes: number; loaded: LoadedModel; fields: VersionFields },
-): Promise<void> {
+): Promise<VersionRow> {
   const { fields } = v;
   const json = (value: unknown) => JSON.stringify(value);
   const now = Date.now();
@@ -170,33 +170,37 @@ async function insertVersion(
   // Qualified by hand: drizzle leaves columns unqualified in a one-table select.
   const nextNumber = sql<number>`coalesce((select max(mv.version) from model_versions mv
     where mv.model_id = "models"."id"), 0) + 1`;
-  await deps.db.batch([
+  const [, inserted] = await deps.db.batch([
     insertModelIfMissing(deps, scope, name, {}),
-    deps.db.insert(modelVersions).select(
-      deps.db
-        .select({
-          id: constant(v.id).as('id'),
-          modelId: models.id,
-          workspaceId: models.workspaceId,
-          version: nextNumber.as('version'),
-          sha256: constant(v.sha256).as('sha256'),
-          sizeBytes: constant(v.bytes).as('size_bytes'),
-          artifactKey: constant(v.key).as('artifact_key'),
-          signature: constant(json(v.loaded.signature)).as('signature'),
-          onnx: constant(json(v.loaded.header)).as('onnx'),
-          description: constant(fields.description ?? '').as('description'),
-          tags: constant(json(fields.tags ?? {})).as('tags'),
-          metrics: constant(json(fields.metrics ?? {})).as('metrics'),
-          featureNames: constant(fields.featureNames ? json(fields.featureNames) : null).as('feature_names'),
-          classLabels: constant(fields.classLabels ? json(fields.classLabels) : null).as('class_labels'),
-          createdBy: constant(scope.actorId).as('created_by'),
-          createdAt: constant(now).as('created_at'),
-          archivedAt: sql<null>`null`.as('archived_at'),
-        })
-        .from(models)
-        .where(and(eq(models.workspaceId, scope.workspaceId), eq(models.name, name))),
-    ),
+    deps.db
+      .insert(modelVersions)
+      .select(
+        deps.db
+          .select({
+            id: constant(v.id).as('id'),
+            modelId: models.id,
+            workspaceId: models.workspaceId,
+            version: nextNumber.as('version'),
+            sha256: constant(v.sha256).as('sha256'),
+            sizeBytes: constant(v.bytes).as('size_bytes'),
+            artifactKey: constant(v.key).as('artifact_key'),
+            signature: constant(json(v.loaded.signature)).as('signature'),
+            onnx: constant(json(v.loaded.header)).as('onnx'),
+            description: constant(fields.description ?? '').as('description'),
+            tags: constant(json(fields.tags ?? {})).as('tags'),
+            metrics: constant(json(fields.metrics ?? {})).as('metrics'),
+            featureNames: constant(fields.featureNames ? json(fields.featureNames) : null).as('feature_names'),
+            classLabels: constant(fields.classLabels ? json(fields.classLabels) : null).as('class_labels'),
+            createdBy: constant(scope.actorId).as('created_by'),
+            createdAt: constant(now).as('created_at'),
+            archivedAt: sql<null>`null`.as('archived_at'),
+          })
+          .from(models)
+          .where(and(eq(models.workspaceId, scope.workspaceId), eq(models.name, name))),
+      )
+      .returning(),
   ]);
+  return inserted[0]!;
 }
 
 export async function listVersions(
