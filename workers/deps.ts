@@ -1,6 +1,7 @@
-import { configFrom } from './core/config';
+import { configFrom, ortHeapLimit } from './core/config';
 import type { Env } from './core/env';
 import type { InferenceDeps } from './inference/infer';
+import { limitOrtHeap } from './runtime/ort-env';
 import { database } from './storage/db';
 
 /*
@@ -18,12 +19,14 @@ export function platformDeps(
   ctx: Pick<ExecutionContext, 'waitUntil'>,
   context: Record<string, unknown> = {},
 ): PlatformDeps {
+  const config = configFrom(env);
+  limitOrtHeap(ortHeapLimit(config));
   return {
     env,
     db: database(env.DB),
     bucket: env.BUCKET,
     kv: env.CACHE,
-    config: configFrom(env),
+    config,
     batchQueue: env.BATCH_QUEUE,
     webhookQueue: env.WEBHOOK_QUEUE,
     defer: (work) =>

@@ -48,4 +48,41 @@ describe('cleanOrtMessage', () => {
     );
     expect(cleanOrtMessage('plain reason')).toBe('plain reason');
   });
+
+  // Raw messages onnxruntime-web gave for the mutated files of test/hostile.
+  it.each([
+    [
+      '/mnt/a/onnxruntime/core/providers/cpu/ml/tree_ensemble_attribute.h:54 onnxruntime::ml::detail::TreeEnsembleAttributesV3<float>::TreeEnsembleAttributesV3(const OpKernelInfo &, bool) [ThresholdType = float] nodes_falsenodeids.size() == nodes_treeids.size() was false.',
+      'nodes_falsenodeids.size() == nodes_treeids.size() was false.',
+    ],
+    ['tensorprotoutils.cc:1422 GetSizeInBytesFromTensorProto Out of bounds dimensions', 'Out of bounds dimensions'],
+    [
+      'External data path validation failed for initializer: w. Error: tensorprotoutils.cc:434 ValidateExternalDataPathFromDir Absolute path not allowed',
+      'External data path validation failed for initializer: w. Error: Absolute path not allowed',
+    ],
+    [
+      '/mnt/a/onnxruntime/core/providers/cpu/ml/ml_common.h:90 NODE_MODE_ONNX onnxruntime::ml::MakeTreeNodeMode(const std::string &) Unexpected value for node_mode\n',
+      'Unexpected value for node_mode',
+    ],
+    [
+      '/mnt/a/onnxruntime/core/graph/graph.cc:1500 void onnxruntime::Graph::InitializeStateFromModelFileGraphProto() This is an invalid model. Graph output (y) does not exist in the graph.',
+      'This is an invalid model. Graph output (y) does not exist in the graph.',
+    ],
+    [
+      '/mnt/a/onnxruntime/core/optimizer/initializer.cc:30 onnxruntime::Initializer::Initializer(const onnx::TensorProto &, const std::filesystem::path &) [ONNXRuntimeError] : 1 : FAIL : Failed to load external data file',
+      'Failed to load external data file',
+    ],
+    [
+      '/mnt/a/onnxruntime/core/graph/model_load_utils.h:56 void onnxruntime::model_load_utils::ValidateOpsetForDomain(const std::unordered_map<std::string, int> &, const logging::Logger &, bool, const std::string &, int) ONNX Runtime only *guarantees* support',
+      'ONNX Runtime only *guarantees* support',
+    ],
+    [
+      '/mnt/a/onnxruntime/core/common/safeint.h:17 static void SafeIntExceptionHandler<onnxruntime::OnnxRuntimeException>::SafeIntOnOverflow() Integer overflow',
+      'Integer overflow',
+    ],
+    ['parse_string.h:33 ParseStringWithClassicLocale Failed to parse value: "1"', 'Failed to parse value: "1"'],
+    ['Unrecognized attribute: ke\u0001\u0002s for operator X', 'Unrecognized attribute: ke\ufffds for operator X'],
+  ])('cleans %s', (raw, clean) => {
+    expect(cleanOrtMessage(new Error(`Can't create a session. ERROR_CODE: 1, ERROR_MESSAGE: ${raw}`))).toBe(clean);
+  });
 });

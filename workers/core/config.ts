@@ -53,6 +53,15 @@ const ConfigSchema = z
     MAX_MODEL_BYTES: count(24 * MiB),
     /** Loaded models kept per isolate, counted in model-file bytes. */
     SESSION_CACHE_BYTES: count(48 * MiB),
+    /**
+     * Largest heap onnxruntime's WASM may grow to in an isolate; loads and runs that need more
+     * fail with a 4xx. Unset: the session cache, two of the largest model and ORT's own 16 MiB.
+     */
+    ORT_HEAP_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(32 * MiB)
+      .optional(),
     /** How long an isolate trusts its resolution of a model/alias before asking D1 again. */
     REGISTRY_CACHE_TTL_SECONDS: z.coerce.number().min(0).max(300).default(5),
     /** How long an isolate trusts what D1 said about a live API key or session (revocation delay elsewhere). */
@@ -121,6 +130,11 @@ const ConfigSchema = z
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** ORT_HEAP_MAX_BYTES, or room for a full session cache plus one of the largest models loading. */
+export function ortHeapLimit(config: Config): number {
+  return config.ORT_HEAP_MAX_BYTES ?? config.SESSION_CACHE_BYTES + 2 * config.MAX_MODEL_BYTES + 16 * MiB;
+}
 
 const parsed = new WeakMap<object, Config>();
 

@@ -17,6 +17,7 @@ export interface Env {
   MAX_JSON_BODY_BYTES?: string;
   MAX_PREDICT_BODY_BYTES?: string;
   SESSION_CACHE_BYTES?: string;
+  ORT_HEAP_MAX_BYTES?: string;
   REGISTRY_CACHE_TTL_SECONDS?: string;
   CREDENTIAL_CACHE_TTL_SECONDS?: string;
   MAX_UPLOAD_BYTES?: string;

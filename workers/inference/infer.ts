@@ -7,7 +7,7 @@ import {
 } from '../cache/prediction-cache';
 import type { Config } from '../core/config';
 import type { ModelSession } from '../runtime/model-session';
-import { loadOnnxModel } from '../runtime/onnx-session';
+import { loadOnnxModel, onOutOfMemory } from '../runtime/onnx-session';
 import type { RegistryDeps, Scope } from '../registry/types';
 import { observeLoad } from '../monitoring/observe';
 import { readModelBytes } from './model-bytes';
@@ -31,6 +31,7 @@ export interface InferenceDeps extends RegistryDeps {
 }
 
 export const sessions = new SessionCache(64 * 1024 * 1024);
+onOutOfMemory(() => sessions.evictAll() > 0);
 
 export function resolveServed(deps: InferenceDeps, scope: Scope, name: string, ref: string | undefined) {
   return resolveServedVersion(deps, scope, name, ref, deps.config.REGISTRY_CACHE_TTL_SECONDS * 1000);

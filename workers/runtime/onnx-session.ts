@@ -3,7 +3,7 @@ import type { Signature, TensorSpec } from '../core/signature';
 import { DATATYPE_INFO, datatypeFromOrt, type Tensor, type TensorData } from '../core/tensor';
 import type { LoadedModel, ModelSession } from './model-session';
 import { readOnnxHeader } from './onnx-header';
-import { ortRuntime, type Ort } from './ort-env';
+import { isOutOfMemory, ortHeapLimitBytes, ortRuntime, type Ort } from './ort-env';
 
 type OrtSession = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 type OrtValueMetadata = OrtSession['inputMetadata'][number];
@@ -11,15 +11,33 @@ type OrtValueMetadata = OrtSession['inputMetadata'][number];
 /** ORT reports an unnamed dynamic dimension as 2^32 - 1. */
 const UNNAMED_DYNAMIC_DIM = 4294967295;
 
+/*
+ * onnxruntime prefixes a reason with where it was raised: a source file and line, then the
+ * function, as a bare name or a C++ signature with return type, templates and arguments.
+ */
+const CODE_LOCATION = String.raw`(?:\S*/)?[\w.-]+\.(?:h|cc|cpp):\d+\s+`;
+const SIGNATURE = String.raw`(?:[\w:<>,*&~]+\s+){0,3}?[\w:<>,*&~]*::[\w~<>,]+\([^()]*\)(?:\s*const)?(?:\s*\[[^\]]*\])?\s*`;
+const LOCATED_FUNCTION = new RegExp(`${CODE_LOCATION}(?:${SIGNATURE}|\\w+\\s+)`, 'g');
+const STRAY_SIGNATURE = new RegExp(SIGNATURE, 'g');
+const STATUS_PREFIX = /(?:\[ONNXRuntimeError\]\s*)?:\s*\d+\s*:\s*[A-Z_]+\s*:\s*/g;
+
 /** Strips onnxruntime's build paths and C++ frames so the user reads only the reason. */
 export function cleanOrtMessage(err: unknown): string {
   const raw = err instanceof Error ? err.message : String(err);
-  return raw
-    .replace(/^.*?ERROR_MESSAGE:\s*/s, '')
-    .replace(/\/\S+\.(?:h|cc|cpp):\d+\s+/g, '')
-    .replace(/onnxruntime::[\w:~]+\([^)]*\)\s*/g, '')
-    .trim();
+  return (
+    raw
+      .replace(/^.*?ERROR_MESSAGE:\s*/s, '')
+      .replace(LOCATED_FUNCTION, '')
+      .replace(STRAY_SIGNATURE, '')
+      .replace(STATUS_PREFIX, '')
+      .trim()
+      // Names read from a corrupt file can hold control bytes; they would garble logs and terminals.
+      .replace(/\p{Cc}+/gu, '\ufffd')
+  );
 }
+
+const heapLimit = () =>
+  `the ${Math.round(ortHeapLimitBytes() / 2 ** 20)} MiB onnxruntime may use here (ORT_HEAP_MAX_BYTES)`;
 
 function specFrom(meta: OrtValueMetadata, role: 'input' | 'output'): TensorSpec | { name: string; reason: string } {
   if (!meta.isTensor) {
@@ -75,6 +93,11 @@ class OnnxSession implements ModelSession {
       // A trap inside the WASM module is a fault of ours or of the runtime; anything ORT reports
       // itself (an index out of range, shapes that do not broadcast) comes from the input.
       if (err instanceof WebAssembly.RuntimeError) throw err;
+      if (isOutOfMemory(err)) {
+        throw invalidInput(`inference failed: running these inputs needs more memory than ${heapLimit()}`, {
+          code: 'inference_failed',
+        });
+      }
       throw invalidInput(`inference failed: ${cleanOrtMessage(err)}`, { code: 'inference_failed' });
     }
     const answer: Record<string, Tensor> = {};
@@ -92,15 +115,35 @@ class OnnxSession implements ModelSession {
   }
 }
 
+let relieveMemory: () => boolean = () => false;
+
+/**
+ * Registers what frees heap when a load runs out of it (the session cache evicting); it says
+ * whether it freed anything worth a second attempt.
+ */
+export function onOutOfMemory(relieve: () => boolean): void {
+  relieveMemory = relieve;
+}
+
 /** Turns model bytes into a runnable session and its signature, or an invalid_model error. */
 export async function loadOnnxModel(bytes: Uint8Array): Promise<LoadedModel> {
   const header = readOnnxHeader(bytes);
   const ort = await ortRuntime();
+  // Severity 3 (error): ORT's C++ warnings would otherwise reach the worker's logs.
+  const create = () => ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   let session: OrtSession;
   try {
-    // Severity 3 (error): ORT's C++ warnings would otherwise reach the worker's logs.
-    session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+    try {
+      session = await create();
+    } catch (err) {
+      // The heap may be full of other cached models rather than too small for this one.
+      if (!isOutOfMemory(err) || !relieveMemory()) throw err;
+      session = await create();
+    }
   } catch (err) {
+    if (isOutOfMemory(err)) {
+      throw invalidModel(`onnxruntime-web cannot load this model: it needs more memory than ${heapLimit()}`);
+    }
     throw invalidModel(`onnxruntime-web cannot load this model: ${cleanOrtMessage(err)}`);
   }
   try {
