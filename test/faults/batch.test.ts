@@ -4,6 +4,7 @@ import { callJson, fixture, newModel, resultLines } from '../helpers';
 import { captureBatchQueue, captureWebhookQueue, drain, type Captured } from '../batch/queue-driver';
 import { consumeWith, scheduledWith, sendJson } from './drive';
 import { faultyEnv, type Faults, type FaultRule } from './faulty-env';
+import { reportFaults } from './report';
 
 /*
  * Batch jobs through store and queue faults: a chunk that fails once is retried by the queue
@@ -85,6 +86,8 @@ async function redeliverAll(run: Run, faults: Faults) {
   const result = await consumeWith(faults.env, BATCH, indexes, 3);
   expect(result.acked).toHaveLength(indexes.length);
 }
+
+reportFaults('batch');
 
 describe('a chunk whose processing fails once', () => {
   const cases: [string, FaultRule][] = [

@@ -47,7 +47,18 @@ export async function sendJson(env: Env, method: string, path: string, options?:
   } catch {
     body = text;
   }
+  noteServerError(response.status, body);
   return { status: response.status, headers: response.headers, body };
+}
+
+/** Server errors answered in this file, by `status code` (report.ts). */
+export const serverErrors = new Map<string, number>();
+
+function noteServerError(status: number, body: any): void {
+  if (status < 500) return;
+  const code = typeof body?.error === 'object' ? body.error.code : typeof body?.error === 'string' ? 'v2' : '?';
+  const key = `${status} ${code}`;
+  serverErrors.set(key, (serverErrors.get(key) ?? 0) + 1);
 }
 
 let sequence = 0;

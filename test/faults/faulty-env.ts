@@ -40,6 +40,9 @@ interface ActiveRule extends FaultRule {
   fired: number;
 }
 
+/** Every env made in this file, for the file's summary (report.ts). */
+export const made: Faults[] = [];
+
 export class Faults {
   /** Calls made, by `BINDING.method`. */
   readonly calls = new Map<string, number>();
@@ -51,6 +54,7 @@ export class Faults {
   private rules: ActiveRule[] = [];
 
   constructor(vars: Partial<Record<keyof Env, string>> = {}) {
+    made.push(this);
     const base = env as unknown as Env;
     const wrapped: Partial<Env> = {
       DB: this.wrapD1(base.DB),
@@ -68,6 +72,12 @@ export class Faults {
   add(...rules: FaultRule[]): this {
     this.rules.push(...rules.map((r) => ({ ...r, fired: 0 })));
     return this;
+  }
+
+  /** Counts a fault injected outside the bindings (an outbound endpoint down), as `what.how`. */
+  note(what: string, how: string): void {
+    const key = `${what}.${how}`;
+    this.injected.set(key, (this.injected.get(key) ?? 0) + 1);
   }
 
   /** Lets every call through from now on (counts are kept). */

@@ -7,6 +7,7 @@ import { database } from '../../workers/storage/db';
 import { fixture, newModel } from '../helpers';
 import { send, sendJson } from './drive';
 import { faultyEnv, type Faults } from './faulty-env';
+import { reportFaults } from './report';
 
 /*
  * Serving through store outages: a KV cache that fails or hangs is bypassed and predictions
@@ -31,6 +32,8 @@ async function predict(faults: Faults, model: string, x1: number, x2: number) {
 }
 
 beforeEach(() => predictionMemory.clear());
+
+reportFaults('serving');
 
 describe('KV cache down', () => {
   it('every read and write throws: predictions answer 200, right, computed (X-Cache: MISS)', async () => {

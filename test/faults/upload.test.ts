@@ -5,6 +5,7 @@ import { repairArtifacts } from '../../workers/registry/repair';
 import { callJson, fixture, infer, uniqueName, uploadRaw } from '../helpers';
 import { scheduledWith, sendJson } from './drive';
 import { faultyEnv, type Faults } from './faulty-env';
+import { reportFaults } from './report';
 
 /*
  * An upload that fails at any step leaves nothing behind: no model row made for it, no version
@@ -36,6 +37,8 @@ function expectOutage(res: { status: number; headers: Headers; body: any }, stor
   expect(res.body.error.message).toContain(`(${store})`);
   expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts|Failed query/);
 }
+
+reportFaults('upload');
 
 describe('an upload that fails', () => {
   it('when R2 refuses the file: 503, and no model, version or file', async () => {
