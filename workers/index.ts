@@ -4,8 +4,10 @@ import { platformDeps } from './deps';
 import { createApp } from './http/app';
 import { checkAllDrift } from './monitoring/drift/report';
 import { flushMetrics } from './monitoring/observe';
+import { repairArtifacts } from './registry/repair';
 import { applyRetention } from './monitoring/retention';
 import { consumeWebhookDeadLetters, consumeWebhooks } from './webhooks/consumer';
+import { requeueStrandedDeliveries } from './webhooks/stranded';
 import { pruneTriggerDeliveries } from './webhooks/triggers';
 
 export { RateLimiter } from './ratelimit/rate-limiter';
@@ -43,5 +45,7 @@ export default {
     await checkAllDrift(deps, controller.scheduledTime);
     await applyRetention(deps.db, deps.config, controller.scheduledTime);
     await pruneTriggerDeliveries(deps, controller.scheduledTime);
+    await requeueStrandedDeliveries(deps, controller.scheduledTime, deps.config.REPAIR_GRACE_SECONDS);
+    await repairArtifacts(deps, controller.scheduledTime, deps.config.REPAIR_GRACE_SECONDS);
   },
 } satisfies ExportedHandler<Env>;

@@ -83,7 +83,13 @@ async function load(deps: PlatformDeps, jobId: string, index: number) {
  */
 export async function runChunk(deps: PlatformDeps, jobId: string, index: number): Promise<void> {
   const found = await load(deps, jobId, index);
-  if (!found || found.chunk.status !== 'pending' || found.job.status !== 'running') return;
+  if (!found || found.job.status !== 'running') return;
+  // A chunk recorded by an attempt that then failed to end the job (D1 refused the update):
+  // this redelivery finishes what that attempt left, or the job would run for ever.
+  if (found.chunk.status !== 'pending') {
+    await finishIfDone(deps, jobId);
+    return;
+  }
   const { job, chunk } = found;
   try {
     const served = await resolveServedById(
@@ -129,9 +135,9 @@ async function failChunkRows(deps: PlatformDeps, job: JobRow, chunk: ChunkRow, r
 /** The dead-letter verdict on a chunk that kept failing: its rows fail, the job goes on. */
 export async function failChunk(deps: PlatformDeps, jobId: string, index: number): Promise<void> {
   const found = await load(deps, jobId, index);
-  if (!found || found.chunk.status !== 'pending') return;
+  if (!found) return;
   const { job, chunk } = found;
-  if (job.status === 'running') {
+  if (chunk.status === 'pending' && job.status === 'running') {
     const why = chunk.lastError ? `: ${chunk.lastError}` : '';
     await failChunkRows(deps, job, chunk, `the chunk failed after ${chunk.attempts} attempts${why}`);
   }

@@ -11,7 +11,7 @@ import { newSigningSecret } from '../webhooks/secrets';
 import { checkWebhookUrl } from '../webhooks/url-policy';
 import { emitEvent } from '../webhooks/events';
 import type { BatchMessage } from './messages';
-import { requireOwnedKey, requireUpload, uploadRows } from './uploads';
+import { discardUpload, requireOwnedKey, requireUpload, uploadRows } from './uploads';
 
 export type JobRow = typeof jobs.$inferSelect;
 
@@ -74,6 +74,45 @@ export async function submitJob(
   const webhookSecret = webhookUrl ? newSigningSecret() : null;
   const input = await resolveInput(deps, scope, spec.input);
   const id = spec.id ?? newId('job');
+  let created = false;
+  try {
+    const row = await insertJob(deps, scope, spec, { id, served, outputs, webhookUrl, webhookSecret, input });
+    created = true;
+    await deps.batchQueue.send({ kind: 'plan', jobId: id } satisfies BatchMessage);
+    return { job: withCounters(row, []), webhookSecret };
+  } catch (err) {
+    // No half-made job: the caller hears the failure and may submit again.
+    await discardJob(deps, id, created, input).catch((cleanup: unknown) =>
+      console.error(JSON.stringify({ level: 'warn', msg: 'job not cleaned up', job_id: id, error: String(cleanup) })),
+    );
+    throw err;
+  }
+}
+
+async function discardJob(
+  deps: PlatformDeps,
+  id: string,
+  created: boolean,
+  input: Awaited<ReturnType<typeof resolveInput>>,
+): Promise<void> {
+  if (created) await deps.db.delete(jobs).where(eq(jobs.id, id));
+  if (input.source.kind === 'rows') await discardUpload(deps, { id: input.source.ref, key: input.key });
+}
+
+async function insertJob(
+  deps: PlatformDeps,
+  scope: Scope,
+  spec: JobSpec,
+  v: {
+    id: string;
+    served: Awaited<ReturnType<typeof resolveServed>>;
+    outputs: string[] | null;
+    webhookUrl: string | null;
+    webhookSecret: string | null;
+    input: Awaited<ReturnType<typeof resolveInput>>;
+  },
+): Promise<JobRow> {
+  const { id, served, outputs, webhookUrl, webhookSecret, input } = v;
   const [row] = await deps.db
     .insert(jobs)
     .values({
@@ -96,13 +135,7 @@ export async function submitJob(
       createdAt: Date.now(),
     })
     .returning();
-  try {
-    await deps.batchQueue.send({ kind: 'plan', jobId: id } satisfies BatchMessage);
-  } catch (err) {
-    await deps.db.delete(jobs).where(eq(jobs.id, id));
-    throw err;
-  }
-  return { job: withCounters(row!, []), webhookSecret };
+  return row!;
 }
 
 type ChunkSummary = Pick<typeof jobChunks.$inferSelect, 'status' | 'rowsOk' | 'rowsFailed' | 'errorSample'>;

@@ -89,3 +89,9 @@ export async function requireOwnedKey(deps: RegistryDeps, scope: Scope, key: str
   if (!head) throw notFound(`object '${key}' not found`, { code: 'input_not_found' });
   return key;
 }
+
+/** Removes an upload that only a job that could not be created would have read (inline rows). */
+export async function discardUpload(deps: RegistryDeps, upload: Pick<UploadRow, 'id' | 'key'>): Promise<void> {
+  await deps.db.delete(uploads).where(eq(uploads.id, upload.id));
+  await deps.bucket.delete(upload.key);
+}

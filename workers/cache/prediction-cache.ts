@@ -64,12 +64,34 @@ interface EntryMetadata {
   expires_at: number;
 }
 
-export async function readPrediction(kv: KVNamespace, key: string, now = Date.now()): Promise<string | null> {
+/**
+ * The cached prediction, or null. The cache only saves work: a KV read that fails, or that
+ * has not answered within `timeoutMs`, counts as a miss and the model answers instead.
+ */
+export async function readPrediction(
+  kv: KVNamespace,
+  key: string,
+  timeoutMs: number,
+  now = Date.now(),
+): Promise<string | null> {
   const local = predictionMemory.get(key, now);
   if (local !== undefined) return local;
-  const { value, metadata } = await kv.getWithMetadata<EntryMetadata>(key, 'text');
-  if (value !== null && metadata?.expires_at) predictionMemory.set(key, value, metadata.expires_at);
-  return value;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
+  try {
+    const read = await Promise.race([kv.getWithMetadata<EntryMetadata>(key, 'text'), late]);
+    if (read === 'late') throw new Error(`no answer within ${timeoutMs} ms`);
+    const { value, metadata } = read;
+    if (value !== null && metadata?.expires_at) predictionMemory.set(key, value, metadata.expires_at);
+    return value;
+  } catch (err) {
+    console.error(
+      JSON.stringify({ level: 'warn', msg: 'prediction cache read failed; computing', error: String(err) }),
+    );
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -77,6 +77,13 @@ const ConfigSchema = z
     /** First retry delay of a failed webhook delivery; doubles per attempt. */
     WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().min(0).default(10),
     WEBHOOK_TIMEOUT_MS: count(10000),
+    /** A prediction-cache read that takes longer is given up: the model answers instead. */
+    CACHE_READ_TIMEOUT_MS: count(500),
+    /**
+     * Work left half-done by a failure (an R2 file no version row took, a webhook delivery
+     * recorded but never queued) is repaired by the cron trigger once it is this old.
+     */
+    REPAIR_GRACE_SECONDS: count(900),
     /** How long an isolate buffers metrics before writing them to D1 (waitUntil lasts 30 s). */
     METRICS_FLUSH_SECONDS: z.coerce.number().min(0).max(25).default(10),
     /** Minute rollups are kept this long (the cron trigger deletes older ones). */

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { DomainError, RateLimitedError, type ErrorKind } from '../core/errors';
+import { storeOutage } from '../storage/outage';
 import type { AppEnv } from './app-env';
 
 /*
@@ -35,6 +36,9 @@ const CODE_BY_STATUS: Record<number, string> = {
   429: 'rate_limited',
   503: 'unavailable',
 };
+
+/** What a client is told to wait before retrying a request that met a storage outage. */
+const OUTAGE_RETRY_AFTER_SECONDS = 5;
 
 interface HttpError {
   status: ContentfulStatusCode;
@@ -70,6 +74,15 @@ function classify(err: unknown): HttpError | undefined {
       status === 415 ? 'this route takes a JSON body: send "Content-Type: application/json"' : err.message;
     return { status, code: CODE_BY_STATUS[status] ?? 'error', message: message || 'request failed' };
   }
+  const store = storeOutage(err);
+  if (store) {
+    return {
+      status: 503,
+      code: 'storage_unavailable',
+      message: `the platform's storage (${store}) did not answer; retry in a few seconds`,
+      headers: { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) },
+    };
+  }
   return undefined;
 }
 
@@ -85,9 +98,14 @@ export function renderError(c: Context<AppEnv>, error: HttpError): Response {
   return c.json(body, error.status, error.headers);
 }
 
-/** hono's onError: domain errors answer 4xx/503; anything else is logged and answers 500. */
+/**
+ * hono's onError: domain errors answer 4xx/503, storage outages 503 (logged); anything else is
+ * logged and answers 500.
+ */
 export function handleError(err: unknown, c: Context<AppEnv>): Response {
   const known = classify(err);
+  // The access log names the store; drizzle's message would carry the query's parameters.
+  if (known?.code === 'storage_unavailable') c.set('log', { ...c.get('log'), outage: storeOutage(err) });
   if (known) return renderError(c, known);
   c.set('log', { ...c.get('log'), error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
   console.error(

@@ -99,7 +99,7 @@ export async function infer(
   const caching = served.cacheEnabled && mode !== 'bypass';
   const key = caching ? await predictionKey(served, inputs, outputs) : undefined;
   if (key && mode === 'use') {
-    const hit = await timing.measure('cache', () => readPrediction(deps.kv, key));
+    const hit = await timing.measure('cache', () => readPrediction(deps.kv, key, deps.config.CACHE_READ_TIMEOUT_MS));
     if (hit !== null) return { served, inputs, outputsJson: hit, cache: 'HIT' };
   }
   const results = await runServed(deps, served, inputs, outputs, timing);

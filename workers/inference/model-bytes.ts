@@ -1,3 +1,5 @@
+import { artifactMissing } from '../registry/artifacts';
+
 /*
  * Model files for a cold isolate. R2 may sit on another continent, so the bytes are read
  * through the Workers Cache API of this location first, keyed by the file's sha256 (content
@@ -26,7 +28,7 @@ export async function readCachedModelBytes(sha256: string): Promise<Uint8Array |
 /** The model file from R2, the source of truth. */
 export async function readStoredModelBytes(bucket: R2Bucket, artifactKey: string): Promise<Uint8Array> {
   const object = await bucket.get(artifactKey);
-  if (!object) throw new Error(`model file ${artifactKey} is missing from R2`);
+  if (!object) throw artifactMissing(artifactKey);
   return new Uint8Array(await object.arrayBuffer());
 }
 

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { modelChanges } from '../core/change-events';
 import { conflict, notFound } from '../core/errors';
+import { artifactMissing } from './artifacts';
 import { newId } from '../core/ids';
 import type { LoadedModel } from '../runtime/model-session';
 import { loadOnnxModel } from '../runtime/onnx-session';
@@ -117,7 +118,9 @@ export async function createVersion(
     try {
       row = await insertVersion(deps, scope, name, { id, key, sha256, bytes: bytes.byteLength, loaded, fields });
     } catch (err) {
-      await deps.bucket.delete(key);
+      // Best effort: when R2 fails too, the caller still hears why the upload failed, and the
+      // repair pass (repair.ts) removes the unreferenced file later.
+      await deps.bucket.delete(key).catch((cleanup: unknown) => logOrphan(key, cleanup));
       if (isUniqueViolation(err, 'model_versions.sha256')) {
         const model = await requireModel(deps, scope, name);
         await refuseDuplicate(deps, model, sha256);
@@ -131,6 +134,12 @@ export async function createVersion(
     await loaded.session.release();
     throw err;
   }
+}
+
+function logOrphan(key: string, err: unknown): void {
+  console.error(
+    JSON.stringify({ level: 'warn', msg: 'artifact of a failed upload left in R2', key, error: String(err) }),
+  );
 }
 
 async function requireModelForUpload(deps: RegistryDeps, scope: Scope, name: string): Promise<ModelRow | undefined> {
@@ -300,7 +309,7 @@ export async function openArtifact(
 ): Promise<{ version: ModelVersion; object: R2ObjectBody }> {
   const version = await getVersion(deps, scope, name, ref);
   const object = await deps.bucket.get(version.artifactKey);
-  if (!object) throw new Error(`artifact ${version.artifactKey} of ${name} v${version.version} is missing from R2`);
+  if (!object) throw artifactMissing(version.artifactKey);
   return { version, object };
 }
 

@@ -10,7 +10,9 @@ export interface EventDeps extends RegistryDeps {
 
 /**
  * Records one delivery per subscribed endpoint (and the job's own webhook URL, for job events)
- * and queues them; the queue consumer signs, sends and retries.
+ * and queues them; the queue consumer signs, sends and retries. Once recorded, an event is not
+ * lost when the queue refuses it: the change that caused it has happened and must not fail
+ * for it, and the cron trigger queues such deliveries later (stranded.ts).
  */
 export async function emitEvent(
   deps: EventDeps,
@@ -38,8 +40,14 @@ export async function emitEvent(
     return { id, workspaceId, endpointId: t.endpointId, jobId: t.jobId, event, payload, createdAt: now };
   });
   await deps.db.insert(webhookDeliveries).values(rows);
-  await deps.webhookQueue.sendBatch(
-    rows.map((r) => ({ body: { kind: 'deliver', deliveryId: r.id } satisfies WebhookMessage })),
-  );
+  try {
+    await deps.webhookQueue.sendBatch(
+      rows.map((r) => ({ body: { kind: 'deliver', deliveryId: r.id } satisfies WebhookMessage })),
+    );
+  } catch (err) {
+    console.error(
+      JSON.stringify({ level: 'warn', msg: 'webhook deliveries recorded but not queued', event, error: String(err) }),
+    );
+  }
   return rows.map((r) => r.id);
 }

@@ -1,0 +1,13 @@
+import { unavailable, type DomainError } from '../core/errors';
+
+/**
+ * A version row whose file R2 no longer holds: the version cannot be served or downloaded
+ * until it is uploaded again. Not the caller's fault, and no retry cures it (batch chunks fail
+ * their rows at once rather than retrying).
+ */
+export function artifactMissing(key: string): DomainError {
+  return unavailable(
+    `the model file of this version (${key}) is missing from storage; upload the model again as a new version`,
+    { code: 'artifact_missing' },
+  );
+}
