@@ -1,0 +1,67 @@
+import { Webhook } from 'standardwebhooks';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, callJson, fixture, newModel } from '../helpers';
+
+/*
+ * Counterexamples the properties in this folder found, shrunk and kept as plain tests so they
+ * fail loudly, with a readable input, if the defect comes back.
+ */
+
+describe('inbound webhook signatures: found by webhook-signature.test.ts', () => {
+  let trigger: { id: string; secret: string };
+  beforeAll(async () => {
+    const model = await newModel(fixture('generated/regressor.onnx'), 'reg-hook');
+    trigger = await callJson('POST', '/v1/triggers', 201, { body: { name: 'regressions', model } });
+  });
+
+  const body = JSON.stringify({ upload_id: 'upl_missing_00000000-0000-1000-8000-000000000000' });
+  const id = 'msg_00000000-0000-1000-8000-000000000000';
+  const signed = (payload = body) => {
+    const at = new Date();
+    return {
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': new Webhook(trigger.secret).sign(id, at, payload),
+    };
+  };
+  const post = (payload: BodyInit, headers: Record<string, string>) =>
+    call('POST', `/v1/hooks/${trigger.id}`, {
+      token: null,
+      body: payload,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+
+  it('the unchanged delivery passes the signature check (the upload it names is missing: 404)', async () => {
+    expect((await post(body, signed())).status).toBe(404);
+  });
+
+  it('refuses a signed delivery whose timestamp gained a leading zero or trailing characters', async () => {
+    for (const form of ['0%s', '%s.9', '%sabc', '+%s']) {
+      const headers = signed();
+      headers['webhook-timestamp'] = form.replace('%s', headers['webhook-timestamp']);
+      const res = await post(body, headers);
+      expect(res.status, form).toBe(401);
+      expect((await res.json<any>()).error.message).toContain('webhook-timestamp');
+    }
+  });
+
+  it('refuses a signed delivery whose signature gained ",junk"', async () => {
+    const headers = signed();
+    headers['webhook-signature'] += ',extra';
+    expect((await post(body, headers)).status).toBe(401);
+  });
+
+  it('refuses a signed delivery whose body gained a leading BOM, and accepts one signed with it', async () => {
+    expect((await post(`\ufeff${body}`, signed())).status).toBe(401);
+    // Signed over the BOM too: the signature holds; the body is then not valid JSON.
+    const res = await post(`\ufeff${body}`, signed(`\ufeff${body}`));
+    expect(res.status).toBe(400);
+    expect((await res.json<any>()).error.message).toContain('not valid JSON');
+  });
+
+  it('refuses a body that is not UTF-8 with 400 rather than decoding it to other text', async () => {
+    const res = await post(new Uint8Array([0x7b, 0xff, 0x7d]), signed('{\ufffd}'));
+    expect(res.status).toBe(400);
+    expect((await res.json<any>()).error.message).toContain('not UTF-8');
+  });
+});
