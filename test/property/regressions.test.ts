@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, callJson, fixture, newModel } from '../helpers';
+import { call, callJson, fixture, newModel, resultLines, waitForJob } from '../helpers';
 
 /*
  * Counterexamples the properties in this folder found, shrunk and kept as plain tests so they
@@ -63,5 +63,29 @@ describe('inbound webhook signatures: found by webhook-signature.test.ts', () =>
     const res = await post(new Uint8Array([0x7b, 0xff, 0x7d]), signed('{\ufffd}'));
     expect(res.status).toBe(400);
     expect((await res.json<any>()).error.message).toContain('not UTF-8');
+  });
+});
+
+describe('JSONL batch jobs: found by jsonl-jobs.test.ts', () => {
+  it('a BOM that opens a later chunk is data, as anywhere after the start of the file', async () => {
+    const model = await newModel(fixture('generated/regressor.onnx'), 'reg-jsonl');
+    const body = new TextEncoder().encode('{"x":[0,0]}\n\ufeff[1,2]');
+    const upload = await callJson('POST', '/v1/uploads', 201, {
+      body,
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
+    // chunk_size 1 put the BOM at the start of chunk 1, where it was dropped and the row scored.
+    for (const chunkSize of [1, 2]) {
+      const job = await callJson('POST', '/v1/jobs', 202, {
+        body: { model, input: { upload_id: upload.id }, chunk_size: chunkSize },
+      });
+      await waitForJob(job.id);
+      const results = await resultLines(job.id);
+      expect(results[0], `chunk_size ${chunkSize}`).toEqual({ index: 0, prediction: 0.5 });
+      expect(results[1], `chunk_size ${chunkSize}`).toMatchObject({
+        index: 1,
+        error: expect.stringContaining('not valid JSON'),
+      });
+    }
   });
 });
