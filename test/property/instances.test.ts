@@ -96,12 +96,10 @@ interface Case {
 
 /** Instances built by `valid`, some broken; `n` from 1 to 5. */
 const cases = (valid: fc.Arbitrary<unknown>) =>
-  fc
-    .array(fc.tuple(valid, breakage), { minLength: 1, maxLength: 5 })
-    .map((pairs): Case => ({
-      instances: pairs.map(([i, b]) => breakInstance(i, b)),
-      breakages: pairs.map(([, b]) => b),
-    }));
+  fc.array(fc.tuple(valid, breakage), { minLength: 1, maxLength: 5 }).map((pairs): Case => ({
+    instances: pairs.map(([i, b]) => breakInstance(i, b)),
+    breakages: pairs.map(([, b]) => b),
+  }));
 
 const predict = async (model: string, body: unknown) =>
   answer(await call('POST', `/v1/models/${model}/predict`, { body: body as object }));
@@ -188,7 +186,10 @@ describe('instances API, property-based', () => {
           interpret,
           (p, [x1, x2]) => {
             const want = 2 * x1! - x2! + 0.5;
-            expect(close(p, want, 2 * Math.abs(x1!) + Math.abs(x2!)), `prediction ${JSON.stringify(p)}, expected ${want}`).toBe(true);
+            expect(
+              close(p, want, 2 * Math.abs(x1!) + Math.abs(x2!)),
+              `prediction ${JSON.stringify(p)}, expected ${want}`,
+            ).toBe(true);
           },
         ),
         RUNS.regressor,
@@ -240,7 +241,14 @@ describe('instances API, property-based', () => {
             // Two's complement: the negation of INT64's minimum is itself.
             expect(pred.b_neg).toEqual(bigJson(BigInt.asIntN(64, -m.b)));
             const sum = m.a.reduce((s, x) => s + x, 0);
-            expect(close(pred.sum, sum, m.a.reduce((s, x) => s + Math.abs(x), 0)), `sum ${JSON.stringify(pred.sum)}, expected ${sum}`).toBe(true);
+            expect(
+              close(
+                pred.sum,
+                sum,
+                m.a.reduce((s, x) => s + Math.abs(x), 0),
+              ),
+              `sum ${JSON.stringify(pred.sum)}, expected ${sum}`,
+            ).toBe(true);
             pred.scaled.forEach((s, i) => expect(close(s, Math.fround(2 * m.a[i]!))).toBe(true));
           },
         ),
@@ -255,7 +263,9 @@ describe('instances API, property-based', () => {
     async () => {
       const measure = fc.float({ min: 0, max: 10, noNaN: true });
       const valid = fc.oneof(
-        fc.tuple(measure, measure, measure, measure).map((v) => Object.fromEntries(irisFeatures.map((f, i) => [f, v[i]]))),
+        fc
+          .tuple(measure, measure, measure, measure)
+          .map((v) => Object.fromEntries(irisFeatures.map((f, i) => [f, v[i]]))),
         fc.tuple(measure, measure, measure, measure),
       );
       const interpret = (v: unknown): number[] | undefined => {
@@ -304,7 +314,8 @@ describe('instances API, property-based', () => {
       await check(
         fc.asyncProperty(body, fc.constantFrom('', '/versions/1', '/versions/latest', '/versions/9'), async (b, v) => {
           const a = await answer(await call('POST', `/v1/models/${regressor}${v}/predict`, { body: b as object }));
-          if (a.status === 200) expect(a.json.predictions.length).toBe((b as { instances: unknown[] }).instances.length);
+          if (a.status === 200)
+            expect(a.json.predictions.length).toBe((b as { instances: unknown[] }).instances.length);
           else expectEnvelope(a);
         }),
         RUNS.bodies,

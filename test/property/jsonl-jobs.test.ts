@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, fixture, newModel, resultLines, waitForJob } from '../helpers';
-import { answer, check, oddString } from './support';
+import { answer, check, oddString, wellFormed } from './support';
 import { identityElement } from './tensors';
 
 /*
@@ -30,7 +30,7 @@ const line = fc.oneof(
   fc.constantFrom('["NaN", 1]', '["Infinity", "-Infinity"]', '[1e39, 0]', '{"y":[1,2]}', '{"x":[1,2],"z":1}'),
   fc.constantFrom('\ufeff[1,2]', '[1,2]\ufeff', '\u2028[1,2]', '[1,\u00a02]'),
   fc.jsonValue().map((v) => JSON.stringify(v)),
-  oddString(30).map((s) => s.toWellFormed()),
+  oddString(30).map(wellFormed),
   fc.integer({ min: 10_000, max: 60_000 }).map((n) => `[${'1,'.repeat(n)}1]`),
   fc.integer({ min: 10_000, max: 60_000 }).map((n) => JSON.stringify('é'.repeat(n))),
 );
@@ -112,12 +112,7 @@ async function runJob(model: string, input: object, chunkSize: number, includeIn
 }
 
 /** Every row exactly once, in order, and counts that agree with the lines. */
-function expectAccounted(
-  job: any,
-  results: Record<string, unknown>[],
-  rows: string[],
-  includeInput: boolean,
-): void {
+function expectAccounted(job: any, results: Record<string, unknown>[], rows: string[], includeInput: boolean): void {
   expect(results.map((r) => r.index)).toEqual(rows.map((_, i) => i));
   results.forEach((r, i) => expectResult(r, i, rows[i]!, includeInput));
   const failed = results.filter((r) => 'error' in r).length;
@@ -159,7 +154,7 @@ describe('JSONL batch jobs, property-based', () => {
         { arbitrary: fc.tuple(number, number), weight: 4 },
         fc.tuple(number, number).map((x) => ({ x })),
         fc.jsonValue(),
-        oddString(20).map((s) => s.toWellFormed()),
+        oddString(20).map(wellFormed),
       );
       await check(
         fc.asyncProperty(
@@ -184,7 +179,10 @@ describe('JSONL batch jobs, property-based', () => {
 
   it('an empty upload is refused at once with a 4xx that says so', async () => {
     const a = await answer(
-      await call('POST', '/v1/uploads', { body: new Uint8Array(0), headers: { 'content-type': 'application/x-ndjson' } }),
+      await call('POST', '/v1/uploads', {
+        body: new Uint8Array(0),
+        headers: { 'content-type': 'application/x-ndjson' },
+      }),
     );
     expect(a.status).toBe(400);
     expect(a.json.error.message).toContain('empty');

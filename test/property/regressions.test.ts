@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, callJson, fixture, newModel, resultLines, waitForJob } from '../helpers';
+import { call, callJson, fixture, newModel, registerUser, resultLines, uniqueName, waitForJob } from '../helpers';
 
 /*
  * Counterexamples the properties in this folder found, shrunk and kept as plain tests so they
@@ -87,5 +87,41 @@ describe('JSONL batch jobs: found by jsonl-jobs.test.ts', () => {
         error: expect.stringContaining('not valid JSON'),
       });
     }
+  });
+});
+
+describe('names and metadata: found by names-metadata.test.ts', () => {
+  // Accepted before, stored by D1 as U+FFFD and read back as other text.
+  const lone = '\ud800';
+  const refusedNaming = async (res: Response, field: string) => {
+    const body = await res.json<any>();
+    expect(res.status, JSON.stringify(body)).toBe(400);
+    expect(body.error.message).toContain(`'${field}'`);
+    expect(body.error.message).toContain('lone UTF-16 surrogate');
+  };
+
+  it('refuses a lone surrogate in model and version metadata, naming the field', async () => {
+    await refusedNaming(
+      await call('POST', '/v1/models', { body: { name: uniqueName('reg-meta'), description: lone } }),
+      'description',
+    );
+    const model = await newModel(fixture('generated/regressor.onnx'), 'reg-meta');
+    await refusedNaming(
+      await call('PATCH', `/v1/models/${model}/versions/1`, { body: { class_labels: ['a', `b${lone}`] } }),
+      'class_labels[1]',
+    );
+    const form = new FormData();
+    form.append('file', new File([fixture('generated/regressor.onnx')], 'model.onnx'));
+    form.append('metadata', JSON.stringify({ description: lone }));
+    await refusedNaming(
+      await call('POST', `/v1/models/${uniqueName('reg-meta')}/versions`, { body: form }),
+      'description',
+    );
+  });
+
+  it('refuses a lone surrogate in API key and workspace names', async () => {
+    await refusedNaming(await call('POST', '/v1/api-keys', { body: { name: lone, scopes: ['predict'] } }), 'name');
+    const user = await registerUser('reg-ws');
+    await refusedNaming(await call('PATCH', '/v1/workspace', { token: user.token, body: { name: lone } }), 'name');
   });
 });

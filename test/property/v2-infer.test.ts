@@ -32,9 +32,9 @@ const identityRequest = fc
   .chain((n) =>
     fc.tuple(
       ...DATATYPES.map((d) =>
-        fc.array(elementArb(d), { minLength: n, maxLength: n }).map(
-          (data): Input => ({ name: `in_${lower(d)}`, datatype: d, shape: [n], data }),
-        ),
+        fc
+          .array(elementArb(d), { minLength: n, maxLength: n })
+          .map((data): Input => ({ name: `in_${lower(d)}`, datatype: d, shape: [n], data })),
       ),
     ),
   )
@@ -239,126 +239,155 @@ describe('V2 infer, property-based', () => {
     };
   }
 
-  it(`identity model: valid requests with one thing wrong (${RUNS.identity} runs)`, async () => {
-    await check(
-      fc.asyncProperty(
-        identityRequest,
-        mutation,
-        fc.constantFrom('', '/versions/1', '/versions/latest'),
-        async (request, m, version) => {
-          const { body, names } = apply(request, m, identityOutputs);
-          const a = await send(`/v2/models/${identity}${version}/infer`, body);
+  it(
+    `identity model: valid requests with one thing wrong (${RUNS.identity} runs)`,
+    async () => {
+      await check(
+        fc.asyncProperty(
+          identityRequest,
+          mutation,
+          fc.constantFrom('', '/versions/1', '/versions/latest'),
+          async (request, m, version) => {
+            const { body, names } = apply(request, m, identityOutputs);
+            const a = await send(`/v2/models/${identity}${version}/infer`, body);
+            if (m.kind === 'none') expect(a.status, a.text).toBe(200);
+            if (a.status === 200) {
+              expectCorrect(a, body as Request, identity, identityOutputs, identityExpected(body as Request));
+            } else {
+              expectNames(expectV2Refusal(a), names);
+            }
+          },
+        ),
+        RUNS.identity,
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    `add model: sums are right or the request is refused (${RUNS.add} runs)`,
+    async () => {
+      await check(
+        fc.asyncProperty(addRequest, mutation, async (request, m) => {
+          const { body, names } = apply(request, m, ['sum']);
+          const a = await send(`/v2/models/${add}/infer`, body);
           if (m.kind === 'none') expect(a.status, a.text).toBe(200);
           if (a.status === 200) {
-            expectCorrect(a, body as Request, identity, identityOutputs, identityExpected(body as Request));
+            const b = body as Request;
+            expectCorrect(a, b, add, ['sum'], () => {
+              const x = flat(b.inputs.find((i) => i.name === 'x')!.data);
+              const y = flat(b.inputs.find((i) => i.name === 'y')!.data);
+              return { datatype: 'FP32', shape: [3, 4, 5], data: x.map((v, i) => addFp32(v, y[i])) };
+            });
           } else {
             expectNames(expectV2Refusal(a), names);
           }
-        },
-      ),
-      RUNS.identity,
-    );
-  }, TIMEOUT);
-
-  it(`add model: sums are right or the request is refused (${RUNS.add} runs)`, async () => {
-    await check(
-      fc.asyncProperty(addRequest, mutation, async (request, m) => {
-        const { body, names } = apply(request, m, ['sum']);
-        const a = await send(`/v2/models/${add}/infer`, body);
-        if (m.kind === 'none') expect(a.status, a.text).toBe(200);
-        if (a.status === 200) {
-          const b = body as Request;
-          expectCorrect(a, b, add, ['sum'], () => {
-            const x = flat(b.inputs.find((i) => i.name === 'x')!.data);
-            const y = flat(b.inputs.find((i) => i.name === 'y')!.data);
-            return { datatype: 'FP32', shape: [3, 4, 5], data: x.map((v, i) => addFp32(v, y[i])) };
-          });
-        } else {
-          expectNames(expectV2Refusal(a), names);
-        }
-      }),
-      RUNS.add,
-    );
-  }, TIMEOUT);
-
-  it(`content types: a valid body answers right or 4xx whatever its type (${RUNS.contentTypes} runs)`, async () => {
-    const contentType = fc.oneof(
-      fc.constantFrom(
-        'application/json',
-        'application/json; charset=utf-8',
-        'APPLICATION/JSON',
-        'application/json; charset=latin1',
-        'text/plain',
-        'application/x-www-form-urlencoded',
-        'multipart/form-data; boundary=x',
-        'application/octet-stream',
-        'application/problem+json',
-        '',
-      ),
-      fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 30 }),
-    );
-    await check(
-      fc.asyncProperty(addRequest, contentType, async (request, type) => {
-        const headers: Record<string, string> = type === '' ? {} : { 'content-type': type };
-        const a = await answer(
-          await call('POST', `/v2/models/${add}/infer`, { body: JSON.stringify(request), headers }),
-        );
-        if (a.status === 200) {
-          const y = flat(request.inputs[1]!.data);
-          expect(a.json.outputs[0].data).toEqual(flat(request.inputs[0]!.data).map((v, i) => addFp32(v, y[i])));
-        } else {
-          expectV2Refusal(a);
-        }
-      }),
-      RUNS.contentTypes,
-    );
-  }, TIMEOUT);
-
-  it(`arbitrary bodies never give a 5xx (${RUNS.bodies} runs)`, async () => {
-    const body = fc.oneof(
-      fc.jsonValue().map((v) => JSON.stringify(v)),
-      fc.anything().map((v) => JSON.stringify(v) ?? 'undefined'),
-      fc.string({ unit: 'binary', maxLength: 200 }),
-      fc.uint8Array({ maxLength: 200 }),
-      fc.constantFrom('', '{', '{"inputs": [', '{"inputs": {}}', 'null', '[]', '\ufeff{"inputs": []}', '{"inputs":[{}]}'),
-    );
-    await check(
-      fc.asyncProperty(body, fc.boolean(), async (payload, json) => {
-        const a = await answer(
-          await call('POST', `/v2/models/${identity}/infer`, {
-            body: payload,
-            headers: json ? { 'content-type': 'application/json' } : {},
-          }),
-        );
-        expectV2Refusal(a);
-      }),
-      RUNS.bodies,
-    );
-  }, TIMEOUT);
-
-  it(`model names and versions in the path: 4xx unless they name a servable version (${RUNS.paths} runs)`, async () => {
-    await check(
-      fc.asyncProperty(
-        fc.oneof(fc.constant('MODEL'), oddString()),
-        fc.option(fc.oneof(fc.constantFrom('1', '2', '0', 'latest', 'production', '01', '-1', '1.0'), oddString()), {
-          nil: undefined,
         }),
-        addRequest,
-        async (model, version, request) => {
-          const name = model === 'MODEL' ? add : model;
-          const path = `/v2/models/${pathSegment(name)}${version === undefined ? '' : `/versions/${pathSegment(version)}`}/infer`;
-          const res = await infer(path, request);
-          const a = await answer(res);
+        RUNS.add,
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    `content types: a valid body answers right or 4xx whatever its type (${RUNS.contentTypes} runs)`,
+    async () => {
+      const contentType = fc.oneof(
+        fc.constantFrom(
+          'application/json',
+          'application/json; charset=utf-8',
+          'APPLICATION/JSON',
+          'application/json; charset=latin1',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data; boundary=x',
+          'application/octet-stream',
+          'application/problem+json',
+          '',
+        ),
+        fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 30 }),
+      );
+      await check(
+        fc.asyncProperty(addRequest, contentType, async (request, type) => {
+          const headers: Record<string, string> = type === '' ? {} : { 'content-type': type };
+          const a = await answer(
+            await call('POST', `/v2/models/${add}/infer`, { body: JSON.stringify(request), headers }),
+          );
           if (a.status === 200) {
-            expect(name).toBe(add);
-            // '.' and '..' are path steps that URL parsing resolves before the request is sent.
-            expect(['1', 'latest', '01', '.', '..', undefined]).toContain(version);
+            const y = flat(request.inputs[1]!.data);
+            expect(a.json.outputs[0].data).toEqual(flat(request.inputs[0]!.data).map((v, i) => addFp32(v, y[i])));
           } else {
             expectV2Refusal(a);
           }
-        },
-      ),
-      RUNS.paths,
-    );
-  }, TIMEOUT);
+        }),
+        RUNS.contentTypes,
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    `arbitrary bodies never give a 5xx (${RUNS.bodies} runs)`,
+    async () => {
+      const body = fc.oneof(
+        fc.jsonValue().map((v) => JSON.stringify(v)),
+        fc.anything().map((v) => JSON.stringify(v) ?? 'undefined'),
+        fc.string({ unit: 'binary', maxLength: 200 }),
+        fc.uint8Array({ maxLength: 200 }),
+        fc.constantFrom(
+          '',
+          '{',
+          '{"inputs": [',
+          '{"inputs": {}}',
+          'null',
+          '[]',
+          '\ufeff{"inputs": []}',
+          '{"inputs":[{}]}',
+        ),
+      );
+      await check(
+        fc.asyncProperty(body, fc.boolean(), async (payload, json) => {
+          const a = await answer(
+            await call('POST', `/v2/models/${identity}/infer`, {
+              body: payload,
+              headers: json ? { 'content-type': 'application/json' } : {},
+            }),
+          );
+          expectV2Refusal(a);
+        }),
+        RUNS.bodies,
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    `model names and versions in the path: 4xx unless they name a servable version (${RUNS.paths} runs)`,
+    async () => {
+      await check(
+        fc.asyncProperty(
+          fc.oneof(fc.constant('MODEL'), oddString()),
+          fc.option(fc.oneof(fc.constantFrom('1', '2', '0', 'latest', 'production', '01', '-1', '1.0'), oddString()), {
+            nil: undefined,
+          }),
+          addRequest,
+          async (model, version, request) => {
+            const name = model === 'MODEL' ? add : model;
+            const path = `/v2/models/${pathSegment(name)}${version === undefined ? '' : `/versions/${pathSegment(version)}`}/infer`;
+            const res = await infer(path, request);
+            const a = await answer(res);
+            if (a.status === 200) {
+              expect(name).toBe(add);
+              // '.' and '..' are path steps that URL parsing resolves before the request is sent.
+              expect(['1', 'latest', '01', '.', '..', undefined]).toContain(version);
+            } else {
+              expectV2Refusal(a);
+            }
+          },
+        ),
+        RUNS.paths,
+      );
+    },
+    TIMEOUT,
+  );
 });

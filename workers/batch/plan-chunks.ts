@@ -62,7 +62,7 @@ export async function planChunks(
 const atFileStart = new TextDecoder();
 // A BOM is not data only at the start of the file: one that opens a later chunk is part of its
 // first line, as it would be anywhere else in a chunk, so the answer cannot depend on chunk_size.
-const afterFileStart = new TextDecoder('utf-8', { ignoreBOM: true });
+const afterFileStart = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 /** The rows of one chunk's bytes, as text lines (without their newline). */
 export function splitLines(bytes: Uint8Array, expectedRows: number, byteOffset = 0): string[] {

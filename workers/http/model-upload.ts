@@ -3,6 +3,7 @@ import type { VersionFields } from '../registry/versions';
 import { readBodyLimited, tooLarge } from './read-body';
 import { describeZodError } from './router';
 import { VersionFieldsBody } from './schemas/registry';
+import { ILL_FORMED, illFormedPath } from './well-formed';
 
 /** Room for multipart boundaries and the metadata part on top of the model itself. */
 const MULTIPART_OVERHEAD = 256 * 1024;
@@ -21,6 +22,8 @@ function parseMetadata(raw: string): VersionFields {
   }
   const parsed = VersionFieldsBody.safeParse(json);
   if (!parsed.success) throw invalidInput(describeZodError(parsed.error, "'metadata' part"));
+  const at = illFormedPath(parsed.data);
+  if (at !== undefined) throw invalidInput(`'metadata' part${at ? ` '${at}'` : ''}: ${ILL_FORMED}`);
   const m = parsed.data;
   return {
     description: m.description,
