@@ -125,3 +125,25 @@ describe('names and metadata: found by names-metadata.test.ts', () => {
     await refusedNaming(await call('PATCH', '/v1/workspace', { token: user.token, body: { name: lone } }), 'name');
   });
 });
+
+describe('uploads: found by names-metadata.test.ts', () => {
+  it('reads a multipart upload whose boundary has capitals, as browsers send it', async () => {
+    const b = '----WebKitFormBoundaryAbC123';
+    const encoder = new TextEncoder();
+    const head = encoder.encode(
+      `--${b}\r\nContent-Disposition: form-data; name="file"; filename="m.onnx"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    );
+    const file = fixture('generated/regressor.onnx');
+    const tail = encoder.encode(
+      `\r\n--${b}\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n{"description":"from a browser"}\r\n--${b}--\r\n`,
+    );
+    const body = new Uint8Array([...head, ...file, ...tail]);
+    const name = uniqueName('reg-upl');
+    const res = await call('POST', `/v1/models/${name}/versions`, {
+      body,
+      headers: { 'content-type': `multipart/form-data; boundary=${b}` },
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    expect((await res.json<any>()).description).toBe('from a browser');
+  });
+});
