@@ -13,7 +13,7 @@ import { identityElement, nearNumbers } from './tensors';
  */
 
 const TIMEOUT = 300_000;
-const RUNS = { regressor: 300, multi: 200, classifier: 100, bodies: 200 };
+const RUNS = { regressor: 500, multi: 300, classifier: 150, bodies: 300 };
 
 const FP32 = (v: unknown) => identityElement('FP32', v);
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -11,7 +11,7 @@ import { answer, check, expectEnvelope, expectNames, oddString, pathSegment, typ
  */
 
 const TIMEOUT = 300_000;
-const RUNS = { models: 150, versions: 150, uploads: 25, aliases: 100, apiKeys: 100, workspaces: 80 };
+const RUNS = { models: 300, versions: 300, uploads: 40, aliases: 150, apiKeys: 150, workspaces: 120 };
 
 const validName = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,40}$/);
 const nameArb = fc.oneof(validName, oddString(), fc.constantFrom('a'.repeat(64), 'a'.repeat(65), 'A', 'é', '-a', '1'));

@@ -13,7 +13,7 @@ import { DATATYPES, addFp32, elementArb, flat, identityElement, nearNumbers, nes
  */
 
 const TIMEOUT = 300_000;
-const RUNS = { identity: 600, add: 200, contentTypes: 100, bodies: 300, paths: 150 };
+const RUNS = { identity: 1000, add: 300, contentTypes: 150, bodies: 500, paths: 200 };
 
 interface Input {
   name: string;

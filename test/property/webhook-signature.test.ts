@@ -16,7 +16,7 @@ import { answer, check, expectEnvelope, headerString, oddString, wellFormed } fr
  */
 
 const TIMEOUT = 300_000;
-const RUNS = { mutations: 250, stale: 50, junk: 200, jobs: 8 };
+const RUNS = { mutations: 400, stale: 60, junk: 300, jobs: 8 };
 const TOLERANCE_S = 300;
 
 interface Delivery {
