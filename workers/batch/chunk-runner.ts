@@ -101,7 +101,7 @@ export async function runChunk(deps: PlatformDeps, jobId: string, index: number)
       range: { offset: chunk.byteOffset, length: chunk.byteLength },
     });
     if (!object) throw notFound('the input file no longer exists');
-    const lines = splitLines(new Uint8Array(await object.arrayBuffer()), chunk.rowCount);
+    const lines = splitLines(new Uint8Array(await object.arrayBuffer()), chunk.rowCount, chunk.byteOffset);
     const parsed = lines.map(parseRow);
     const rows = parsed.flatMap((p) => ('row' in p ? [p.row] : []));
     const predicted = await predictRows(deps, served, rows, job.outputs);

@@ -59,9 +59,14 @@ export async function planChunks(
   return { rows, chunks };
 }
 
+const atFileStart = new TextDecoder();
+// A BOM is not data only at the start of the file: one that opens a later chunk is part of its
+// first line, as it would be anywhere else in a chunk, so the answer cannot depend on chunk_size.
+const afterFileStart = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
 /** The rows of one chunk's bytes, as text lines (without their newline). */
-export function splitLines(bytes: Uint8Array, expectedRows: number): string[] {
-  const text = new TextDecoder().decode(bytes);
+export function splitLines(bytes: Uint8Array, expectedRows: number, byteOffset = 0): string[] {
+  const text = (byteOffset === 0 ? atFileStart : afterFileStart).decode(bytes);
   const lines = text.split('\n');
   if (lines.length === expectedRows + 1 && lines[lines.length - 1] === '') lines.pop();
   return lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));

@@ -3,6 +3,7 @@ import type { VersionFields } from '../registry/versions';
 import { readBodyLimited, tooLarge } from './read-body';
 import { describeZodError } from './router';
 import { VersionFieldsBody } from './schemas/registry';
+import { ILL_FORMED, illFormedPath } from './well-formed';
 
 /** Room for multipart boundaries and the metadata part on top of the model itself. */
 const MULTIPART_OVERHEAD = 256 * 1024;
@@ -21,6 +22,8 @@ function parseMetadata(raw: string): VersionFields {
   }
   const parsed = VersionFieldsBody.safeParse(json);
   if (!parsed.success) throw invalidInput(describeZodError(parsed.error, "'metadata' part"));
+  const at = illFormedPath(parsed.data);
+  if (at !== undefined) throw invalidInput(`'metadata' part${at ? ` '${at}'` : ''}: ${ILL_FORMED}`);
   const m = parsed.data;
   return {
     description: m.description,
@@ -33,11 +36,13 @@ function parseMetadata(raw: string): VersionFields {
 
 /** The model bytes (and metadata) from a raw octet-stream body or a multipart form. */
 export async function readModelUpload(request: Request, maxBytes: number): Promise<ModelUpload> {
-  const contentType = (request.headers.get('content-type') ?? '').toLowerCase();
-  if (contentType.startsWith('application/octet-stream')) {
+  // The media type is case-insensitive; the multipart boundary is not (browsers mix cases).
+  const contentType = request.headers.get('content-type') ?? '';
+  const mediaType = contentType.toLowerCase();
+  if (mediaType.startsWith('application/octet-stream')) {
     return { bytes: await readBodyLimited(request, maxBytes, 'the model file'), fields: {} };
   }
-  if (!contentType.startsWith('multipart/form-data')) {
+  if (!mediaType.startsWith('multipart/form-data')) {
     throw unsupportedMediaType(
       `send the model as "Content-Type: application/octet-stream" (the raw ONNX bytes) or as multipart/form-data with a 'file' part; got ${contentType ? `"${contentType}"` : 'no Content-Type'}`,
     );

@@ -2,6 +2,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { ZodError } from 'zod';
 import { invalidInput } from '../core/errors';
 import type { AppEnv } from './app-env';
+import { routeClass } from './route-class';
+import { ILL_FORMED, illFormedPath } from './well-formed';
 
 const TARGET_NAMES: Record<string, string> = {
   json: 'request body',
@@ -30,9 +32,16 @@ export function describeZodError(error: ZodError, target: string): string {
 /** Every router validates with zod and reports failures through the one error path. */
 export function newRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
+    defaultHook: (result, c) => {
       if (!result.success) {
         throw invalidInput(describeZodError(result.error, result.target), { code: 'invalid_argument' });
+      }
+      // Prediction bodies are tensors, not stored text: they skip the walk on the hot path.
+      if (result.target === 'json' && routeClass(c.req.method, c.req.path) !== 'prediction') {
+        const at = illFormedPath(result.data);
+        if (at !== undefined) {
+          throw invalidInput(`request body${at ? ` '${at}'` : ''}: ${ILL_FORMED}`, { code: 'invalid_argument' });
+        }
       }
     },
   });

@@ -45,6 +45,25 @@ export function signatureHeaders(secrets: string[], msgId: string, payload: stri
   };
 }
 
+/*
+ * The reference library reads webhook-timestamp with parseInt and each signature up to its
+ * second comma, so a signed delivery whose timestamp became "0…", "…abc" or "….9", or whose
+ * signature gained ",junk", still verified. Only the canonical forms reach it.
+ */
+const TIMESTAMP = /^(0|[1-9]\d{0,15})$/;
+const SIGNATURE = /^v1,[A-Za-z0-9+/]{43}=$/;
+
+function canonicalHeaders(headers: Record<string, string>): Record<string, string> | string {
+  const timestamp = headers['webhook-timestamp'] ?? '';
+  if (timestamp !== '' && !TIMESTAMP.test(timestamp)) {
+    return 'the webhook-timestamp header must be whole seconds since the Unix epoch';
+  }
+  const given = headers['webhook-signature'] ?? '';
+  const signatures = given.split(' ').filter((s) => SIGNATURE.test(s));
+  if (given !== '' && signatures.length === 0) return 'no signature of the form v1,<base64 HMAC-SHA256>';
+  return { ...headers, 'webhook-signature': signatures.join(' ') };
+}
+
 /**
  * Verifies a delivery against any active secret (the library compares in constant time and
  * refuses timestamps more than five minutes away). Returns undefined when it verifies, else why not.
@@ -54,10 +73,12 @@ export function verifyDelivery(
   payload: string,
   headers: Record<string, string>,
 ): string | undefined {
+  const canonical = canonicalHeaders(headers);
+  if (typeof canonical === 'string') return canonical;
   let reason = 'no matching signature';
   for (const secret of secrets) {
     try {
-      new Webhook(secret).verify(payload, headers, { jsonParse: false });
+      new Webhook(secret).verify(payload, canonical, { jsonParse: false });
       return undefined;
     } catch (err) {
       reason = (err as Error).message;

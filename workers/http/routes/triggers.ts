@@ -24,7 +24,17 @@ const Id = z.object({
     .max(64)
     .openapi({ param: { name: 'id', in: 'path' } }),
 });
-const decoder = new TextDecoder();
+// The signature covers the bytes sent: a leading BOM is kept, and bytes that are not UTF-8 are
+// refused rather than replaced (two different bodies must never decode to the same text).
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true, fatal: true });
+
+function bodyText(bytes: Uint8Array): string {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw invalidInput('the webhook body is not UTF-8 text');
+  }
+}
 
 export const triggerRoutes = newRouter()
   .openapi(
@@ -146,7 +156,7 @@ export const triggerRoutes = newRouter()
       },
     }),
     async (c) => {
-      const payload = decoder.decode(
+      const payload = bodyText(
         await readBodyLimited(c.req.raw, c.get('config').MAX_JSON_BODY_BYTES, 'the webhook body'),
       );
       const headers = {
