@@ -4,15 +4,29 @@ import { TtlCache } from '../../workers/core/ttl-cache';
 afterEach(() => vi.restoreAllMocks());
 
 describe('TtlCache', () => {
-  it('shares one load between concurrent callers and keeps it for the TTL', async () => {
+  it('keeps a settled value for the TTL, and never hands out a load in flight', async () => {
     const cache = new TtlCache<number>(10);
     let loads = 0;
     const load = async () => ++loads;
+    // Concurrent misses each load: a pending promise shared across requests can hang the waiter.
     const [a, b] = await Promise.all([cache.get('k', 1000, load), cache.get('k', 1000, load)]);
-    expect([a, b, loads]).toEqual([1, 1, 1]);
+    expect([a, b, loads]).toEqual([1, 2, 2]);
+    // The first to finish is kept and served until it expires.
+    expect(await cache.get('k', 1000, load)).toBe(1);
     const now = Date.now();
     vi.spyOn(Date, 'now').mockReturnValue(now + 1001);
-    expect(await cache.get('k', 1000, load)).toBe(2);
+    expect(await cache.get('k', 1000, load)).toBe(3);
+  });
+
+  it('does not keep a load that began before a change dropped its key', async () => {
+    const cache = new TtlCache<string>(10);
+    let release!: (v: string) => void;
+    const slow = cache.get('k', 1000, () => new Promise<string>((r) => (release = r)));
+    cache.deleteWhere((k) => k === 'k');
+    release('before the change');
+    expect(await slow).toBe('before the change');
+    expect(await cache.get('k', 1000, async () => 'after the change')).toBe('after the change');
+    expect(cache.size).toBe(1);
   });
 
   it('never keeps a failed load, and keeps nothing with a TTL of 0', async () => {

@@ -33,7 +33,8 @@ interface Lease {
 }
 
 const leases = new Map<string, Lease>();
-const renewing = new Map<string, Promise<unknown>>();
+/** Budgets whose lease a request of this isolate is renewing now. */
+const renewing = new Set<string>();
 
 function spend(lease: Lease): RateDecision {
   lease.tokens -= 1;
@@ -65,40 +66,35 @@ function nextSize(previous: Lease | undefined, plan: BudgetPlan, now: number): n
   return Math.min(cap, Math.max(1, Math.floor((previous.size * LEASE_SPAN_MS) / elapsed)));
 }
 
-/** Counts one request against `plan`, from this isolate's lease when it holds one. */
+/**
+ * Counts one request against `plan`, from this isolate's lease when it holds one. While another
+ * request renews the lease, this one asks the object for itself rather than awaiting that call:
+ * a promise pending in one request can hang another that awaits it (see core/ttl-cache.ts).
+ */
 export async function takeFromLease(plan: BudgetPlan, admit: Admit): Promise<RateDecision> {
-  for (;;) {
-    const now = Date.now();
-    const lease = leases.get(plan.key);
-    if (usable(lease, plan, now)) return spend(lease);
-    const pending = renewing.get(plan.key);
-    if (pending) {
-      // Another request of this isolate is asking already: wait for its lease, then try it.
-      await pending.catch(() => undefined);
-      continue;
-    }
-    const size = nextSize(lease, plan, now);
-    const asked = admit(plan, size);
-    renewing.set(plan.key, asked);
-    try {
-      const decision = await asked;
-      if (!decision.allowed) return decision;
-      const granted: Lease = {
-        limit: plan.limit,
-        windowSeconds: plan.windowSeconds,
-        tokens: decision.granted,
-        size: decision.granted,
-        grantedAt: now,
-        expires: now + LEASE_TTL_MS,
-        remaining: decision.remaining,
-        resetSeconds: decision.resetSeconds,
-      };
-      leases.delete(plan.key);
-      leases.set(plan.key, granted);
-      if (leases.size > MAX_LEASES) leases.delete(leases.keys().next().value!);
-      return spend(granted);
-    } finally {
-      renewing.delete(plan.key);
-    }
+  const now = Date.now();
+  const lease = leases.get(plan.key);
+  if (usable(lease, plan, now)) return spend(lease);
+  if (renewing.has(plan.key)) return admit(plan, 1);
+  renewing.add(plan.key);
+  try {
+    const decision = await admit(plan, nextSize(lease, plan, now));
+    if (!decision.allowed) return decision;
+    const granted: Lease = {
+      limit: plan.limit,
+      windowSeconds: plan.windowSeconds,
+      tokens: decision.granted,
+      size: decision.granted,
+      grantedAt: now,
+      expires: now + LEASE_TTL_MS,
+      remaining: decision.remaining,
+      resetSeconds: decision.resetSeconds,
+    };
+    leases.delete(plan.key);
+    leases.set(plan.key, granted);
+    if (leases.size > MAX_LEASES) leases.delete(leases.keys().next().value!);
+    return spend(granted);
+  } finally {
+    renewing.delete(plan.key);
   }
 }

@@ -3,6 +3,7 @@ import type { ServedVersion } from '../../inference/served-versions';
 import type { NamedTensors } from '../../inference/types';
 import type { Db } from '../../storage/db';
 import { driftBaselines, driftBins, driftCapturedRows, type FeatureBaseline } from '../../storage/schema';
+import { TtlCache } from '../../core/ttl-cache';
 import { FlushSchedule } from '../flush-schedule';
 import type { ObserveDeps } from '../observe';
 import { binOf } from './binning';
@@ -22,10 +23,10 @@ interface Plan {
 }
 
 const PLAN_TTL_MS = 30_000;
-const plans = new Map<string, { plan: Promise<Plan | null>; expires: number }>();
+const plans = new TtlCache<Plan | null>(1024);
 
 export function forgetDriftPlan(versionId: string): void {
-  plans.delete(versionId);
+  plans.deleteWhere((key) => key === versionId);
 }
 
 async function loadPlan(db: Db, served: ServedVersion): Promise<Plan | null> {
@@ -39,12 +40,7 @@ async function loadPlan(db: Db, served: ServedVersion): Promise<Plan | null> {
 }
 
 function planFor(db: Db, served: ServedVersion): Promise<Plan | null> {
-  const now = Date.now();
-  const hit = plans.get(served.versionId);
-  if (hit && hit.expires > now) return hit.plan;
-  const plan = loadPlan(db, served);
-  plans.set(served.versionId, { plan, expires: now + PLAN_TTL_MS });
-  return plan;
+  return plans.get(served.versionId, PLAN_TTL_MS, () => loadPlan(db, served));
 }
 
 const bins = new Map<string, number>();
