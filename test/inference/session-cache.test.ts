@@ -1,6 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { sessions } from '../../workers/inference/infer';
-import { SessionCache } from '../../workers/inference/session-cache';
+import { SESSION_OVERHEAD_BYTES, SessionCache } from '../../workers/inference/session-cache';
+
+/** What an entry of a 100-byte file counts for: the file and a session's fixed overhead. */
+const ENTRY = 100 + SESSION_OVERHEAD_BYTES;
 import type { LoadedModel } from '../../workers/runtime/model-session';
 import { loadOnnxModel } from '../../workers/runtime/onnx-session';
 import { fixture, infer, newModel, uploadRaw } from '../helpers';
@@ -16,7 +19,7 @@ async function loaded(): Promise<LoadedModel & { released: () => boolean }> {
 
 describe('SessionCache', () => {
   it('evicts the least recently used entries once the byte bound is exceeded, and releases them', async () => {
-    const cache = new SessionCache(300);
+    const cache = new SessionCache(3 * ENTRY);
     const models = { a: await loaded(), b: await loaded(), c: await loaded() };
     const use = (key: keyof typeof models) =>
       cache.with(
@@ -40,11 +43,11 @@ describe('SessionCache', () => {
     expect(['a', 'c', 'd'].every((k) => cache.has(k))).toBe(true);
     expect(models.b.released()).toBe(true);
     expect(models.a.released() || models.c.released() || d.released()).toBe(false);
-    expect(cache.stats()).toMatchObject({ loads: 4, hits: 1, evictions: 1, entries: 3, bytes: 300 });
+    expect(cache.stats()).toMatchObject({ loads: 4, hits: 1, evictions: 1, entries: 3, bytes: 3 * ENTRY });
   });
 
   it('does not release a session that a request is still using', async () => {
-    const cache = new SessionCache(100);
+    const cache = new SessionCache(ENTRY);
     const first = await loaded();
     let finish!: () => void;
     const running = cache.with(
@@ -68,7 +71,7 @@ describe('SessionCache', () => {
   });
 
   it('shares one load between concurrent requests and forgets a failed load', async () => {
-    const cache = new SessionCache(1000);
+    const cache = new SessionCache(10 * ENTRY);
     const load = vi.fn(async () => loaded());
     const results = await Promise.all(Array.from({ length: 10 }, () => cache.with('k', 10, load, async () => 'ok')));
     expect(results).toEqual(Array(10).fill('ok'));

@@ -2,9 +2,15 @@ import type { LoadedModel } from '../runtime/model-session';
 
 /*
  * Loaded models per isolate, least recently used first out, bounded by the models' file sizes
- * (a proxy for the WASM heap they occupy). A cold model is loaded once however many requests
+ * plus a fixed overhead each (a proxy for the WASM heap they occupy). A cold model is loaded once however many requests
  * ask for it at the same moment; a session is released only when no request is using it.
  */
+
+/**
+ * What a session holds beyond its file (graph, kernels, buffers), added to each entry's size so a
+ * stream of tiny models cannot pile up thousands of sessions inside the byte bound.
+ */
+export const SESSION_OVERHEAD_BYTES = 512 * 1024;
 
 interface Entry {
   size: number;
@@ -90,9 +96,9 @@ export class SessionCache {
   }
 
   private insert(key: string, size: number, loading: Promise<LoadedModel>): Entry {
-    const entry: Entry = { size, loading, active: 0, evicted: false };
+    const entry: Entry = { size: size + SESSION_OVERHEAD_BYTES, loading, active: 0, evicted: false };
     this.entries.set(key, entry);
-    this.bytes += size;
+    this.bytes += entry.size;
     loading.then(
       (model) => {
         entry.loaded = model;
