@@ -41,11 +41,27 @@ export default {
 
   async scheduled(controller, env, ctx) {
     const deps = platformDeps(env, ctx, { cron: controller.cron });
-    await flushMetrics(deps.db);
-    await checkAllDrift(deps, controller.scheduledTime);
-    await applyRetention(deps.db, deps.config, controller.scheduledTime);
-    await pruneTriggerDeliveries(deps, controller.scheduledTime);
-    await requeueStrandedDeliveries(deps, controller.scheduledTime, deps.config.REPAIR_GRACE_SECONDS);
-    await repairArtifacts(deps, controller.scheduledTime, deps.config.REPAIR_GRACE_SECONDS);
+    const at = controller.scheduledTime;
+    const grace = deps.config.REPAIR_GRACE_SECONDS;
+    // Independent chores: one failing (D1 down for drift's query) must not skip the repairs after it.
+    const chores: [string, () => Promise<unknown>][] = [
+      ['metrics', () => flushMetrics(deps.db)],
+      ['drift', () => checkAllDrift(deps, at)],
+      ['retention', () => applyRetention(deps.db, deps.config, at)],
+      ['trigger deliveries', () => pruneTriggerDeliveries(deps, at)],
+      ['stranded webhooks', () => requeueStrandedDeliveries(deps, at, grace)],
+      ['artifact repair', () => repairArtifacts(deps, at, grace)],
+    ];
+    const failed: string[] = [];
+    for (const [chore, run] of chores) {
+      try {
+        await run();
+      } catch (err) {
+        failed.push(chore);
+        console.error(JSON.stringify({ level: 'error', msg: 'cron chore failed', chore, error: String(err) }));
+      }
+    }
+    // Reported as a failed invocation too, so the platform's cron status shows it.
+    if (failed.length > 0) throw new Error(`cron chores failed: ${failed.join(', ')}`);
   },
 } satisfies ExportedHandler<Env>;

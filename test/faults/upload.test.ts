@@ -137,4 +137,22 @@ describe('an upload that fails', () => {
       .first<{ artifact_key: string }>();
     expect(await env.BUCKET.head(version!.artifact_key)).not.toBeNull();
   });
+
+  it('still runs when another cron chore fails first: D1 down for the drift check', async () => {
+    const name = uniqueName('cronfail');
+    const faults = faultyEnv().add(
+      { binding: 'DB', method: 'batch', when: INSERT_VERSION },
+      { binding: 'BUCKET', method: 'delete' },
+    );
+    expectOutage(await sendJson(faults.env, 'POST', `/v1/models/${name}/versions`, { body: REGRESSOR }), 'D1');
+    const orphan = keysPut(faults)[0]!;
+    const cron = faultyEnv({ REPAIR_GRACE_SECONDS: '1' }).add({
+      binding: 'DB',
+      method: ['all', 'first', 'raw', 'run'],
+      when: (sql: string) => sql.includes('"drift_baselines"'),
+    });
+    await expect(scheduledWith(cron.env, Date.now() + 2000)).rejects.toThrow(/cron chores failed: .*drift/);
+    expect(cron.faultsOn('DB')).toBeGreaterThan(0);
+    expect(await env.BUCKET.head(orphan)).toBeNull();
+  });
 });
