@@ -61,7 +61,7 @@ function checkRows(ctx, op, rows, version, actualRows, allowed) {
 async function predict(ctx, op, build, read) {
   const rows = rowsFor(ctx);
   const { path, needs } = target(ctx);
-  const latestAtStart = Math.max(...ctx.registry.offsets.keys());
+  const latestAtStart = ctx.registry.latest;
   const end = ctx.inFlight.begin(needs === 'latest' ? latestAtStart : needs);
   const t0 = Date.now();
   try {

@@ -7,6 +7,7 @@ export function createRegistryState() {
   // Each alias target with the window in which a request may legitimately have seen it.
   const aliasHistory = [];
   let aliasTarget = null;
+  let latest = 0;
   let queue = Promise.resolve();
 
   return {
@@ -17,6 +18,7 @@ export function createRegistryState() {
     added(version) {
       offsets.set(version, version);
       callable.add(version);
+      latest = Math.max(latest, version);
     },
     /** A random version predictions may pin (never one being retired). */
     pick(random) {
@@ -61,7 +63,15 @@ export function createRegistryState() {
     /** A version being uploaded: `latest` may answer with it before its upload's answer arrives. */
     uploading(version) {
       offsets.set(version, version);
-      return (created) => (created ? callable.add(version) : offsets.delete(version));
+      return (created) => {
+        if (!created) return offsets.delete(version);
+        callable.add(version);
+        latest = Math.max(latest, version);
+      };
+    },
+    /** The highest version whose upload has answered. */
+    get latest() {
+      return latest;
     },
   };
 }
