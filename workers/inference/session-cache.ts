@@ -12,10 +12,14 @@ import type { LoadedModel } from '../runtime/model-session';
  */
 export const SESSION_OVERHEAD_BYTES = 512 * 1024;
 
+/** How often a request waiting for another's load of the same model looks again. */
+const LOAD_POLL_MS = 2;
+
 interface Entry {
   size: number;
   loading: Promise<LoadedModel>;
   loaded?: LoadedModel;
+  failed?: unknown;
   active: number;
   evicted: boolean;
 }
@@ -51,6 +55,7 @@ export class SessionCache {
     use: (model: LoadedModel) => Promise<T>,
   ): Promise<T> {
     let entry = this.entries.get(key);
+    const mine = !entry;
     if (entry) {
       this.counters.hits += 1;
       this.entries.delete(key);
@@ -61,11 +66,23 @@ export class SessionCache {
     }
     entry.active += 1;
     try {
-      const model = await entry.loading;
+      const model = mine ? await entry.loading : await this.loadedBy(entry);
       return await use(model);
     } finally {
       entry.active -= 1;
       this.releaseIfIdle(entry);
+    }
+  }
+
+  /**
+   * Another request's load, watched with this request's own timer rather than awaited: workerd
+   * can cancel a request that awaits a promise pending in another (see core/ttl-cache.ts).
+   */
+  private async loadedBy(entry: Entry): Promise<LoadedModel> {
+    for (;;) {
+      if (entry.loaded) return entry.loaded;
+      if (entry.failed !== undefined) throw entry.failed;
+      await new Promise((resolve) => setTimeout(resolve, LOAD_POLL_MS));
     }
   }
 
@@ -104,7 +121,8 @@ export class SessionCache {
         entry.loaded = model;
         this.releaseIfIdle(entry);
       },
-      () => {
+      (err: unknown) => {
+        entry.failed = err;
         // A failed load must not stay cached: the next request tries again.
         if (this.entries.get(key) === entry) this.remove(key, entry);
       },
