@@ -26,6 +26,9 @@ export async function devtools(inspectorPort) {
   let id = 0;
   const pending = new Map();
   ws.onmessage = (event) => {
+    // A heap snapshot streams tens of MB of chunks nobody here reads (it is taken for its GC).
+    if (typeof event.data === 'string' && event.data.startsWith('{"method":"HeapProfiler.addHeapSnapshotChunk"'))
+      return;
     const msg = JSON.parse(event.data);
     if (msg.id && pending.has(msg.id)) {
       pending.get(msg.id)(msg);

@@ -21,7 +21,7 @@ export function renderSoak(r) {
     `| rows | ${r.rows.submitted} submitted, ${r.rows.returned} returned, ${r.rows.verified} verified, ${r.rows.lost} lost (${r.rows.rowErrorsExpected} malformed on purpose, each answered with its row error) |`,
     `| registry | ${r.versions.uploaded} versions uploaded during traffic, alias moves: ${r.byOperation.alias?.requests ?? 0}, archives: ${r.byOperation.archive?.statuses?.['200'] ?? 0} |`,
     `| webhook deliveries | ${r.webhooks.received} received, ${r.webhooks.redelivered} redelivered, ${r.webhooks.forged} failing verification |`,
-    `| isolate heap floor | ${trend.earlyMiB} MiB (lowest of the 2nd quarter) → ${trend.lateMiB} MiB (lowest of the last quarter), ${(trend.growth * 100).toFixed(1)}% ${trend.flat ? '(flat)' : '(GROWING)'} |`,
+    `| isolate heap after GC | ${trend.earlyMiB} MiB (2nd quarter of the load) → ${trend.lateMiB} MiB (last quarter), ${(trend.growth * 100).toFixed(1)}% ${trend.flat ? '(flat)' : '(GROWING)'}; ${r.memory.samples.at(-1).heapMiB} MiB idle afterwards |`,
     `| workerd resident | ${r.memory.samples[0].rssMiB} → ${r.memory.samples.at(-1).rssMiB} MiB (max ${Math.max(...r.memory.samples.map((s) => s.rssMiB))}) |`,
     '',
     '| operation | requests | statuses |',
@@ -30,7 +30,7 @@ export function renderSoak(r) {
       .sort(([, a], [, b]) => b.requests - a.requests)
       .map(([op, o]) => `| ${op} | ${o.requests} | ${statuses(o.statuses)} |`),
     '',
-    `Heap floor per window (MiB, lowest of 1 s readings): ${r.memory.samples.map((s) => s.heapMiB).join(' ')}`,
+    `Heap after GC (MiB) at ${r.memory.samples.map((s) => `${s.label ?? `${s.s} s`}: ${s.heapMiB}`).join(', ')}`,
     '',
     r.clean
       ? 'Verdict: clean.'

@@ -31,7 +31,7 @@ const { values: opts } = parseArgs({
     duration: { type: 'string', default: '180' },
     workers: { type: 'string', default: '8' },
     seed: { type: 'string', default: '1' },
-    'memory-every': { type: 'string', default: '10' },
+    'memory-every': { type: 'string', default: '15' },
     out: { type: 'string', default: 'bench' },
   },
 });
@@ -215,15 +215,16 @@ try {
   await Promise.all(Array.from({ length: WORKERS }, () => worker(ctx, deadline)));
   const loadSeconds = (Date.now() - started) / 1000;
   clientsDone = true;
-  const settle = setTimeout(() => {
+  await memory.stopLoad();
+  const settleTimer = setTimeout(() => {
     for (const id of ctx.jobs.pending.keys()) tally.fail('job', `job ${id} did not end within ${SETTLE_MS / 1000} s`);
     ctx.jobs.pending.clear();
   }, SETTLE_MS);
   await poller;
-  clearTimeout(settle);
+  clearTimeout(settleTimer);
   await checkAnnouncements(ctx, receiver, Date.now() + 60_000);
   clearInterval(progress);
-  const samples = await memory.stop();
+  const samples = await memory.finish();
 
   const result = {
     date: new Date().toISOString(),
