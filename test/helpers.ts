@@ -82,6 +82,42 @@ export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string
 
 export const ADD_MODEL = 'models/onnx-node.test_add.onnx';
 
+/** A tensor as the fixture cases write it (the V2 JSON encoding). */
+export interface FixtureTensor {
+  name: string;
+  datatype: string;
+  shape: number[];
+  data: unknown[];
+}
+
+/** One case of the shared corpus: inputs, expected outputs, and how close counts as equal. */
+export interface FixtureCase {
+  inputs: FixtureTensor[];
+  outputs: FixtureTensor[];
+  tolerance: { rtol: number; atol: number };
+}
+
+/** An entry of the corpus's index.json: the case, its model, and what onnxruntime-web made of it. */
+export interface FixtureIndexEntry {
+  name: string;
+  case: string;
+  model: string;
+  status: 'pass' | 'fail' | 'unsupported' | 'model_only';
+  failed_at?: string;
+}
+
+/** A seeded generator (mulberry32): a failing run can be replayed from its seed. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** A JSON file from the fixtures (index.json, cases/*.json). */
 export function fixtureJson<T = any>(path: string): T {
   return JSON.parse(new TextDecoder().decode(fixture(path))) as T;

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { callJson, uniqueName } from '../helpers';
-import { ask, ROW_SETS, seeded, shuffle, stagger, uploadVersions, type Answer, type Route } from './regressor-versions';
+import { callJson, uniqueName, seeded } from '../helpers';
+import { ask, ROW_SETS, shuffle, stagger, uploadVersions, type Answer, type Route } from './regressor-versions';
 
 /*
  * Predictions through an alias while other requests move it. Each version's bias is in its

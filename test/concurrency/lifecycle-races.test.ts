@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { call, sha256Hex, uniqueName, uploadRaw } from '../helpers';
+import { call, sha256Hex, uniqueName, uploadRaw, seeded } from '../helpers';
 import { registryViolations, storageViolations, strayRows } from './registry-invariants';
-import { regressorWithBias, seeded, stagger, uploadVersions } from './regressor-versions';
+import { regressorWithBias, stagger, uploadVersions } from './regressor-versions';
 
 /*
  * Alias moves, alias deletions, archives, restores, uploads and model archives fired at one

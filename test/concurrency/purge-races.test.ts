@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { call, uniqueName, uploadRaw } from '../helpers';
+import { call, uniqueName, uploadRaw, seeded } from '../helpers';
 import { storageViolations, storedModel, strayRows } from './registry-invariants';
-import { regressorWithBias, seeded, shuffle, stagger, uploadVersions } from './regressor-versions';
+import { regressorWithBias, shuffle, stagger, uploadVersions } from './regressor-versions';
 
 /*
  * Purging a model while uploads, alias moves and archives hit it. Afterwards the name is

@@ -1,7 +1,17 @@
 import { env } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ortHeapBytes, ortHeapLimitBytes } from '../../workers/runtime/ort-env';
-import { call, fixture, fixtureJson, registerUser, uniqueName, type TestUser } from '../helpers';
+import {
+  call,
+  fixture,
+  fixtureJson,
+  registerUser,
+  uniqueName,
+  type TestUser,
+  type FixtureCase,
+  type FixtureIndexEntry,
+  type FixtureTensor,
+} from '../helpers';
 import { deepGraphs, externalData, hugeDimensions, unknownOperators } from './crafted';
 import { bitFlips, truncations, wrongMagic, type Hostile } from './mutations';
 
@@ -13,25 +23,7 @@ import { bitFlips, truncations, wrongMagic, type Hostile } from './mutations';
  * it already holds and one it loads afresh.
  */
 
-interface Tensor {
-  name: string;
-  datatype: string;
-  shape: number[];
-  data: unknown[];
-}
-interface Case {
-  inputs: Tensor[];
-  outputs: Tensor[];
-  tolerance: { rtol: number; atol: number };
-}
-interface IndexEntry {
-  name: string;
-  case: string;
-  model: string;
-  status: string;
-}
-
-const index = fixtureJson<{ cases: IndexEntry[] }>('index.json').cases;
+const index = fixtureJson<{ cases: FixtureIndexEntry[] }>('index.json').cases;
 const passing = index.filter((c) => c.status === 'pass');
 const sources: [string, Uint8Array][] = [
   ...index.map((c) => [c.model, fixture(c.model)] as [string, Uint8Array]),
@@ -81,7 +73,12 @@ function upload(name: string, bytes: Uint8Array, via: 'raw' | 'multipart'): Prom
 
 const predict = (name: string, body: object) => call('POST', `/v2/models/${name}/infer`, { token: user.token, body });
 
-function expectClose(actual: Tensor, expected: Tensor, tolerance: Case['tolerance'], what: string) {
+function expectClose(
+  actual: FixtureTensor,
+  expected: FixtureTensor,
+  tolerance: FixtureCase['tolerance'],
+  what: string,
+) {
   expect(actual.datatype, what).toBe(expected.datatype);
   expect(actual.shape, what).toEqual(expected.shape);
   if (!['FP16', 'FP32', 'FP64'].includes(expected.datatype)) {
@@ -99,8 +96,8 @@ function expectClose(actual: Tensor, expected: Tensor, tolerance: Case['toleranc
 }
 
 /** Predicts a fixture case on `name` and compares every output with the fixture's expectation. */
-async function expectServesCase(name: string, entry: IndexEntry) {
-  const testCase = fixtureJson<Case>(entry.case);
+async function expectServesCase(name: string, entry: FixtureIndexEntry) {
+  const testCase = fixtureJson<FixtureCase>(entry.case);
   const res = await predict(name, {
     inputs: testCase.inputs,
     outputs: testCase.outputs.map((o) => ({ name: o.name })),
@@ -193,8 +190,8 @@ async function tryHostile(file: Hostile, via: 'raw' | 'multipart') {
     expect(served.status, `${what}; infer → ${served.status} ${answer}`).toBeLessThan(500);
     if (served.status === 200) {
       tally.servedOk += 1;
-      expect(JSON.parse(answer).outputs.map((o: Tensor) => o.name)).toEqual(
-        body.signature.outputs.map((o: Tensor) => o.name),
+      expect(JSON.parse(answer).outputs.map((o: FixtureTensor) => o.name)).toEqual(
+        body.signature.outputs.map((o: FixtureTensor) => o.name),
       );
     } else {
       tally.inferRefused += 1;

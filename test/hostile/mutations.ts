@@ -2,18 +2,7 @@
  * Byte-level mutations of real models. Seeded, so a failure names a file that can be made
  * again: the seed, the source fixture and the offset are in the label.
  */
-
-/** mulberry32: small, fast and good enough to pick offsets. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../helpers';
 
 export interface Hostile {
   kind: string;
@@ -23,7 +12,7 @@ export interface Hostile {
 
 /** `count` files, each with 1 to 3 bits flipped at seeded offsets. */
 export function bitFlips(source: string, bytes: Uint8Array, count: number, seed: number): Hostile[] {
-  const random = rng(seed);
+  const random = seeded(seed);
   const out: Hostile[] = [];
   for (let i = 0; i < count; i++) {
     const copy = bytes.slice();
@@ -44,11 +33,11 @@ export function bitFlips(source: string, bytes: Uint8Array, count: number, seed:
  * Prefixes of a model: 1 to 16 bytes (inside the first field headers), seeded lengths through
  * the body (inside the graph, its nodes and initializers), and one byte short of whole.
  */
-export function truncations(source: string, bytes: Uint8Array, seeded: number, seed: number): Hostile[] {
-  const random = rng(seed);
+export function truncations(source: string, bytes: Uint8Array, inside: number, seed: number): Hostile[] {
+  const random = seeded(seed);
   const lengths = new Set<number>();
   for (let n = 1; n <= Math.min(16, bytes.length - 1); n++) lengths.add(n);
-  for (let i = 0; i < seeded; i++) lengths.add(1 + Math.floor(random() * (bytes.length - 1)));
+  for (let i = 0; i < inside; i++) lengths.add(1 + Math.floor(random() * (bytes.length - 1)));
   lengths.add(bytes.length - 1);
   return [...lengths].map((n) => ({
     kind: 'truncation',
@@ -61,7 +50,7 @@ const text = (s: string) => new TextEncoder().encode(s);
 
 /** Files that are not ONNX at all, some of them wearing the start of one. */
 export function wrongMagic(model: Uint8Array, seed: number): Hostile[] {
-  const random = rng(seed);
+  const random = seeded(seed);
   const randomBytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(random() * 256));
   const withHeader = (header: number[], rest: Uint8Array) => Uint8Array.from([...header, ...rest]);
   const files: [string, Uint8Array][] = [

@@ -1,35 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { call, fixture, fixtureJson, infer, uniqueName, uploadRaw } from '../helpers';
+import {
+  call,
+  fixture,
+  fixtureJson,
+  infer,
+  uniqueName,
+  uploadRaw,
+  type FixtureCase,
+  type FixtureIndexEntry,
+  type FixtureTensor,
+} from '../helpers';
 
 /*
  * Every case of the shared fixture corpus goes through upload and V2 infer. Cases onnxruntime-web
  * can run must match their expected outputs within tolerance; the others must get a clear 4xx.
  */
 
-interface Tensor {
-  name: string;
-  datatype: string;
-  shape: number[];
-  data: unknown[];
-}
-interface Case {
-  inputs: Tensor[];
-  outputs: Tensor[];
-  tolerance: { rtol: number; atol: number };
-}
-interface IndexEntry {
-  name: string;
-  case: string;
-  model: string;
-  status: 'pass' | 'fail' | 'unsupported' | 'model_only';
-  failed_at?: string;
-}
-
-const index = fixtureJson<{ cases: IndexEntry[] }>('index.json').cases;
+const index = fixtureJson<{ cases: FixtureIndexEntry[] }>('index.json').cases;
 const FLOATS = new Set(['FP16', 'FP32', 'FP64']);
 const toNumber = (v: unknown) => (typeof v === 'string' ? Number(v) : (v as number));
 
-function expectClose(actual: Tensor, expected: Tensor, tolerance: Case['tolerance']) {
+function expectClose(actual: FixtureTensor, expected: FixtureTensor, tolerance: FixtureCase['tolerance']) {
   expect(actual.datatype).toBe(expected.datatype);
   expect(actual.shape).toEqual(expected.shape);
   expect(actual.data).toHaveLength(expected.data.length);
@@ -57,7 +48,7 @@ describe('fixture conformance', () => {
 
   for (const entry of index.filter((c) => c.status === 'pass')) {
     it(`${entry.name} matches its expected outputs`, async () => {
-      const testCase = fixtureJson<Case>(entry.case);
+      const testCase = fixtureJson<FixtureCase>(entry.case);
       const name = uniqueName('conf');
       expect((await uploadRaw(name, fixture(entry.model))).status).toBe(201);
       const res = await infer(`/v2/models/${name}/infer`, {
@@ -68,7 +59,7 @@ describe('fixture conformance', () => {
       const body = await res.json<any>();
       expect(res.status, JSON.stringify(body)).toBe(200);
       expect(body).toMatchObject({ model_name: name, model_version: '1', id: entry.name });
-      expect(body.outputs.map((o: Tensor) => o.name)).toEqual(testCase.outputs.map((o) => o.name));
+      expect(body.outputs.map((o: FixtureTensor) => o.name)).toEqual(testCase.outputs.map((o) => o.name));
       testCase.outputs.forEach((expected, i) => expectClose(body.outputs[i], expected, testCase.tolerance));
     });
   }
@@ -89,12 +80,12 @@ describe('fixture conformance', () => {
 
   it('serves the tensor outputs of a ZipMap classifier and refuses the map output with 400', async () => {
     const entry = index.find((c) => c.name === 'ort.logreg_iris')!;
-    const testCase = fixtureJson<Case>(entry.case);
+    const testCase = fixtureJson<FixtureCase>(entry.case);
     const name = uniqueName('zipmap');
     expect((await uploadRaw(name, fixture(entry.model))).status).toBe(201);
     const ok = await infer(`/v2/models/${name}/infer`, { inputs: testCase.inputs });
     const body = await ok.json<any>();
-    expect(body.outputs.map((o: Tensor) => o.name)).toEqual(['label']);
+    expect(body.outputs.map((o: FixtureTensor) => o.name)).toEqual(['label']);
     expectClose(body.outputs[0], testCase.outputs[0]!, testCase.tolerance);
     const refused = await infer(`/v2/models/${name}/infer`, {
       inputs: testCase.inputs,
@@ -106,7 +97,7 @@ describe('fixture conformance', () => {
 
   it('refuses BYTES elements with NUL characters (onnxruntime-web would cut them) with 400', async () => {
     const entry = index.find((c) => c.name === 'ort.mlnet_encoder')!;
-    const testCase = fixtureJson<Case>(entry.case);
+    const testCase = fixtureJson<FixtureCase>(entry.case);
     const name = uniqueName('nul');
     expect((await uploadRaw(name, fixture(entry.model))).status).toBe(201);
     const res = await infer(`/v2/models/${name}/infer`, { inputs: testCase.inputs });
