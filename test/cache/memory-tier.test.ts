@@ -10,7 +10,7 @@ describe('MemoryTier', () => {
     expect(tier.stats()).toEqual({ entries: 0, chars: 0 });
   });
 
-  it('evicts the least recently used entries once the bound on characters is exceeded', () => {
+  it('evicts the least recently used entries once the bound on characters (keys and values) is exceeded', () => {
     const tier = new MemoryTier(10, 10);
     tier.set('a', 'aaaa', Infinity);
     tier.set('b', 'bbbb', Infinity);
@@ -19,7 +19,7 @@ describe('MemoryTier', () => {
     expect(tier.get('b', 0)).toBeUndefined();
     expect(tier.get('a', 0)).toBe('aaaa');
     expect(tier.get('c', 0)).toBe('cccc');
-    expect(tier.stats()).toEqual({ entries: 2, chars: 8 });
+    expect(tier.stats()).toEqual({ entries: 2, chars: 10 });
   });
 
   it('leaves values over the entry bound to the slower tier, and replaces a key in place', () => {
@@ -29,7 +29,7 @@ describe('MemoryTier', () => {
     tier.set('k', 'one', Infinity);
     tier.set('k', 'two!', Infinity);
     expect(tier.get('k', 0)).toBe('two!');
-    expect(tier.stats()).toEqual({ entries: 1, chars: 4 });
+    expect(tier.stats()).toEqual({ entries: 1, chars: 5 });
     tier.delete('k');
     tier.delete('absent');
     tier.set('x', 'x', Infinity);

@@ -1,5 +1,6 @@
 /*
- * A small per-isolate LRU of strings with expiry, bounded by their total length. It sits in
+ * A small per-isolate LRU of strings with expiry, bounded by the total length of keys and values
+ * (a prediction's key is often a third of its entry). It sits in
  * front of KV for predictions: a hot key answered from the isolate costs no KV round trip.
  * Prediction keys are content-addressed (version + inputs), so an entry can never be stale;
  * the expiry only keeps the model's TTL meaningful.
@@ -7,6 +8,7 @@
 interface Entry {
   value: string;
   expiresAt: number;
+  chars: number;
 }
 
 export class MemoryTier {
@@ -24,7 +26,7 @@ export class MemoryTier {
     if (!entry) return undefined;
     this.entries.delete(key);
     if (entry.expiresAt <= now) {
-      this.size -= entry.value.length;
+      this.size -= entry.chars;
       return undefined;
     }
     this.entries.set(key, entry);
@@ -34,12 +36,13 @@ export class MemoryTier {
   set(key: string, value: string, expiresAt: number): void {
     if (value.length > this.maxEntryChars) return;
     this.delete(key);
-    this.entries.set(key, { value, expiresAt });
-    this.size += value.length;
+    const chars = key.length + value.length;
+    this.entries.set(key, { value, expiresAt, chars });
+    this.size += chars;
     for (const [oldest, entry] of this.entries) {
       if (this.size <= this.maxChars) break;
       this.entries.delete(oldest);
-      this.size -= entry.value.length;
+      this.size -= entry.chars;
     }
   }
 
@@ -47,7 +50,7 @@ export class MemoryTier {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
-    this.size -= entry.value.length;
+    this.size -= entry.chars;
   }
 
   clear(): void {
