@@ -11,8 +11,11 @@ export const freePort = () =>
     });
   });
 
-/** A minimal Chrome DevTools Protocol session over the inspector's WebSocket. */
-export async function devtools(inspectorPort) {
+/**
+ * A minimal Chrome DevTools Protocol session over the inspector's WebSocket. `snapshotChunk`,
+ * when given, receives a heap snapshot's chunks; otherwise they are dropped unparsed.
+ */
+export async function devtools(inspectorPort, { snapshotChunk } = {}) {
   if (typeof globalThis.WebSocket === 'undefined') {
     throw new Error('needs a WebSocket client: run with node --experimental-websocket (the npm scripts do)');
   }
@@ -26,9 +29,10 @@ export async function devtools(inspectorPort) {
   let id = 0;
   const pending = new Map();
   ws.onmessage = (event) => {
-    // A heap snapshot streams tens of MB of chunks nobody here reads (it is taken for its GC).
-    if (typeof event.data === 'string' && event.data.startsWith('{"method":"HeapProfiler.addHeapSnapshotChunk"'))
+    if (typeof event.data === 'string' && event.data.startsWith('{"method":"HeapProfiler.addHeapSnapshotChunk"')) {
+      snapshotChunk?.(JSON.parse(event.data).params.chunk);
       return;
+    }
     const msg = JSON.parse(event.data);
     if (msg.id && pending.has(msg.id)) {
       pending.get(msg.id)(msg);

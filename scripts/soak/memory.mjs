@@ -2,13 +2,17 @@
 // and the workerd process's resident set (which also holds ORT's WASM memory and Miniflare's
 // local stores). workerd's inspector never answers HeapProfiler.collectGarbage, but a heap
 // snapshot collects first: one is taken (and discarded) before each reading.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { devtools } from '../bench/inspector.mjs';
 import { childPid, rssMiB } from '../bench/proc-cpu.mjs';
 
 const MiB = 2 ** 20;
 
-export async function startMemorySampler(inspectorPort, everyMs) {
-  const dt = await devtools(inspectorPort);
+/** `snapshotDir`: where to keep each reading's heap snapshot (for hunting a leak), if anywhere. */
+export async function startMemorySampler(inspectorPort, everyMs, snapshotDir) {
+  let chunks = [];
+  const dt = await devtools(inspectorPort, snapshotDir ? { snapshotChunk: (c) => chunks.push(c) } : {});
   const pid = childPid('workerd');
   const started = Date.now();
   const samples = [];
@@ -16,6 +20,13 @@ export async function startMemorySampler(inspectorPort, everyMs) {
     await dt.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
     const heap = await dt.send('Runtime.getHeapUsage');
     const s = Math.round((Date.now() - started) / 1000);
+    if (snapshotDir) {
+      writeFileSync(
+        join(snapshotDir, `heap-${String(s).padStart(4, '0')}s${label ? `-${label}` : ''}.heapsnapshot`),
+        chunks.join(''),
+      );
+      chunks = [];
+    }
     samples.push({ s, heapMiB: +(heap.usedSize / MiB).toFixed(1), rssMiB: rssMiB(pid), ...(label ? { label } : {}) });
   };
   await sample('start');
@@ -43,20 +54,27 @@ export async function startMemorySampler(inspectorPort, everyMs) {
 }
 
 /**
- * Flat means the heap after collection in the load's last quarter is within `tolerance` of the
- * second quarter's (the first holds warm-up: sessions, compiled code, caches filling).
+ * Flat means the heap after collection has stopped growing: over the second half of the load
+ * (the first fills the bounded caches: sessions, resolutions, the isolate's prediction copies),
+ * a least-squares line through the readings rises by no more than `tolerance` of their mean.
  */
-export function memoryTrend(samples, tolerance = 0.1) {
-  const load = samples.filter((s) => !s.label).map((s) => s.heapMiB);
-  const quarter = Math.max(1, Math.floor(load.length / 4));
+export function memoryTrend(samples, tolerance = 0.05) {
+  const load = samples.filter((s) => !s.label);
+  const half = load.slice(Math.floor(load.length / 2));
+  const n = half.length;
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const early = mean(load.slice(quarter, 2 * quarter));
-  const late = mean(load.slice(-quarter));
-  const growth = (late - early) / early;
+  const ts = half.map((s) => s.s);
+  const hs = half.map((s) => s.heapMiB);
+  const [mt, mh] = [mean(ts), mean(hs)];
+  const slope =
+    n < 2 ? 0 : ts.reduce((a, t, i) => a + (t - mt) * (hs[i] - mh), 0) / ts.reduce((a, t) => a + (t - mt) ** 2, 0) || 0;
+  const rise = slope * (ts[n - 1] - ts[0]);
   return {
-    earlyMiB: +early.toFixed(1),
-    lateMiB: +late.toFixed(1),
-    growth: +growth.toFixed(3),
-    flat: growth <= tolerance,
+    firstMiB: load[0]?.heapMiB,
+    halfMiB: hs[0],
+    lastMiB: hs[n - 1],
+    secondHalfRiseMiB: +rise.toFixed(2),
+    growth: +(rise / mh).toFixed(3),
+    flat: rise / mh <= tolerance,
   };
 }

@@ -21,7 +21,7 @@ export function renderSoak(r) {
     `| rows | ${r.rows.submitted} submitted, ${r.rows.returned} returned, ${r.rows.verified} verified, ${r.rows.lost} lost (${r.rows.rowErrorsExpected} malformed on purpose, each answered with its row error) |`,
     `| registry | ${r.versions.uploaded} versions uploaded during traffic, alias moves: ${r.byOperation.alias?.requests ?? 0}, archives: ${r.byOperation.archive?.statuses?.['200'] ?? 0} |`,
     `| webhook deliveries | ${r.webhooks.received} received, ${r.webhooks.redelivered} redelivered, ${r.webhooks.forged} failing verification |`,
-    `| isolate heap after GC | ${trend.earlyMiB} MiB (2nd quarter of the load) → ${trend.lateMiB} MiB (last quarter), ${(trend.growth * 100).toFixed(1)}% ${trend.flat ? '(flat)' : '(GROWING)'}; ${r.memory.samples.at(-1).heapMiB} MiB idle afterwards |`,
+    `| isolate heap after GC | ${trend.firstMiB} MiB at the start, ${trend.halfMiB} MiB at half time, ${trend.lastMiB} MiB at the end of the load, ${r.memory.samples.at(-1).heapMiB} MiB idle afterwards; over the second half ${trend.secondHalfRiseMiB >= 0 ? '+' : ''}${trend.secondHalfRiseMiB} MiB (${(trend.growth * 100).toFixed(1)}%) ${trend.flat ? '(flat)' : '(GROWING)'} |`,
     `| workerd resident | ${r.memory.samples[0].rssMiB} → ${r.memory.samples.at(-1).rssMiB} MiB (max ${Math.max(...r.memory.samples.map((s) => s.rssMiB))}) |`,
     '',
     '| operation | requests | statuses |',

@@ -28,11 +28,12 @@ import { createTally } from './tally.mjs';
 
 const { values: opts } = parseArgs({
   options: {
-    duration: { type: 'string', default: '180' },
+    duration: { type: 'string', default: '300' },
     workers: { type: 'string', default: '8' },
     seed: { type: 'string', default: '1' },
     'memory-every': { type: 'string', default: '15' },
     out: { type: 'string', default: 'bench' },
+    'heap-snapshots': { type: 'string' },
   },
 });
 const DURATION_S = Number(opts.duration);
@@ -197,7 +198,8 @@ try {
   ctx.jobs = createJobTracker(ctx);
   await setUp(ctx, receiver);
 
-  const memory = await startMemorySampler(inspectorPort, Number(opts['memory-every']) * 1000);
+  if (opts['heap-snapshots']) mkdirSync(opts['heap-snapshots'], { recursive: true });
+  const memory = await startMemorySampler(inspectorPort, Number(opts['memory-every']) * 1000, opts['heap-snapshots']);
   console.error(`soak: ${DURATION_S} s, ${WORKERS} clients, against ${server.url}`);
   const started = Date.now();
   const deadline = started + DURATION_S * 1000;
