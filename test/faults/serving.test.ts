@@ -154,3 +154,16 @@ describe('a version whose file is missing from R2', () => {
     expect(report.missing).toEqual([{ versionId: row!.id, key: row!.artifact_key }]);
   });
 });
+
+describe('the readiness check', () => {
+  it('answers 503 naming the store that hangs or fails, instead of hanging itself', async () => {
+    const hanging = faultyEnv().add({ binding: 'CACHE', method: 'get', fault: 'hang' });
+    const res = await sendJson(hanging.env, 'GET', '/v2/health/ready');
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ ready: false, checks: { d1: true, r2: true, kv: false } });
+    const failing = faultyEnv().add({ binding: 'BUCKET', method: 'head' });
+    const down = await sendJson(failing.env, 'GET', '/v2/health/ready');
+    expect(down.body).toEqual({ ready: false, checks: { d1: true, r2: false, kv: true } });
+    expect((await sendJson(faultyEnv().env, 'GET', '/v2/health/ready')).status).toBe(200);
+  });
+});

@@ -10,12 +10,21 @@ const Ready = z
   })
   .openapi('Ready', { example: { ready: true, checks: { d1: true, r2: true, kv: true } } });
 
+/** A store that has not answered by then counts as down: a probe must not hang the check. */
+const PROBE_TIMEOUT_MS = 2000;
+
 async function passes(probe: () => Promise<unknown>): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer')), PROBE_TIMEOUT_MS);
+  });
   try {
-    await probe();
+    await Promise.race([probe(), late]);
     return true;
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
