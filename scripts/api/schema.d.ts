@@ -2877,7 +2877,7 @@ export interface paths {
          *
          *     Send the raw bytes (`Content-Type: application/octet-stream`) or a multipart form with a `file` part and an optional `metadata` JSON part (description, tags, metrics, feature_names, class_labels).
          *
-         *     The file is loaded with onnxruntime-web before anything is stored: a file that is empty, not ONNX, truncated, over MAX_MODEL_BYTES (413) or uses an operator the runtime lacks (422) stores nothing.
+         *     The file is loaded with onnxruntime-web before anything is stored: a file that is empty, not ONNX, truncated, over MAX_MODEL_BYTES (413), with a graph of more than MAX_MODEL_NODES nodes or an operator the runtime lacks (422) stores nothing.
          *
          *     Uploading bytes identical to an existing version of the same model answers 409 `duplicate_version` with that version in `details`.
          */

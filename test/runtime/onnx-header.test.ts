@@ -13,6 +13,12 @@ describe('readOnnxHeader', () => {
     expect(header.opsets.every((o) => o.version > 0)).toBe(true);
   });
 
+  it("counts the main graph's nodes", () => {
+    // The demo iris MLP: Gemm, Relu, Gemm, Softmax, ArgMax.
+    expect(readOnnxHeader(fixture('generated/iris.onnx')).nodes).toBe(5);
+    expect(readOnnxHeader(fixture('models/onnx-node.test_add.onnx')).nodes).toBe(1);
+  });
+
   it('says the file is empty, truncated or has no graph', () => {
     const message = (bytes: Uint8Array) => {
       try {

@@ -51,6 +51,8 @@ const ConfigSchema = z
   .object({
     ENVIRONMENT: z.enum(['development', 'test', 'staging', 'production']).default('development'),
     MAX_MODEL_BYTES: count(24 * MiB),
+    /** Nodes in a model's main graph: session creation costs CPU in proportion to them. */
+    MAX_MODEL_NODES: count(20_000),
     /** Loaded models kept per isolate, counted in model-file bytes. */
     SESSION_CACHE_BYTES: count(48 * MiB),
     /**

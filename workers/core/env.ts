@@ -14,6 +14,7 @@ export interface Env {
   ADMIN_API_KEY?: string;
   ENVIRONMENT?: string;
   MAX_MODEL_BYTES?: string;
+  MAX_MODEL_NODES?: string;
   MAX_JSON_BODY_BYTES?: string;
   MAX_PREDICT_BODY_BYTES?: string;
   SESSION_CACHE_BYTES?: string;

@@ -101,9 +101,10 @@ export async function createVersion(
   name: string,
   bytes: Uint8Array,
   fields: VersionFields,
+  limits: { maxNodes: number },
 ): Promise<{ version: ModelVersion; loaded: LoadedModel }> {
   const existing = await requireModelForUpload(deps, scope, name);
-  const loaded = await loadOnnxModel(bytes);
+  const loaded = await loadOnnxModel(bytes, limits.maxNodes);
   try {
     const sha256 = await sha256Hex(bytes);
     if (existing) await refuseDuplicate(deps, existing, sha256);

@@ -89,11 +89,25 @@ function skipField(reader: Reader, wire: number): void {
   }
 }
 
+/** How many nodes the main graph (GraphProto field 1) lists; subgraphs inside nodes not counted. */
+function countNodes(bytes: Uint8Array, start: number, end: number): number {
+  const reader = new Reader(bytes, end);
+  reader.pos = start;
+  let nodes = 0;
+  while (reader.pos < end) {
+    const tag = reader.varint();
+    if (tag === (1 << 3) + Wire.LengthDelimited) nodes += 1;
+    skipField(reader, tag & 7);
+  }
+  return nodes;
+}
+
 /** Parses the ModelProto's top level; throws an invalid_model error that says what is wrong. */
-export function readOnnxHeader(bytes: Uint8Array): OnnxHeader {
+export function readOnnxHeader(bytes: Uint8Array): OnnxHeader & { nodes: number } {
   if (bytes.length === 0) throw invalidModel('the model file is empty');
   const header: OnnxHeader = { irVersion: null, producerName: null, producerVersion: null, opsets: [] };
   let hasGraph = false;
+  let nodes = 0;
   const reader = new Reader(bytes);
   try {
     while (reader.pos < bytes.length) {
@@ -108,7 +122,10 @@ export function readOnnxHeader(bytes: Uint8Array): OnnxHeader {
         if (field === 2) header.producerName = decoder.decode(bytes.subarray(from, from + length));
         if (field === 3) header.producerVersion = decoder.decode(bytes.subarray(from, from + length));
         if (field === 8) header.opsets.push(readOpset(bytes, from, from + length));
-        if (field === GRAPH_FIELD) hasGraph = true;
+        if (field === GRAPH_FIELD) {
+          hasGraph = true;
+          nodes += countNodes(bytes, from, from + length);
+        }
       } else if (field === 1 && wire === Wire.Varint) {
         header.irVersion = reader.varint();
       } else {
@@ -121,5 +138,5 @@ export function readOnnxHeader(bytes: Uint8Array): OnnxHeader {
     );
   }
   if (!hasGraph) throw invalidModel('not a valid ONNX model: the file holds no graph');
-  return header;
+  return { ...header, nodes };
 }

@@ -35,7 +35,7 @@ export const versionRoutes = newRouter()
       description: [
         'Uploads an ONNX file as the next version, creating the model if it is new.',
         'Send the raw bytes (`Content-Type: application/octet-stream`) or a multipart form with a `file` part and an optional `metadata` JSON part (description, tags, metrics, feature_names, class_labels).',
-        'The file is loaded with onnxruntime-web before anything is stored: a file that is empty, not ONNX, truncated, over MAX_MODEL_BYTES (413) or uses an operator the runtime lacks (422) stores nothing.',
+        'The file is loaded with onnxruntime-web before anything is stored: a file that is empty, not ONNX, truncated, over MAX_MODEL_BYTES (413), with a graph of more than MAX_MODEL_NODES nodes or an operator the runtime lacks (422) stores nothing.',
         'Uploading bytes identical to an existing version of the same model answers 409 `duplicate_version` with that version in `details`.',
       ].join('\n\n'),
       security: BEARER,
@@ -67,8 +67,11 @@ export const versionRoutes = newRouter()
     async (c) => {
       const { name } = c.req.valid('param');
       c.get('log').model = name;
-      const upload = await readModelUpload(c.req.raw, c.get('config').MAX_MODEL_BYTES);
-      const { version, loaded } = await createVersion(c.get('deps'), scopeOf(c), name, upload.bytes, upload.fields);
+      const config = c.get('config');
+      const upload = await readModelUpload(c.req.raw, config.MAX_MODEL_BYTES);
+      const { version, loaded } = await createVersion(c.get('deps'), scopeOf(c), name, upload.bytes, upload.fields, {
+        maxNodes: config.MAX_MODEL_NODES,
+      });
       // The model was just loaded to validate it: keep it warm for the predictions that follow.
       sessions.adopt(version.id, version.sizeBytes, loaded);
       c.get('log').version = version.version;
