@@ -247,7 +247,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The server is not configured for this, or a dependency is down */
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -380,7 +380,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The server is not configured for this, or a dependency is down */
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -513,7 +513,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The server is not configured for this, or a dependency is down */
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -626,6 +626,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -692,6 +710,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -772,6 +808,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "unauthenticated",
                          *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -862,6 +916,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -928,6 +1000,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -1040,6 +1130,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -1125,6 +1233,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "permission_denied",
                          *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -1264,6 +1390,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         options?: never;
@@ -1386,6 +1530,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -1471,6 +1633,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "permission_denied",
                          *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -1572,6 +1752,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "duplicate_version",
                          *         "message": "this file duplicates version 1 of model 'iris'",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -1711,6 +1909,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         options?: never;
@@ -1843,6 +2059,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1939,6 +2173,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2015,6 +2267,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "permission_denied",
                          *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -2133,6 +2403,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2226,6 +2514,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -2330,6 +2636,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2416,6 +2740,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2492,6 +2834,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "duplicate_version",
                          *         "message": "this file duplicates version 1 of model 'iris'",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -2593,6 +2953,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2685,6 +3063,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         options?: never;
@@ -2765,6 +3161,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -2861,6 +3275,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -3023,6 +3455,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3112,6 +3562,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -3215,6 +3683,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "duplicate_version",
                          *         "message": "this file duplicates version 1 of model 'iris'",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -3329,6 +3815,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -3421,6 +3925,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -3549,6 +4071,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         post?: never;
@@ -3626,6 +4166,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -3767,6 +4325,20 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
+                /** @description Error */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": "model 'iris' has no version ready to serve"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["V2Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -3862,6 +4434,20 @@ export interface paths {
                         /**
                          * @example {
                          *       "error": "model 'iris' not found"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["V2Error"];
+                    };
+                };
+                /** @description Error */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": "model 'iris' has no version ready to serve"
                          *     }
                          */
                         "application/json": components["schemas"]["V2Error"];
@@ -4241,6 +4827,20 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
+                /** @description Error */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": "model 'iris' has no version ready to serve"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["V2Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4384,6 +4984,20 @@ export interface paths {
                         /**
                          * @example {
                          *       "error": "rate limit exceeded: 600 requests per 60 s; retry after 1 s"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["V2Error"];
+                    };
+                };
+                /** @description Error */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": "model 'iris' has no version ready to serve"
                          *     }
                          */
                         "application/json": components["schemas"]["V2Error"];
@@ -4556,6 +5170,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "rate_limited",
                          *         "message": "rate limit exceeded: 120 requests per 60 s; retry after 1 s",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -4739,6 +5371,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4874,6 +5524,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4966,6 +5634,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "permission_denied",
                          *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -5094,6 +5780,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5180,6 +5884,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -5302,6 +6024,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5413,6 +6153,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5481,6 +6239,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "permission_denied",
                          *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -5589,6 +6365,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5682,6 +6476,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5755,6 +6567,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -5849,6 +6679,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -5975,6 +6823,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -6041,6 +6907,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "permission_denied",
                          *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -6124,6 +7008,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "permission_denied",
                          *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -6224,6 +7126,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -6297,6 +7217,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -6408,6 +7346,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -6492,6 +7448,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -6615,6 +7589,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -6713,6 +7705,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -6779,6 +7789,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "permission_denied",
                          *         "message": "this credential lacks the 'models:write' permission",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -6898,6 +7926,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -7026,6 +8072,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -7114,6 +8178,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -7258,6 +8340,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -7375,6 +8475,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -7466,6 +8584,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -7571,6 +8707,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -7687,6 +8841,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }
@@ -7815,6 +8987,24 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -7927,6 +9117,24 @@ export interface paths {
                          *       "error": {
                          *         "code": "model_not_found",
                          *         "message": "model 'iris' not found",
+                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+                         *       }
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": {
+                         *         "code": "unavailable",
+                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
                          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
                          *       }
                          *     }

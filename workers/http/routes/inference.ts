@@ -24,9 +24,10 @@ import { InferRequest, InferResponse, ModelMetadata, ModelReady, ServerMetadata 
 export const SERVER_NAME = 'modelflare';
 export const SERVER_VERSION = '0.1.0';
 
+/** As errorResponses, in the protocol's error body: 503 (a store down) is always listed. */
 const v2Errors = (...statuses: number[]) =>
   Object.fromEntries(
-    statuses.map((s) => [
+    [...new Set([...statuses, 503])].map((s) => [
       s,
       { description: 'Error', content: { 'application/json': { schema: V2Error, example: { error: V2_ERRORS[s] } } } },
     ]),

@@ -62,9 +62,10 @@ export const Timestamp = z.string().openapi({ format: 'date-time', example: '202
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
+/** The errors a route documents; every route can also meet a store outage, so 503 is always listed. */
 export const errorResponses = (...statuses: number[]) =>
   Object.fromEntries(
-    statuses.map((status) => [
+    [...new Set([...statuses, 503])].map((status) => [
       status,
       {
         description: ERROR_DESCRIPTIONS[status] ?? 'Error',
@@ -89,7 +90,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   415: 'The body has a content type this route does not accept',
   422: 'The uploaded file is not a model that can be served',
   429: 'Rate limit exceeded; see Retry-After and the RateLimit-* headers',
-  503: 'The server is not configured for this, or a dependency is down',
+  503: 'A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this',
 };
 
 /** Names the workspace to act in, for callers who can act in several. */
