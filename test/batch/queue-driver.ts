@@ -1,5 +1,6 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
 import { vi } from 'vitest';
+import type { Env } from '../../workers/core/env';
 import worker from '../../workers/index';
 
 /*
@@ -32,8 +33,12 @@ export function captureWebhookQueue(): Captured {
 
 let sequence = 0;
 
-/** Runs the consumer of `queue` on these message bodies; resolves with what it acked and retried. */
-export async function consume(queue: string, bodies: unknown[], attempts = 1) {
+/**
+ * Runs the consumer of `queue` on these message bodies, with the test's env or `on` (a faulty
+ * one); resolves with what it acked and retried, the retry delays asked for, and each message's
+ * body by id.
+ */
+export async function consume(queue: string, bodies: unknown[], attempts = 1, on: Env = env) {
   const batch = createMessageBatch(
     queue,
     bodies.map((body) => ({ id: `msg-${++sequence}`, timestamp: new Date(), attempts, body })),
@@ -48,8 +53,9 @@ export async function consume(queue: string, bodies: unknown[], attempts = 1) {
     };
   }
   const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
-  return { ...(await getQueueResult(batch, ctx)), retryDelays };
+  await worker.queue(batch, on, ctx);
+  const bodyOf = new Map(batch.messages.map((m) => [m.id, m.body]));
+  return { ...(await getQueueResult(batch, ctx)), retryDelays, bodyOf };
 }
 
 /** Takes the captured messages (emptying the list). */

@@ -1,7 +1,8 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from 'cloudflare:test';
+import { createExecutionContext, createScheduledController } from 'cloudflare:test';
 import { createApp } from '../../workers/http/app';
 import worker from '../../workers/index';
 import type { Env } from '../../workers/core/env';
+import { consume } from '../batch/queue-driver';
 import { ADMIN } from '../helpers';
 
 /*
@@ -61,31 +62,13 @@ function noteServerError(status: number, body: any): void {
   serverErrors.set(key, (serverErrors.get(key) ?? 0) + 1);
 }
 
-let sequence = 0;
-
-/** Runs `queue`'s consumer on these bodies with `env`; resolves with what it acked and retried. */
+/** Runs `queue`'s consumer on these bodies with `env`; resolves with the bodies it acked and retried. */
 export async function consumeWith(env: Env, queue: string, bodies: unknown[], attempts = 1) {
-  const batch = createMessageBatch(
-    queue,
-    bodies.map((body) => ({ id: `fault-msg-${++sequence}`, timestamp: new Date(), attempts, body })),
-  );
-  // getQueueResult does not report retry delays: record them from the messages.
-  const delays: (number | undefined)[] = [];
-  for (const message of batch.messages) {
-    const retry = message.retry.bind(message);
-    message.retry = (options?: QueueRetryOptions) => {
-      delays.push(options?.delaySeconds);
-      retry(options);
-    };
-  }
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
-  const result = await getQueueResult(batch, ctx);
-  const byId = new Map(batch.messages.map((m) => [m.id, m.body]));
+  const result = await consume(queue, bodies, attempts, env);
   return {
-    acked: result.explicitAcks.map((id) => byId.get(id)),
-    retried: result.retryMessages.map((r) => byId.get(r.msgId)),
-    delays,
+    acked: result.explicitAcks.map((id) => result.bodyOf.get(id)),
+    retried: result.retryMessages.map((r) => result.bodyOf.get(r.msgId)),
+    delays: result.retryDelays,
   };
 }
 
