@@ -1,3 +1,4 @@
+import { withDeadline } from '../core/deadline';
 import type { Tensor } from '../core/tensor';
 import { MemoryTier } from './memory-tier';
 
@@ -76,12 +77,12 @@ export async function readPrediction(
 ): Promise<string | null> {
   const local = predictionMemory.get(key, now);
   if (local !== undefined) return local;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
   try {
-    const read = await Promise.race([kv.getWithMetadata<EntryMetadata>(key, 'text'), late]);
-    if (read === 'late') throw new Error(`no answer within ${timeoutMs} ms`);
-    const { value, metadata } = read;
+    const { value, metadata } = await withDeadline(
+      kv.getWithMetadata<EntryMetadata>(key, 'text'),
+      timeoutMs,
+      'prediction cache read',
+    );
     if (value !== null && metadata?.expires_at) predictionMemory.set(key, value, metadata.expires_at);
     return value;
   } catch (err) {
@@ -89,8 +90,6 @@ export async function readPrediction(
       JSON.stringify({ level: 'warn', msg: 'prediction cache read failed; computing', error: String(err) }),
     );
     return null;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { withDeadline } from '../../core/deadline';
 import type { Env } from '../../core/env';
 import { newRouter } from '../router';
 
@@ -14,17 +15,11 @@ const Ready = z
 const PROBE_TIMEOUT_MS = 2000;
 
 async function passes(probe: () => Promise<unknown>): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('no answer')), PROBE_TIMEOUT_MS);
-  });
   try {
-    await Promise.race([probe(), late]);
+    await withDeadline(probe(), PROBE_TIMEOUT_MS, 'health probe');
     return true;
   } catch {
     return false;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
