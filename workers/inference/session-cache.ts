@@ -2,8 +2,9 @@ import type { LoadedModel } from '../runtime/model-session';
 
 /*
  * Loaded models per isolate, least recently used first out, bounded by the models' file sizes
- * plus a fixed overhead each (a proxy for the WASM heap they occupy). A cold model is loaded once however many requests
- * ask for it at the same moment; a session is released only when no request is using it.
+ * plus a fixed overhead each (a proxy for the WASM heap they occupy). A cold model is loaded
+ * once however many requests ask for it at the same moment; a session is released only when no
+ * request is using it.
  */
 
 /**
@@ -96,8 +97,8 @@ export class SessionCache {
   }
 
   /**
-   * Evicts every entry without resetting the counters: sessions are counted by file size, yet
-   * one can hold far more heap than its file (a 230 KB chain of 10,000 nodes filled a 65 MiB
+   * Evicts every entry without resetting the counters: sessions are counted by file size plus
+   * a fixed overhead, yet one can hold far more heap than that (a 230 KB chain of 10,000 nodes filled a 65 MiB
    * heap), so a load that runs out of memory frees them all and tries again.
    */
   evictAll(): number {
