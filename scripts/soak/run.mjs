@@ -36,8 +36,19 @@ const { values: opts } = parseArgs({
     'heap-snapshots': { type: 'string' },
   },
 });
-const DURATION_S = Number(opts.duration);
-const WORKERS = Number(opts.workers);
+/** A whole number of at least 1, or the run stops before it starts, saying which option is wrong. */
+function positive(name) {
+  const value = Number(opts[name]);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`--${name} must be a whole number of at least 1, not '${opts[name]}'`);
+    process.exit(2);
+  }
+  return value;
+}
+const DURATION_S = positive('duration');
+const WORKERS = positive('workers');
+const MEMORY_EVERY_S = positive('memory-every');
+const SEED = positive('seed');
 const SETTLE_MS = 180_000;
 
 /** How often each operation is picked, out of the sum. */
@@ -184,7 +195,7 @@ try {
   });
   console.error('serving at', server.url);
   const tally = createTally();
-  const random = rng(Number(opts.seed)).uniform;
+  const random = rng(SEED).uniform;
   const registry = createRegistryState();
   const ctx = {
     send: createClient(server.url, tally),
@@ -199,7 +210,7 @@ try {
   await setUp(ctx, receiver);
 
   if (opts['heap-snapshots']) mkdirSync(opts['heap-snapshots'], { recursive: true });
-  const memory = await startMemorySampler(inspectorPort, Number(opts['memory-every']) * 1000, opts['heap-snapshots']);
+  const memory = await startMemorySampler(inspectorPort, MEMORY_EVERY_S * 1000, opts['heap-snapshots']);
   console.error(`soak: ${DURATION_S} s, ${WORKERS} clients, against ${server.url}`);
   const started = Date.now();
   const deadline = started + DURATION_S * 1000;
@@ -233,7 +244,7 @@ try {
     config: {
       durationSeconds: DURATION_S,
       clients: WORKERS,
-      seed: Number(opts.seed),
+      seed: SEED,
       loadSeconds: +loadSeconds.toFixed(1),
     },
     requests: tally.requests,
