@@ -44,7 +44,7 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 TEST_MIGRATIONS: migrations,
-                ADMIN_API_KEY: 'test-admin-key-0123456789abcdef',
+                ADMIN_API_KEY: 'test-admin-key-0123456789abcdef-0123',
                 JWT_SECRET: 'test-jwt-secret-0123456789abcdef0123456789',
                 JWT_PREVIOUS_SECRETS: 'test-jwt-previous-secret-0123456789abcdef',
                 ENVIRONMENT: 'test',

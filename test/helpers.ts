@@ -1,6 +1,8 @@
-import { env } from 'cloudflare:test';
+import { createExecutionContext, env } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { inject } from 'vitest';
+import { predictionKey } from '../workers/cache/prediction-cache';
+import { createWorker } from '../workers/index';
 
 export const ADMIN = env.ADMIN_API_KEY!;
 
@@ -16,6 +18,22 @@ export interface CallOptions {
   headers?: Record<string, string>;
   /** Bearer token; defaults to the admin key, `null` sends no Authorization header. */
   token?: string | null;
+  /** The worker to call; defaults to the test isolate's own (see testWorker for a fresh one). */
+  via?: TestWorker;
+}
+
+/** A worker of its own (empty caches), whose isolate services the test can read. */
+export interface TestWorker {
+  fetch(request: Request): Promise<Response>;
+  services: ReturnType<ReturnType<typeof createWorker>['servicesFor']>;
+}
+
+export function testWorker(): TestWorker {
+  const worker = createWorker();
+  return {
+    fetch: async (request) => worker.fetch(request, env, createExecutionContext()),
+    services: worker.servicesFor(env),
+  };
 }
 
 /** Calls the worker's fetch handler, as a client on the network would. */
@@ -35,9 +53,9 @@ export async function call(method: string, path: string, options: CallOptions = 
     body = JSON.stringify(body);
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
   }
-  return (exports as unknown as { default: Fetcher }).default.fetch(
-    new Request(`http://modelflare.test${path}`, { method, headers, body: body as BodyInit }),
-  );
+  const request = new Request(`http://modelflare.test${path}`, { method, headers, body: body as BodyInit });
+  if (options.via) return options.via.fetch(request);
+  return (exports as unknown as { default: Fetcher }).default.fetch(request);
 }
 
 /** Calls and parses JSON, failing the test with the body when the status is not the one expected. */
@@ -131,8 +149,8 @@ export async function newModel(bytes: Uint8Array, prefix = 'm'): Promise<string>
   return name;
 }
 
-export function infer(path: string, body: unknown, headers?: Record<string, string>) {
-  return call('POST', path, { body: body as object, headers });
+export function infer(path: string, body: unknown, headers?: Record<string, string>, via?: TestWorker) {
+  return call('POST', path, { body: body as object, headers, via });
 }
 
 export const ENDED = ['succeeded', 'partially_failed', 'failed', 'cancelled'];
@@ -209,3 +227,18 @@ export async function addMember(owner: TestUser, role: string): Promise<TestUser
 
 /** Headers that make a call act in `workspaceId`. */
 export const inWorkspace = (workspaceId: string) => ({ 'modelflare-workspace': workspaceId });
+
+/** This location's Cache API tier of the prediction cache, and the request its entries are keyed by. */
+export const locationCache = () => caches.open('modelflare-predictions');
+export const locationRequest = (key: string) => new Request(`https://predictions.modelflare.internal/${key}`);
+
+/** The prediction cache key of a regressor (input x FP32 [1, 2], output y) for one row, as the data plane computes it. */
+export async function regressorKey(name: string, row: number[], version = 1): Promise<string> {
+  const found = await env.DB.prepare(
+    'select v.id, v.sha256 from model_versions v join models m on m.id = v.model_id where m.name = ? and v.version = ?',
+  )
+    .bind(name, version)
+    .first<{ id: string; sha256: string }>();
+  const x = { datatype: 'FP32' as const, shape: [1, 2], data: new Float32Array(row) };
+  return predictionKey({ versionId: found!.id, sha256: found!.sha256 }, { x }, ['y']);
+}

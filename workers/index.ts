@@ -1,67 +1,101 @@
 import { consumeBatch, consumeBatchDeadLetters } from './batch/consumer';
-import type { Env } from './core/env';
-import { platformDeps } from './deps';
+import { configFrom } from './core/config';
+import { errorFields } from './core/logger';
+import { platformDeps, type PlatformDeps } from './platform/deps';
+import type { Env } from './platform/env';
 import { createApp } from './http/app';
 import { checkAllDrift } from './monitoring/drift/report';
-import { flushMetrics } from './monitoring/observe';
-import { repairArtifacts } from './registry/repair';
 import { applyRetention } from './monitoring/retention';
+import { repairArtifacts } from './registry/repair';
+import { createServices, type IsolateServices } from './platform/services';
 import { consumeWebhookDeadLetters, consumeWebhooks } from './webhooks/consumer';
 import { requeueStrandedDeliveries } from './webhooks/stranded';
-import { pruneTriggerDeliveries } from './webhooks/triggers';
+import { pruneTriggerDeliveries } from './batch/triggers';
 
 export { RateLimiter } from './ratelimit/rate-limiter';
 
-const app = createApp();
+type Consume = (batch: MessageBatch<unknown>, deps: PlatformDeps) => Promise<void>;
 
 /*
  * Queue names differ per wrangler environment (modelflare-batch, modelflare-staging-batch…),
  * so consumers are chosen by the name's ending.
  */
-const consumers: [suffix: string, consume: typeof consumeBatch][] = [
+const consumers: [suffix: string, consume: Consume][] = [
   ['-batch-dlq', consumeBatchDeadLetters],
   ['-batch', consumeBatch],
   ['-webhooks-dlq', consumeWebhookDeadLetters],
   ['-webhooks', consumeWebhooks],
 ];
 
-export default {
-  fetch: app.fetch,
-
-  async queue(batch, env, ctx) {
-    const consume = consumers.find(([suffix]) => batch.queue.endsWith(suffix))?.[1];
-    if (!consume) throw new Error(`no consumer for queue ${batch.queue}`);
-    const deps = { ...platformDeps(env, ctx, { queue: batch.queue }), flushesWhenDone: true };
-    try {
-      await consume(batch, deps);
-    } finally {
-      await flushMetrics(deps.db);
+/**
+ * The worker: its three entry points over one set of isolate services, built on the first
+ * invocation from the configuration. Tests make their own to start from empty caches.
+ */
+export function createWorker() {
+  const built = new WeakMap<Env, IsolateServices>();
+  const servicesFor = (env: Env): IsolateServices => {
+    let services = built.get(env);
+    if (!services) {
+      services = createServices(configFrom(env));
+      built.set(env, services);
     }
-  },
+    return services;
+  };
+  const app = createApp(servicesFor);
 
-  async scheduled(controller, env, ctx) {
-    const deps = platformDeps(env, ctx, { cron: controller.cron });
-    const at = controller.scheduledTime;
-    const grace = deps.config.REPAIR_GRACE_SECONDS;
-    // Independent chores: one failing (D1 down for drift's query) must not skip the repairs after it.
-    const chores: [string, () => Promise<unknown>][] = [
-      ['metrics', () => flushMetrics(deps.db)],
-      ['drift', () => checkAllDrift(deps, at)],
-      ['retention', () => applyRetention(deps.db, deps.config, at)],
-      ['trigger deliveries', () => pruneTriggerDeliveries(deps, at)],
-      ['stranded webhooks', () => requeueStrandedDeliveries(deps, at, grace)],
-      ['artifact repair', () => repairArtifacts(deps, at, grace)],
-    ];
-    const failed: string[] = [];
-    for (const [chore, run] of chores) {
+  return {
+    servicesFor,
+    app,
+
+    fetch: app.fetch,
+
+    async queue(batch, env, ctx) {
+      const services = servicesFor(env);
+      const consume = consumers.find(([suffix]) => batch.queue.endsWith(suffix))?.[1];
+      if (!consume) throw new Error(`no consumer for queue ${batch.queue}`);
+      const logger = services.logger.with({ queue: batch.queue });
+      const deps = { ...platformDeps(env, services, (w) => ctx.waitUntil(w), logger), flushesWhenDone: true };
       try {
-        await run();
-      } catch (err) {
-        failed.push(chore);
-        console.error(JSON.stringify({ level: 'error', msg: 'cron chore failed', chore, error: String(err) }));
+        await consume(batch, deps);
+      } finally {
+        await services.metrics.flush(deps.db);
       }
-    }
-    // Reported as a failed invocation too, so the platform's cron status shows it.
-    if (failed.length > 0) throw new Error(`cron chores failed: ${failed.join(', ')}`);
-  },
+    },
+
+    async scheduled(controller, env, ctx) {
+      const services = servicesFor(env);
+      const logger = services.logger.with({ cron: controller.cron });
+      const deps = platformDeps(env, services, (w) => ctx.waitUntil(w), logger);
+      const at = controller.scheduledTime;
+      const grace = deps.config.REPAIR_GRACE_SECONDS;
+      // Independent chores: one failing (D1 down for drift's query) must not skip the repairs after it.
+      const chores: [string, () => Promise<unknown>][] = [
+        ['metrics', () => services.metrics.flush(deps.db)],
+        ['drift', () => checkAllDrift(deps, at)],
+        ['retention', () => applyRetention(deps.db, deps.config, at)],
+        ['trigger deliveries', () => pruneTriggerDeliveries(deps, at)],
+        ['stranded webhooks', () => requeueStrandedDeliveries(deps, at, grace)],
+        ['artifact repair', () => repairArtifacts(deps, at, grace)],
+      ];
+      const failed: string[] = [];
+      for (const [chore, run] of chores) {
+        try {
+          await run();
+        } catch (err) {
+          failed.push(chore);
+          logger.error('cron chore failed', { chore, ...errorFields(err) });
+        }
+      }
+      // Reported as a failed invocation too, so the platform's cron status shows it.
+      if (failed.length > 0) throw new Error(`cron chores failed: ${failed.join(', ')}`);
+    },
+  } satisfies ExportedHandler<Env> & { servicesFor: typeof servicesFor; app: typeof app };
+}
+
+const worker = createWorker();
+
+export default {
+  fetch: worker.fetch,
+  queue: worker.queue,
+  scheduled: worker.scheduled,
 } satisfies ExportedHandler<Env>;

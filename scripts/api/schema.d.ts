@@ -181,16 +181,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description The request conflicts with the current state */
@@ -199,16 +190,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "duplicate_version",
-                         *         "message": "this file duplicates version 1 of model 'iris'",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error409"];
                     };
                 };
                 /** @description The body is larger than this route accepts */
@@ -217,16 +199,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "payload_too_large",
-                         *         "message": "the model file is larger than the limit of 24 MiB",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
                     };
                 };
                 /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
@@ -235,16 +217,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "rate_limited",
-                         *         "message": "rate limit exceeded: 120 requests per 60 s; retry after 1 s",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -253,16 +226,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -314,16 +278,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -332,16 +287,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The body is larger than this route accepts */
@@ -350,16 +296,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "payload_too_large",
-                         *         "message": "the model file is larger than the limit of 24 MiB",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
                     };
                 };
                 /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
@@ -368,16 +314,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "rate_limited",
-                         *         "message": "rate limit exceeded: 120 requests per 60 s; retry after 1 s",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -386,16 +323,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -447,16 +375,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -465,16 +384,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The body is larger than this route accepts */
@@ -483,16 +393,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "payload_too_large",
-                         *         "message": "the model file is larger than the limit of 24 MiB",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
                     };
                 };
                 /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
@@ -501,16 +411,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "rate_limited",
-                         *         "message": "rate limit exceeded: 120 requests per 60 s; retry after 1 s",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -519,16 +420,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -578,16 +470,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -596,16 +479,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -614,16 +488,34 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -632,16 +524,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -687,16 +570,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -705,16 +579,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -723,16 +597,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -785,16 +650,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -803,16 +659,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -821,16 +677,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -868,16 +715,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -886,16 +724,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -904,16 +733,34 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -922,16 +769,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -977,16 +815,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -995,16 +824,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -1013,16 +842,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -1064,16 +884,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -1082,16 +893,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -1100,16 +902,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -1118,16 +911,34 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -1136,16 +947,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -1192,16 +994,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -1210,16 +1003,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -1228,16 +1012,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -1246,16 +1030,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -1306,16 +1081,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -1324,16 +1090,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -1342,16 +1099,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -1360,16 +1108,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
                     };
                 };
                 /** @description The request conflicts with the current state */
@@ -1378,16 +1117,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "duplicate_version",
-                         *         "message": "this file duplicates version 1 of model 'iris'",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -1396,16 +1135,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -1446,16 +1176,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -1464,16 +1185,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -1482,16 +1194,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -1500,16 +1203,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
                     };
                 };
                 /** @description The request conflicts with the current state */
@@ -1518,16 +1212,34 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "duplicate_version",
-                         *         "message": "this file duplicates version 1 of model 'iris'",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -1536,16 +1248,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -1592,16 +1295,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -1610,16 +1304,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -1628,16 +1313,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -1646,16 +1331,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -1693,16 +1369,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -1711,16 +1378,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -1729,16 +1387,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description The request conflicts with the current state */
@@ -1747,16 +1396,34 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "duplicate_version",
-                         *         "message": "this file duplicates version 1 of model 'iris'",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -1765,16 +1432,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -1825,16 +1483,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -1843,16 +1492,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -1861,16 +1501,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -1879,16 +1510,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
                     };
                 };
                 /** @description The request conflicts with the current state */
@@ -1897,16 +1519,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "duplicate_version",
-                         *         "message": "this file duplicates version 1 of model 'iris'",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -1915,16 +1537,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -1975,16 +1588,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -1993,16 +1597,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -2011,16 +1606,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -2029,16 +1615,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
                     };
                 };
                 /** @description The request conflicts with the current state */
@@ -2047,16 +1624,34 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "duplicate_version",
-                         *         "message": "this file duplicates version 1 of model 'iris'",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -2065,16 +1660,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -2125,16 +1711,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -2143,16 +1720,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -2161,16 +1729,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -2179,16 +1747,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -2226,16 +1785,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -2244,16 +1794,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -2262,16 +1803,34 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -2280,16 +1839,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -2337,16 +1887,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -2355,16 +1896,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -2373,16 +1905,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -2391,16 +1914,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -2409,16 +1932,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -2455,16 +1969,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -2473,16 +1978,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -2491,16 +1987,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -2509,16 +1996,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -2527,16 +2014,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -2588,16 +2066,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -2606,16 +2075,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -2624,16 +2084,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -2642,16 +2102,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -2710,16 +2161,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -2728,16 +2170,25 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -2746,16 +2197,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -2793,16 +2235,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -2811,16 +2244,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description The request conflicts with the current state */
@@ -2829,16 +2262,34 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "duplicate_version",
-                         *         "message": "this file duplicates version 1 of model 'iris'",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -2847,16 +2298,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -2905,16 +2347,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -2923,16 +2356,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -2941,16 +2374,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -2959,16 +2392,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -3015,16 +2439,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -3033,16 +2448,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -3051,16 +2466,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -3069,16 +2484,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -3120,16 +2526,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -3138,16 +2535,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -3156,16 +2553,34 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -3174,16 +2589,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -3234,16 +2640,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -3252,16 +2649,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -3270,16 +2667,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -3288,16 +2685,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -3353,16 +2741,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -3371,16 +2750,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description The request conflicts with the current state */
@@ -3389,16 +2768,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "duplicate_version",
-                         *         "message": "this file duplicates version 1 of model 'iris'",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error409"];
                     };
                 };
                 /** @description The body is larger than this route accepts */
@@ -3407,16 +2777,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "payload_too_large",
-                         *         "message": "the model file is larger than the limit of 24 MiB",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error413"];
                     };
                 };
                 /** @description The body has a content type this route does not accept */
@@ -3425,16 +2786,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unsupported_media_type",
-                         *         "message": "this route takes a JSON body: send \"Content-Type: application/json\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error415"];
                     };
                 };
                 /** @description The uploaded file is not a model that can be served */
@@ -3443,16 +2795,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_model",
-                         *         "message": "not an ONNX model onnxruntime can load: protobuf parsing failed",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error422"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -3461,16 +2813,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -3521,16 +2864,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -3539,16 +2873,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -3557,16 +2891,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -3575,16 +2909,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -3624,16 +2949,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -3642,16 +2958,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -3660,16 +2976,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
                     };
                 };
                 /** @description The request conflicts with the current state */
@@ -3678,16 +2985,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "duplicate_version",
-                         *         "message": "this file duplicates version 1 of model 'iris'",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -3696,16 +3003,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -3749,16 +3047,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -3767,16 +3056,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -3785,16 +3074,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
                     };
                 };
                 /** @description The request conflicts with the current state */
@@ -3803,16 +3083,34 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "duplicate_version",
-                         *         "message": "this file duplicates version 1 of model 'iris'",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -3821,16 +3119,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -3884,16 +3173,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -3902,16 +3182,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -3920,16 +3200,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -3938,16 +3218,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -4005,16 +3276,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -4023,16 +3285,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -4041,16 +3303,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
                     };
                 };
                 /** @description The request conflicts with the current state */
@@ -4059,16 +3312,34 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "duplicate_version",
-                         *         "message": "this file duplicates version 1 of model 'iris'",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -4077,16 +3348,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -4125,16 +3387,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -4143,16 +3396,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -4161,16 +3414,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -4179,16 +3432,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -4269,7 +3513,7 @@ export interface paths {
                         "application/json": components["schemas"]["ModelMetadata"];
                     };
                 };
-                /** @description Error */
+                /** @description The request is invalid; the message names the field and the rule */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4283,7 +3527,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4297,7 +3541,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description The credential is valid but its role or scopes do not allow this */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4311,7 +3555,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4325,7 +3569,21 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": "rate limit exceeded: 600 requests per 60 s; retry after 1 s"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["V2Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4383,7 +3641,7 @@ export interface paths {
                         "application/json": components["schemas"]["ModelMetadata"];
                     };
                 };
-                /** @description Error */
+                /** @description The request is invalid; the message names the field and the rule */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4397,7 +3655,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4411,7 +3669,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description The credential is valid but its role or scopes do not allow this */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4425,7 +3683,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4439,7 +3697,21 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": "rate limit exceeded: 600 requests per 60 s; retry after 1 s"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["V2Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4495,7 +3767,7 @@ export interface paths {
                         "application/json": components["schemas"]["ModelReady"];
                     };
                 };
-                /** @description Error */
+                /** @description The request is invalid; the message names the field and the rule */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4509,7 +3781,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4523,7 +3795,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description The credential is valid but its role or scopes do not allow this */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4537,7 +3809,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4551,7 +3823,21 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": "rate limit exceeded: 600 requests per 60 s; retry after 1 s"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["V2Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4609,7 +3895,7 @@ export interface paths {
                         "application/json": components["schemas"]["ModelReady"];
                     };
                 };
-                /** @description Error */
+                /** @description The request is invalid; the message names the field and the rule */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4623,7 +3909,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4637,7 +3923,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description The credential is valid but its role or scopes do not allow this */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4651,7 +3937,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4665,7 +3951,21 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error": "rate limit exceeded: 600 requests per 60 s; retry after 1 s"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["V2Error"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4702,7 +4002,7 @@ export interface paths {
          * Infer
          * @description Runs the model on the given input tensors (Open Inference Protocol V2). Inputs are checked against the signature first: every input present, none unknown, datatype, rank and fixed dimensions, element count and element types; the error names the input.
          *
-         *     Predictions are cached in KV per model (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.
+         *     Predictions are cached (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.
          */
         post: {
             parameters: {
@@ -4729,7 +4029,7 @@ export interface paths {
                         "application/json": components["schemas"]["InferResponse"];
                     };
                 };
-                /** @description Error */
+                /** @description The request is invalid; the message names the field and the rule */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4743,7 +4043,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4757,7 +4057,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description The credential is valid but its role or scopes do not allow this */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4771,7 +4071,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4785,7 +4085,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description The body is larger than this route accepts */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -4799,7 +4099,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description The body has a content type this route does not accept */
                 415: {
                     headers: {
                         [name: string]: unknown;
@@ -4813,7 +4113,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -4827,7 +4127,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -4862,7 +4162,7 @@ export interface paths {
          * Infer with a version or alias
          * @description Runs the model on the given input tensors (Open Inference Protocol V2). Inputs are checked against the signature first: every input present, none unknown, datatype, rank and fixed dimensions, element count and element types; the error names the input.
          *
-         *     Predictions are cached in KV per model (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.
+         *     Predictions are cached (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.
          */
         post: {
             parameters: {
@@ -4891,7 +4191,7 @@ export interface paths {
                         "application/json": components["schemas"]["InferResponse"];
                     };
                 };
-                /** @description Error */
+                /** @description The request is invalid; the message names the field and the rule */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -4905,7 +4205,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4919,7 +4219,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description The credential is valid but its role or scopes do not allow this */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4933,7 +4233,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -4947,7 +4247,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description The body is larger than this route accepts */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -4961,7 +4261,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description The body has a content type this route does not accept */
                 415: {
                     headers: {
                         [name: string]: unknown;
@@ -4975,7 +4275,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -4989,7 +4289,7 @@ export interface paths {
                         "application/json": components["schemas"]["V2Error"];
                     };
                 };
-                /** @description Error */
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -5057,16 +4357,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -5075,16 +4366,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -5093,16 +4375,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -5111,16 +4384,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
                     };
                 };
                 /** @description The body is larger than this route accepts */
@@ -5129,16 +4393,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "payload_too_large",
-                         *         "message": "the model file is larger than the limit of 24 MiB",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error413"];
                     };
                 };
                 /** @description The body has a content type this route does not accept */
@@ -5147,16 +4402,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unsupported_media_type",
-                         *         "message": "this route takes a JSON body: send \"Content-Type: application/json\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error415"];
                     };
                 };
                 /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
@@ -5165,16 +4411,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "rate_limited",
-                         *         "message": "rate limit exceeded: 120 requests per 60 s; retry after 1 s",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -5183,16 +4420,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -5251,16 +4479,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -5269,16 +4488,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -5287,16 +4497,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -5305,16 +4506,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
                     };
                 };
                 /** @description The body is larger than this route accepts */
@@ -5323,16 +4515,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "payload_too_large",
-                         *         "message": "the model file is larger than the limit of 24 MiB",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error413"];
                     };
                 };
                 /** @description The body has a content type this route does not accept */
@@ -5341,16 +4524,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unsupported_media_type",
-                         *         "message": "this route takes a JSON body: send \"Content-Type: application/json\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error415"];
                     };
                 };
                 /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
@@ -5359,16 +4533,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "rate_limited",
-                         *         "message": "rate limit exceeded: 120 requests per 60 s; retry after 1 s",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -5377,16 +4542,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -5440,16 +4596,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -5458,16 +4605,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -5476,16 +4614,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description The body must declare its Content-Length */
@@ -5494,16 +4623,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "length_required",
-                         *         "message": "send the upload with a Content-Length header",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error411"];
                     };
                 };
                 /** @description The body is larger than this route accepts */
@@ -5512,16 +4632,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "payload_too_large",
-                         *         "message": "the model file is larger than the limit of 24 MiB",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -5530,16 +4650,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -5593,16 +4704,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -5611,16 +4713,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -5629,16 +4722,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -5647,16 +4740,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -5696,16 +4780,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -5714,16 +4789,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -5732,16 +4798,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -5750,16 +4807,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
                     };
                 };
                 /** @description The body is larger than this route accepts */
@@ -5768,16 +4816,25 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "payload_too_large",
-                         *         "message": "the model file is larger than the limit of 24 MiB",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -5786,16 +4843,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -5837,22 +4885,22 @@ export interface paths {
                         "application/json": components["schemas"]["Job"];
                     };
                 };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -5861,16 +4909,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -5879,16 +4918,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -5897,16 +4936,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -5952,22 +4982,22 @@ export interface paths {
                         "application/json": components["schemas"]["Job"];
                     };
                 };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -5976,16 +5006,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -5994,16 +5015,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
                     };
                 };
                 /** @description The request conflicts with the current state */
@@ -6012,16 +5024,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "duplicate_version",
-                         *         "message": "this file duplicates version 1 of model 'iris'",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -6030,16 +5042,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -6081,22 +5084,22 @@ export interface paths {
                         "application/x-ndjson": string;
                     };
                 };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -6105,16 +5108,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -6123,16 +5117,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
                     };
                 };
                 /** @description The request conflicts with the current state */
@@ -6141,16 +5126,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "duplicate_version",
-                         *         "message": "this file duplicates version 1 of model 'iris'",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -6159,16 +5144,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -6216,16 +5192,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -6234,16 +5201,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -6252,16 +5219,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -6299,16 +5257,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -6317,16 +5266,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -6335,16 +5275,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -6353,16 +5284,34 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -6371,16 +5320,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -6422,22 +5362,22 @@ export interface paths {
                         "application/json": components["schemas"]["Trigger"];
                     };
                 };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -6446,16 +5386,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -6464,16 +5395,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -6482,16 +5413,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -6520,22 +5442,22 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -6544,16 +5466,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -6562,16 +5475,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -6580,16 +5493,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -6632,22 +5536,22 @@ export interface paths {
                         "application/json": components["schemas"]["TriggerWithSecret"];
                     };
                 };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -6656,16 +5560,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -6674,16 +5569,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -6692,16 +5587,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -6757,16 +5643,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -6775,16 +5652,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -6793,16 +5661,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
                     };
                 };
                 /** @description The body is larger than this route accepts */
@@ -6811,16 +5670,25 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "payload_too_large",
-                         *         "message": "the model file is larger than the limit of 24 MiB",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -6829,16 +5697,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -6884,16 +5743,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -6902,16 +5752,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -6920,16 +5770,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -6967,16 +5808,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -6985,16 +5817,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -7003,16 +5826,34 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -7021,16 +5862,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -7072,22 +5904,22 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookEndpoint"];
                     };
                 };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -7096,16 +5928,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -7114,16 +5937,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -7132,16 +5955,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -7170,22 +5984,22 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -7194,16 +6008,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -7212,16 +6017,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -7230,16 +6035,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -7280,16 +6076,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -7298,16 +6085,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -7316,16 +6094,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -7334,16 +6103,34 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -7352,16 +6139,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -7401,22 +6179,22 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookEndpointWithSecret"];
                     };
                 };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -7425,16 +6203,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -7443,16 +6212,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -7461,16 +6230,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -7523,16 +6283,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -7541,16 +6292,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -7559,16 +6301,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -7577,16 +6310,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -7595,16 +6328,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -7651,22 +6375,22 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookDelivery"];
                     };
                 };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -7675,16 +6399,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -7693,16 +6408,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -7711,16 +6426,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -7766,16 +6472,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -7784,16 +6481,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -7802,16 +6490,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -7867,16 +6546,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -7885,16 +6555,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -7903,16 +6564,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -7921,16 +6573,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -7939,16 +6591,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -8006,16 +6649,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -8024,16 +6658,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -8042,16 +6667,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -8060,16 +6676,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -8078,16 +6694,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -8131,22 +6738,22 @@ export interface paths {
                         "application/json": components["schemas"]["LoggedPrediction"];
                     };
                 };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -8155,16 +6762,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -8173,16 +6771,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -8191,16 +6789,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -8256,16 +6845,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -8274,16 +6854,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -8292,16 +6863,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -8310,16 +6872,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
                     };
                 };
                 /** @description The request conflicts with the current state */
@@ -8328,16 +6881,34 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "duplicate_version",
-                         *         "message": "this file duplicates version 1 of model 'iris'",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -8346,16 +6917,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -8409,16 +6971,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -8427,16 +6980,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -8445,16 +6989,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -8463,16 +6998,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -8481,16 +7016,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -8537,22 +7063,22 @@ export interface paths {
                         "application/json": components["schemas"]["DriftBaseline"];
                     };
                 };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -8561,16 +7087,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -8579,16 +7096,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -8597,16 +7114,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -8648,16 +7156,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -8666,16 +7165,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -8684,16 +7174,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -8702,16 +7183,34 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -8720,16 +7219,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -8782,16 +7272,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -8800,16 +7281,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -8818,16 +7290,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -8836,16 +7299,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -8854,16 +7317,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -8921,16 +7375,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -8939,16 +7384,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -8957,16 +7393,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -8975,16 +7402,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -8993,16 +7420,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -9058,16 +7476,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "invalid_argument",
-                         *         "message": "request body 'instances': expected array, received undefined",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error400"];
                     };
                 };
                 /** @description No credential, or one that is malformed, unknown, expired or revoked */
@@ -9076,16 +7485,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unauthenticated",
-                         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error401"];
                     };
                 };
                 /** @description The credential is valid but its role or scopes do not allow this */
@@ -9094,16 +7494,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "permission_denied",
-                         *         "message": "this credential lacks the 'models:write' permission",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error403"];
                     };
                 };
                 /** @description No such resource in this workspace (resources of other workspaces answer the same) */
@@ -9112,16 +7503,16 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "model_not_found",
-                         *         "message": "model 'iris' not found",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
                     };
                 };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
@@ -9130,16 +7521,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        /**
-                         * @example {
-                         *       "error": {
-                         *         "code": "unavailable",
-                         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
-                         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
-                         *       }
-                         *     }
-                         */
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Error503"];
                     };
                 };
             };
@@ -9154,6 +7536,31 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "model_not_found",
+         *         "message": "model 'iris' not found",
+         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *       }
+         *     }
+         */
+        Error: {
+            error: {
+                /**
+                 * @example model_not_found
+                 * @enum {string}
+                 */
+                code: "invalid_argument" | "invalid_cursor" | "inference_failed" | "drift_unsupported" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_expired" | "refresh_token_reused" | "session_ended" | "key_revoked" | "key_expired" | "permission_denied" | "scope_not_held" | "admin_only" | "owner_only" | "user_only" | "invitation_email_mismatch" | "not_found" | "route_not_found" | "workspace_not_found" | "model_not_found" | "model_archived" | "version_not_found" | "version_archived" | "alias_not_found" | "api_key_not_found" | "member_not_found" | "invitation_not_found" | "job_not_found" | "upload_not_found" | "input_not_found" | "trigger_not_found" | "webhook_not_found" | "delivery_not_found" | "prediction_not_found" | "baseline_not_found" | "method_not_allowed" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "baseline_not_ready" | "length_required" | "payload_too_large" | "unsupported_media_type" | "invalid_model" | "rate_limited" | "internal" | "unavailable" | "storage_unavailable" | "artifact_missing";
+                /** @example model 'iris' not found */
+                message: string;
+                /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
+                request_id: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
         /**
          * @example {
          *       "live": true
@@ -9254,17 +7661,145 @@ export interface components {
         /**
          * @example {
          *       "error": {
-         *         "code": "model_not_found",
-         *         "message": "model 'iris' not found",
+         *         "code": "invalid_argument",
+         *         "message": "request body 'instances': expected array, received undefined",
          *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
          *       }
          *     }
          */
-        Error: {
+        Error400: {
             error: {
-                /** @example model_not_found */
-                code: string;
-                /** @example model 'iris' not found */
+                /**
+                 * @example invalid_argument
+                 * @enum {string}
+                 */
+                code: "invalid_argument" | "invalid_cursor" | "inference_failed" | "drift_unsupported";
+                /** @example request body 'instances': expected array, received undefined */
+                message: string;
+                /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
+                request_id: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "duplicate_version",
+         *         "message": "this file duplicates version 1 of model 'iris'",
+         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *       }
+         *     }
+         */
+        Error409: {
+            error: {
+                /**
+                 * @example duplicate_version
+                 * @enum {string}
+                 */
+                code: "version_archived" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "baseline_not_ready";
+                /** @example this file duplicates version 1 of model 'iris' */
+                message: string;
+                /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
+                request_id: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "payload_too_large",
+         *         "message": "the model file is larger than the limit of 24 MiB",
+         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *       }
+         *     }
+         */
+        Error413: {
+            error: {
+                /**
+                 * @example payload_too_large
+                 * @enum {string}
+                 */
+                code: "payload_too_large";
+                /** @example the model file is larger than the limit of 24 MiB */
+                message: string;
+                /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
+                request_id: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "unsupported_media_type",
+         *         "message": "this route takes a JSON body: send \"Content-Type: application/json\"",
+         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *       }
+         *     }
+         */
+        Error415: {
+            error: {
+                /**
+                 * @example unsupported_media_type
+                 * @enum {string}
+                 */
+                code: "unsupported_media_type";
+                /** @example this route takes a JSON body: send "Content-Type: application/json" */
+                message: string;
+                /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
+                request_id: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "rate_limited",
+         *         "message": "rate limit exceeded: 120 requests per 60 s; retry after 1 s",
+         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *       }
+         *     }
+         */
+        Error429: {
+            error: {
+                /**
+                 * @example rate_limited
+                 * @enum {string}
+                 */
+                code: "rate_limited";
+                /** @example rate limit exceeded: 120 requests per 60 s; retry after 1 s */
+                message: string;
+                /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
+                request_id: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "unavailable",
+         *         "message": "user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)",
+         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *       }
+         *     }
+         */
+        Error503: {
+            error: {
+                /**
+                 * @example unavailable
+                 * @enum {string}
+                 */
+                code: "unavailable" | "storage_unavailable" | "artifact_missing";
+                /** @example user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set) */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
                 request_id: string;
@@ -9293,6 +7828,31 @@ export interface components {
         };
         /**
          * @example {
+         *       "error": {
+         *         "code": "unauthenticated",
+         *         "message": "missing credential: send \"Authorization: Bearer <token>\"",
+         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *       }
+         *     }
+         */
+        Error401: {
+            error: {
+                /**
+                 * @example unauthenticated
+                 * @enum {string}
+                 */
+                code: "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_expired" | "refresh_token_reused" | "session_ended" | "key_revoked" | "key_expired";
+                /** @example missing credential: send "Authorization: Bearer <token>" */
+                message: string;
+                /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
+                request_id: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /**
+         * @example {
          *       "email": "ada@example.com",
          *       "password": "correct horse battery staple"
          *     }
@@ -9312,6 +7872,31 @@ export interface components {
          */
         Refresh: {
             refresh_token: string;
+        };
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "permission_denied",
+         *         "message": "this credential lacks the 'models:write' permission",
+         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *       }
+         *     }
+         */
+        Error403: {
+            error: {
+                /**
+                 * @example permission_denied
+                 * @enum {string}
+                 */
+                code: "permission_denied" | "scope_not_held" | "admin_only" | "owner_only" | "user_only" | "invitation_email_mismatch";
+                /** @example this credential lacks the 'models:write' permission */
+                message: string;
+                /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
+                request_id: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
         };
         /**
          * @example {
@@ -9362,6 +7947,31 @@ export interface components {
         Role: "owner" | "admin" | "member" | "viewer" | null;
         /** @enum {string} */
         Permission: "models:read" | "models:write" | "predict" | "jobs" | "admin";
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "model_not_found",
+         *         "message": "model 'iris' not found",
+         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *       }
+         *     }
+         */
+        Error404: {
+            error: {
+                /**
+                 * @example model_not_found
+                 * @enum {string}
+                 */
+                code: "not_found" | "route_not_found" | "workspace_not_found" | "model_not_found" | "model_archived" | "version_not_found" | "version_archived" | "alias_not_found" | "api_key_not_found" | "member_not_found" | "invitation_not_found" | "job_not_found" | "upload_not_found" | "input_not_found" | "trigger_not_found" | "webhook_not_found" | "delivery_not_found" | "prediction_not_found" | "baseline_not_found";
+                /** @example model 'iris' not found */
+                message: string;
+                /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
+                request_id: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
         /**
          * @example {
          *       "workspaces": [
@@ -9838,7 +8448,9 @@ export interface components {
          *       ],
          *       "cache": {
          *         "enabled": true,
-         *         "ttl_seconds": 300
+         *         "ttl_seconds": 300,
+         *         "shared": false,
+         *         "shared_timeout_ms": 25
          *       },
          *       "monitoring": {
          *         "log_sample_rate": 0.1,
@@ -9926,17 +8538,26 @@ export interface components {
         /**
          * @example {
          *       "enabled": true,
-         *       "ttl_seconds": 300
+         *       "ttl_seconds": 300,
+         *       "shared": false,
+         *       "shared_timeout_ms": 25
          *     }
          */
         CacheSettings: {
-            /** @description Whether predictions of this model are cached in KV */
+            /** @description Whether predictions are cached: in the isolate, and in the location’s Cache API */
             enabled: boolean;
             /**
              * @description Time a cached prediction lives (KV allows no less than 60 s)
              * @example 300
              */
             ttl_seconds: number;
+            /** @description Also keep predictions in KV, shared by every location: worth it for models whose compute costs more than a KV read (one may cross a continent) */
+            shared: boolean;
+            /**
+             * @description How long a prediction waits for a KV read before the model answers instead: set it near the model’s own compute time. A model not loaded in the isolate yet waits up to CACHE_READ_TIMEOUT_MS.
+             * @example 25
+             */
+            shared_timeout_ms: number;
         };
         MonitoringSettings: {
             /**
@@ -9983,7 +8604,9 @@ export interface components {
          *       ],
          *       "cache": {
          *         "enabled": true,
-         *         "ttl_seconds": 300
+         *         "ttl_seconds": 300,
+         *         "shared": false,
+         *         "shared_timeout_ms": 25
          *       }
          *     }
          */
@@ -10021,13 +8644,20 @@ export interface components {
              */
             class_labels?: string[] | null;
             cache?: {
-                /** @description Whether predictions of this model are cached in KV */
+                /** @description Whether predictions are cached: in the isolate, and in the location’s Cache API */
                 enabled?: boolean;
                 /**
                  * @description Time a cached prediction lives (KV allows no less than 60 s)
                  * @example 300
                  */
                 ttl_seconds?: number;
+                /** @description Also keep predictions in KV, shared by every location: worth it for models whose compute costs more than a KV read (one may cross a continent) */
+                shared?: boolean;
+                /**
+                 * @description How long a prediction waits for a KV read before the model answers instead: set it near the model’s own compute time. A model not loaded in the isolate yet waits up to CACHE_READ_TIMEOUT_MS.
+                 * @example 25
+                 */
+                shared_timeout_ms?: number;
             };
             monitoring?: {
                 /**
@@ -10082,7 +8712,9 @@ export interface components {
          *           ],
          *           "cache": {
          *             "enabled": true,
-         *             "ttl_seconds": 300
+         *             "ttl_seconds": 300,
+         *             "shared": false,
+         *             "shared_timeout_ms": 25
          *           },
          *           "monitoring": {
          *             "log_sample_rate": 0.1,
@@ -10152,13 +8784,20 @@ export interface components {
              */
             class_labels?: string[] | null;
             cache?: {
-                /** @description Whether predictions of this model are cached in KV */
+                /** @description Whether predictions are cached: in the isolate, and in the location’s Cache API */
                 enabled?: boolean;
                 /**
                  * @description Time a cached prediction lives (KV allows no less than 60 s)
                  * @example 300
                  */
                 ttl_seconds?: number;
+                /** @description Also keep predictions in KV, shared by every location: worth it for models whose compute costs more than a KV read (one may cross a continent) */
+                shared?: boolean;
+                /**
+                 * @description How long a prediction waits for a KV read before the model answers instead: set it near the model’s own compute time. A model not loaded in the isolate yet waits up to CACHE_READ_TIMEOUT_MS.
+                 * @example 25
+                 */
+                shared_timeout_ms?: number;
             };
             monitoring?: {
                 /**
@@ -10372,6 +9011,31 @@ export interface components {
              *     ]
              */
             shape: number[];
+        };
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "invalid_model",
+         *         "message": "not an ONNX model onnxruntime can load: protobuf parsing failed",
+         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *       }
+         *     }
+         */
+        Error422: {
+            error: {
+                /**
+                 * @example invalid_model
+                 * @enum {string}
+                 */
+                code: "invalid_model";
+                /** @example not an ONNX model onnxruntime can load: protobuf parsing failed */
+                message: string;
+                /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
+                request_id: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
         };
         /**
          * @example {
@@ -10874,6 +9538,31 @@ export interface components {
              * @example 2026-11-26T12:00:00.000Z
              */
             created_at: string;
+        };
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "length_required",
+         *         "message": "send the upload with a Content-Length header",
+         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *       }
+         *     }
+         */
+        Error411: {
+            error: {
+                /**
+                 * @example length_required
+                 * @enum {string}
+                 */
+                code: "length_required";
+                /** @example send the upload with a Content-Length header */
+                message: string;
+                /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
+                request_id: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
         };
         /**
          * @example {

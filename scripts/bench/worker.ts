@@ -1,20 +1,19 @@
 import { DEFAULT_WORKSPACE_ID } from '../../workers/auth/principal';
-import { configFrom } from '../../workers/core/config';
-import type { Env } from '../../workers/core/env';
 import type { Tensor, TensorData } from '../../workers/core/tensor';
-import worker from '../../workers/index';
+import { platformDeps, type PlatformDeps } from '../../workers/platform/deps';
+import type { Env } from '../../workers/platform/env';
+import { createWorker } from '../../workers/index';
 
 // The rate limiter's Durable Object class, which API-key requests call.
 export { RateLimiter } from '../../workers/index';
-import { resolveServed, withSession, type InferenceDeps } from '../../workers/inference/infer';
 import { readCachedModelBytes, readStoredModelBytes } from '../../workers/inference/model-bytes';
-import type { ServedVersion } from '../../workers/inference/served-versions';
+import { withSession } from '../../workers/inference/model-runs';
+import { resolveServed, type ServedVersion } from '../../workers/inference/served-versions';
 import type { InferenceRequest, NamedTensors } from '../../workers/inference/types';
 import { selectOutputs, validateInputs } from '../../workers/inference/validate-inputs';
 import type { ModelSession } from '../../workers/runtime/model-session';
 import { loadOnnxModel } from '../../workers/runtime/onnx-session';
 import { ortRuntime } from '../../workers/runtime/ort-env';
-import { database } from '../../workers/storage/db';
 
 /*
  * The benchmark's worker entry: the production app unchanged, plus /__bench/* routes that
@@ -39,14 +38,10 @@ const json = (body: unknown, status = 200) =>
 
 const FLOOR_A = '{"ok":true}';
 
-function deps(env: Env, ctx: ExecutionContext): InferenceDeps {
-  return {
-    db: database(env.DB),
-    bucket: env.BUCKET,
-    kv: env.CACHE,
-    config: configFrom(env),
-    defer: (work) => ctx.waitUntil(work),
-  };
+const worker = createWorker();
+
+function deps(env: Env, ctx: ExecutionContext): PlatformDeps {
+  return platformDeps(env, worker.servicesFor(env), (work) => ctx.waitUntil(work));
 }
 
 const scope = { workspaceId: DEFAULT_WORKSPACE_ID, actorId: 'bench' };

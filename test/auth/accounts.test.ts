@@ -1,6 +1,6 @@
 import { createExecutionContext, env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../workers/http/app';
+import { createWorker } from '../../workers/index';
 import { PASSWORD, call, callJson, inWorkspace, registerUser, uniqueName } from '../helpers';
 
 describe('register', () => {
@@ -58,7 +58,7 @@ describe('register', () => {
   });
 
   it('answers 503 when no JWT_SECRET is configured', async () => {
-    const app = createApp();
+    const app = createWorker();
     const res = await app.fetch(
       new Request('http://modelflare.test/v1/auth/register', {
         method: 'POST',

@@ -125,16 +125,32 @@ describe('API keys', () => {
     await eventually(read, (k) => Date.parse(k.last_used_at) === later);
   });
 
-  it('are trusted per isolate for CREDENTIAL_CACHE_TTL_SECONDS: revoked elsewhere, refused once that has passed', async () => {
+  it('revoked elsewhere: refused once this isolate’s copy has refreshed, and never past the bound', async () => {
     const owner = await registerUser();
     const { id, key } = await createKey(['models:read'], { token: owner.token });
     await callJson('GET', '/v1/models', 200, { token: key });
     // Another isolate revoked it: this one has not heard and still trusts what D1 said.
     await env.DB.prepare('update api_keys set revoked_at = ? where id = ?').bind(Date.now(), id).run();
     await callJson('GET', '/v1/models', 200, { token: key });
-    const ttlMs = Number(env.CREDENTIAL_CACHE_TTL_SECONDS ?? 5) * 1000;
-    vi.spyOn(Date, 'now').mockReturnValue(Date.now() + ttlMs + 1);
+    // Older than the refresh interval: the copy still answers, and a refresh starts behind it…
+    const refreshMs = Number(env.CREDENTIAL_CACHE_TTL_SECONDS ?? 5) * 1000;
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now + refreshMs + 1);
+    await callJson('GET', '/v1/models', 200, { token: key });
+    // …which learns of the revocation: refused from then on.
+    await eventually(
+      () => call('GET', '/v1/models', { token: key }),
+      (res) => res.status === 401,
+    );
     expect((await callJson('GET', '/v1/models', 401, { token: key })).error.code).toBe('key_revoked');
+
+    // The bound: a copy read longer ago than CACHE_STALE_LIMIT_SECONDS is never served.
+    const other = await createKey(['models:read'], { token: owner.token });
+    await callJson('GET', '/v1/models', 200, { token: other.key });
+    await env.DB.prepare('update api_keys set revoked_at = ? where id = ?').bind(Date.now(), other.id).run();
+    const boundMs = Number(env.CACHE_STALE_LIMIT_SECONDS ?? 10) * 1000;
+    clock.mockReturnValue(Date.now() + boundMs + 1);
+    expect((await callJson('GET', '/v1/models', 401, { token: other.key })).error.code).toBe('key_revoked');
   });
 
   it('cannot carry scopes their creator lacks', async () => {

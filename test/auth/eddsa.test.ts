@@ -2,8 +2,8 @@ import { createExecutionContext, env } from 'cloudflare:test';
 import { SignJWT, createLocalJWKSet, decodeProtectedHeader, importJWK, jwtVerify, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { configFrom } from '../../workers/core/config';
-import type { Env } from '../../workers/core/env';
-import { createApp } from '../../workers/http/app';
+import type { Env } from '../../workers/platform/env';
+import { createWorker } from '../../workers/index';
 import { PASSWORD, uniqueName } from '../helpers';
 
 /*
@@ -19,7 +19,7 @@ async function keyPair(): Promise<JWK> {
 
 /** The app as a deployment with these variables would run it (JWT_SECRET unset unless given). */
 function appWith(vars: Record<string, string | undefined>) {
-  const app = createApp();
+  const app = createWorker();
   const testEnv = { ...env, JWT_SECRET: undefined, ...vars };
   return async (method: string, path: string, init: { token?: string; body?: unknown } = {}) => {
     const headers = new Headers({ 'content-type': 'application/json' });

@@ -1,6 +1,6 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
 import { vi } from 'vitest';
-import type { Env } from '../../workers/core/env';
+import type { Env } from '../../workers/platform/env';
 import worker from '../../workers/index';
 
 /*

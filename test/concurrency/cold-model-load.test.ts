@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sessions } from '../../workers/inference/infer';
-import { call, callJson, uniqueName } from '../helpers';
+import { call, callJson, testWorker, uniqueName } from '../helpers';
 import { ask, ROW_SETS, uploadVersions } from './regressor-versions';
 
 /*
@@ -25,18 +24,19 @@ describe('concurrent first requests to a cold model', { timeout: 120_000 }, () =
       ['staging', 3],
       [undefined, 1],
     ];
-    sessions.clear(); // the uploads kept their validated sessions warm
+    // A worker of its own: the uploads' isolate kept the validated sessions warm, this one has none.
+    const cold = testWorker();
 
     const [answers, probes] = await Promise.all([
       Promise.all(
         Array.from({ length: REQUESTS }, async (_, i) => {
           const [ref, expected] = refs[i % refs.length]!;
           // no-store: every request needs the session, none is answered from the cache.
-          const answer = await ask(i % 2 ? 'v2' : 'predict', name, ref, ROW_SETS[i % 3]!, 'no-store');
+          const answer = await ask(i % 2 ? 'v2' : 'predict', name, ref, ROW_SETS[i % 3]!, 'no-store', cold);
           return { answer, expected };
         }),
       ),
-      Promise.all([1, 2, 3, 1, 2, 3].map((v) => call('GET', `/v2/models/${name}/versions/${v}/ready`))),
+      Promise.all([1, 2, 3, 1, 2, 3].map((v) => call('GET', `/v2/models/${name}/versions/${v}/ready`, { via: cold }))),
     ]);
 
     for (const { answer, expected } of answers) {
@@ -45,6 +45,6 @@ describe('concurrent first requests to a cold model', { timeout: 120_000 }, () =
       expect(answer.biases).toEqual(answer.biases.map(() => biasByVersion.get(expected)));
     }
     expect(probes.map((p) => p.status)).toEqual(Array(6).fill(200));
-    expect(sessions.stats()).toMatchObject({ loads: 3, hits: REQUESTS + 6 - 3, evictions: 0 });
+    expect(cold.services.sessions.stats()).toMatchObject({ loads: 3, hits: REQUESTS + 6 - 3, evictions: 0 });
   });
 });

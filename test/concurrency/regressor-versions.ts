@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { fixture, infer, uploadRaw, call } from '../helpers';
+import { call, fixture, infer, uploadRaw, type TestWorker } from '../helpers';
 
 /*
  * Model files whose answers say which file computed them: the generated regressor
@@ -74,6 +74,7 @@ export async function ask(
   ref: string | undefined,
   rows: number[][],
   cacheControl?: string,
+  via?: TestWorker,
 ): Promise<Answer> {
   const headers = cacheControl ? { 'cache-control': cacheControl } : undefined;
   const at = ref === undefined ? '' : `/versions/${ref}`;
@@ -83,8 +84,9 @@ export async function ask(
           `/v2/models/${name}${at}/infer`,
           { inputs: [{ name: 'x', datatype: 'FP32', shape: [rows.length, 2], data: rows.flat() }] },
           headers,
+          via,
         )
-      : await call('POST', `/v1/models/${name}${at}/predict`, { body: { instances: rows }, headers });
+      : await call('POST', `/v1/models/${name}${at}/predict`, { body: { instances: rows }, headers, via });
   const body = await res.text();
   if (res.status !== 200) return { status: res.status, version: NaN, biases: [], cache: null, body };
   const json = JSON.parse(body);

@@ -1,16 +1,18 @@
 import { createExecutionContext, createScheduledController } from 'cloudflare:test';
-import { createApp } from '../../workers/http/app';
-import worker from '../../workers/index';
-import type { Env } from '../../workers/core/env';
+import { createWorker } from '../../workers/index';
+import type { Env } from '../../workers/platform/env';
 import { consume } from '../batch/queue-driver';
 import { ADMIN } from '../helpers';
 
 /*
  * The real handlers on a given env (a faulty one): the HTTP app, the queue consumers and the
- * cron trigger, each with its own execution context.
+ * cron trigger, each with its own execution context. Each env gets isolate services of its
+ * own (empty caches), which servicesOf shows.
  */
 
-const app = createApp();
+const worker = createWorker();
+
+export const servicesOf = (env: Env) => worker.servicesFor(env);
 
 export interface Sent {
   response: Response;
@@ -34,7 +36,11 @@ export async function send(
     headers.set('content-type', 'application/json');
   }
   const ctx = createExecutionContext();
-  const response = await app.fetch(new Request(`http://modelflare.test${path}`, { method, headers, body }), env, ctx);
+  const response = await worker.fetch(
+    new Request(`http://modelflare.test${path}`, { method, headers, body }),
+    env,
+    ctx,
+  );
   return { response, ctx };
 }
 

@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:test';
-import type { Env } from '../../workers/core/env';
+import type { Env } from '../../workers/platform/env';
 
 /*
  * The real local bindings behind Proxies that fail chosen calls. A rule names a binding and a

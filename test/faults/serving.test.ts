@@ -1,11 +1,10 @@
 import { env, waitOnExecutionContext } from 'cloudflare:test';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { predictionMemory } from '../../workers/cache/prediction-cache';
-import { sessions } from '../../workers/inference/infer';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../workers/core/logger';
 import { repairArtifacts } from '../../workers/registry/repair';
 import { database } from '../../workers/storage/db';
-import { fixture, newModel } from '../helpers';
-import { send, sendJson } from './drive';
+import { callJson, fixture, locationCache, locationRequest, newModel, regressorKey } from '../helpers';
+import { send, sendJson, servicesOf } from './drive';
 import { faultyEnv, type Faults } from './faulty-env';
 import { reportFaults } from './report';
 
@@ -31,13 +30,35 @@ async function predict(faults: Faults, model: string, x1: number, x2: number) {
   return { status: response.status, cache: response.headers.get('x-cache'), body: await response.json<any>(), ctx };
 }
 
-beforeEach(() => predictionMemory.clear());
+/** A regressor whose predictions go to KV too (KV is a per-model choice). */
+async function sharedModel(prefix: string): Promise<string> {
+  const model = await newModel(REGRESSOR, prefix);
+  await callJson('PATCH', `/v1/models/${model}`, 200, { body: { cache: { shared: true } } });
+  return model;
+}
+
+/** Drops this location's copy of a model's file (model-bytes.ts), so a cold load reads R2. */
+async function dropModelCopy(model: string): Promise<void> {
+  const row = await env.DB.prepare(
+    'select v.sha256 from model_versions v join models m on m.id = v.model_id where m.name = ?',
+  )
+    .bind(model)
+    .first<{ sha256: string }>();
+  const copies = await caches.open('modelflare-artifacts');
+  await copies.delete(new Request(`https://artifacts.modelflare.internal/sha256/${row!.sha256}`));
+}
+
+/** Drops the isolate's and this location's copies of one prediction, so the next read goes to KV. */
+async function forgetNearCopies(faults: Faults, model: string, x1: number, x2: number): Promise<void> {
+  servicesOf(faults.env).predictionCache.memory.clear();
+  await (await locationCache()).delete(locationRequest(await regressorKey(model, [x1, x2])));
+}
 
 reportFaults('serving');
 
 describe('KV cache down', () => {
   it('every read and write throws: predictions answer 200, right, computed (X-Cache: MISS)', async () => {
-    const model = await newModel(REGRESSOR, 'kvdown');
+    const model = await sharedModel('kvdown');
     const faults = faultyEnv().add({ binding: 'CACHE', method: ['get', 'getWithMetadata', 'put'] });
     for (let i = 0; i < 10; i++) {
       const [x1, x2] = fresh();
@@ -53,7 +74,7 @@ describe('KV cache down', () => {
   });
 
   it('reads that never answer are given up (CACHE_READ_TIMEOUT_MS); writes that never answer do not hold the response', async () => {
-    const model = await newModel(REGRESSOR, 'kvhang');
+    const model = await sharedModel('kvhang');
     const faults = faultyEnv({ CACHE_READ_TIMEOUT_MS: '50' }).add({
       binding: 'CACHE',
       method: ['getWithMetadata', 'put'],
@@ -70,17 +91,17 @@ describe('KV cache down', () => {
   });
 
   it('comes back: the cache is used again', async () => {
-    const model = await newModel(REGRESSOR, 'kvback');
+    const model = await sharedModel('kvback');
     const faults = faultyEnv().add({ binding: 'CACHE', method: ['getWithMetadata', 'put'], times: 2 });
     const [x1, x2] = fresh();
     const first = await predict(faults, model, x1, x2);
     expect(first.cache).toBe('MISS');
     await waitOnExecutionContext(first.ctx);
-    predictionMemory.clear();
+    await forgetNearCopies(faults, model, x1, x2);
     const second = await predict(faults, model, x1, x2);
     expect(second.cache).toBe('MISS');
     await waitOnExecutionContext(second.ctx);
-    predictionMemory.clear();
+    await forgetNearCopies(faults, model, x1, x2);
     const third = await predict(faults, model, x1, x2);
     expect(third).toMatchObject({ status: 200, cache: 'HIT' });
     expect(third.body.outputs[0].data).toEqual([expected(x1, x2)]);
@@ -110,7 +131,8 @@ describe('D1 or R2 down on the prediction path', () => {
 
   it('R2 down while a cold isolate loads the model: 503, then served once R2 answers', async () => {
     const model = await newModel(REGRESSOR, 'r2pred');
-    sessions.clear();
+    // The regressor's bytes are every test's: drop this location's copy so R2 is read.
+    await dropModelCopy(model);
     const faults = faultyEnv().add({ binding: 'BUCKET', method: 'get' });
     const res = await sendJson(faults.env, 'POST', `/v2/models/${model}/infer`, {
       body: inferBody(3, 4),
@@ -135,8 +157,8 @@ describe('a version whose file is missing from R2', () => {
       .bind(model)
       .first<{ id: string; artifact_key: string; sha256: string }>();
     await env.BUCKET.delete(row!.artifact_key);
-    // Nor in this isolate, nor in this location's copy of model files (model-bytes.ts).
-    sessions.clear();
+    // Nor in this location's copy of model files (model-bytes.ts); a faulty env's isolate
+    // services start empty, so no session holds it either.
     const copies = await caches.open('modelflare-artifacts');
     await copies.delete(new Request(`https://artifacts.modelflare.internal/sha256/${row!.sha256}`));
     const faults = faultyEnv();
@@ -150,7 +172,11 @@ describe('a version whose file is missing from R2', () => {
     const download = await sendJson(faults.env, 'GET', `/v1/models/${model}/versions/1/artifact`);
     expect(download.status).toBe(503);
     expect(download.body.error.code).toBe('artifact_missing');
-    const report = await repairArtifacts({ db: database(env.DB), bucket: env.BUCKET }, Date.now() + 3600_000, 900);
+    const report = await repairArtifacts(
+      { db: database(env.DB), bucket: env.BUCKET, logger: createLogger() },
+      Date.now() + 3600_000,
+      900,
+    );
     expect(report.missing).toEqual([{ versionId: row!.id, key: row!.artifact_key }]);
   });
 });

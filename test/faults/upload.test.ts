@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { database } from '../../workers/storage/db';
+import { createLogger } from '../../workers/core/logger';
 import { repairArtifacts } from '../../workers/registry/repair';
 import { callJson, fixture, infer, uniqueName, uploadRaw } from '../helpers';
 import { scheduledWith, sendJson } from './drive';
@@ -95,7 +96,7 @@ describe('an upload that fails', () => {
     expect(await env.BUCKET.head(orphan)).not.toBeNull();
     expect(await rowsFor(name)).toEqual({ models: 0, versions: 0 });
 
-    const deps = { db: database(env.DB), bucket: env.BUCKET };
+    const deps = { db: database(env.DB), bucket: env.BUCKET, logger: createLogger() };
     // Younger than the grace period: an upload could still be inserting its row.
     const early = await repairArtifacts(deps, Date.now(), GRACE_SECONDS);
     expect(early.deleted).not.toContain(orphan);

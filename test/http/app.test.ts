@@ -1,7 +1,5 @@
 import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { requestContext } from '../../workers/http/middleware/request-context';
-import { newRouter } from '../../workers/http/router';
 import { call, callJson } from '../helpers';
 
 afterEach(() => vi.restoreAllMocks());
@@ -26,15 +24,19 @@ describe('health', () => {
 });
 
 describe('request ids', () => {
-  it('reach a response a handler built itself', async () => {
-    const app = newRouter();
-    app.use('*', requestContext());
-    app.get('/own', () => new Response('own'));
-    app.get('/context', (c) => c.text('context'));
-    for (const path of ['/own', '/context']) {
-      const res = await app.request(path, { headers: { 'x-request-id': `id-${path.slice(1)}` } }, env);
-      expect(res.headers.get('x-request-id')).toBe(`id-${path.slice(1)}`);
-    }
+  it('reach a response a middleware built itself (a CORS preflight) as well as a handler’s', async () => {
+    const preflight = await call('OPTIONS', '/v1/models', {
+      token: null,
+      headers: {
+        origin: 'https://app.example.com',
+        'access-control-request-method': 'GET',
+        'x-request-id': 'id-preflight',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('x-request-id')).toBe('id-preflight');
+    const handled = await call('GET', '/v2/health/live', { token: null, headers: { 'x-request-id': 'id-handled' } });
+    expect(handled.headers.get('x-request-id')).toBe('id-handled');
   });
 
   it('generates one per request', async () => {

@@ -1,13 +1,13 @@
 import { createExecutionContext, env } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createApp } from '../../workers/http/app';
+import { createWorker } from '../../workers/index';
 import { PASSWORD, call, callJson, createKey, registerUser, uniqueName } from '../helpers';
 
 afterEach(() => vi.restoreAllMocks());
 
 /** The app with some variables changed, as a deployment with that configuration would run. */
 function appWith(vars: Record<string, string | undefined>) {
-  const app = createApp();
+  const app = createWorker();
   const testEnv = { ...env, ...vars };
   return (path: string, init?: RequestInit) =>
     app.fetch(new Request(`http://modelflare.test${path}`, init), testEnv, createExecutionContext());

@@ -1,7 +1,7 @@
 import { validate } from '@readme/openapi-parser';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../workers/http/app';
-import { PUBLIC_ROUTES } from '../../workers/http/public-routes';
+import { createWorker } from '../../workers/index';
+import { rulesOf } from '../../workers/http/route';
 import { call, callJson } from '../helpers';
 
 describe('OpenAPI document', () => {
@@ -35,10 +35,10 @@ describe('OpenAPI document', () => {
     for (const { path, method, op } of operations) {
       expect(op.summary, path).toBeTruthy();
       expect(op.description, path).toBeTruthy();
-      const concrete = path.replace(/\{[^}]+\}/g, 'x');
-      const isPublic = PUBLIC_ROUTES.some((r) => r.path.test(concrete) && r.method === method.toUpperCase());
-      if (isPublic) expect(op.security, path).toBeUndefined();
-      else if (path.startsWith('/v1/')) expect(op.security, path).toEqual([{ Bearer: [] }]);
+      const rules = rulesOf(method, path.replace(/\{([^}]+)\}/g, ':$1'));
+      expect(rules, `${method} ${path} has route rules`).toBeDefined();
+      if (rules!.access === 'public') expect(op.security, path).toBeUndefined();
+      else expect(op.security, path).toEqual([{ Bearer: [] }]);
     }
     expect(doc.paths['/v1/models/{name}/versions'].post.requestBody.content).toHaveProperty('multipart/form-data');
   });
@@ -55,8 +55,8 @@ describe('OpenAPI document', () => {
       const parsed = typeof declared?.schema?.safeParse === 'function' ? declared.schema.safeParse(example) : null;
       if (parsed && !parsed.success) problems.push(`${where}: example rejected: ${parsed.error.message}`);
     };
-    const routes = createApp()
-      .openAPIRegistry.definitions.filter((d) => d.type === 'route')
+    const routes = createWorker()
+      .app.openAPIRegistry.definitions.filter((d) => d.type === 'route')
       .map((d) => (d as { route: any }).route);
     expect(routes.length).toBe(Object.values(doc.paths).flatMap((item: any) => Object.keys(item)).length);
     for (const route of routes) {

@@ -7,7 +7,7 @@ afterEach(() => vi.restoreAllMocks());
 const body = { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4], data: [5.1, 3.5, 1.4, 0.2] }] };
 
 describe('the warm prediction path', () => {
-  it('reads nothing from D1 and leases its rate-limit counts in advance', async () => {
+  it('reads nothing from D1 and waits for no rate-limit round trip', async () => {
     const user = await registerUser();
     expect((await uploadRaw('iris', fixture('generated/iris.onnx'), { token: user.token })).status).toBe(201);
     const { key } = await createKey(['predict'], { token: user.token });
@@ -40,7 +40,7 @@ describe('the warm prediction path', () => {
     expect(remaining.every((r) => r > 0 && r < Number(env.RATE_LIMIT_PREDICTION))).toBe(true);
   });
 
-  it('a lease never admits more than the limit', async () => {
+  it('a local budget never admits more than the limit, and reports to its object a few times, not per request', async () => {
     const user = await registerUser();
     expect((await uploadRaw('iris', fixture('generated/iris.onnx'), { token: user.token })).status).toBe(201);
     await callJson('PATCH', '/v1/workspace', 200, {
@@ -62,8 +62,7 @@ describe('the warm prediction path', () => {
     expect(statuses.slice(100).every((s) => s === 429)).toBe(true);
     expect(remaining[0]).toBe('99');
     expect(remaining[99]).toBe('0');
-    // Leases of up to five (a twentieth of the limit): far fewer object calls than requests,
-    // the refused ones included.
+    // Reports at most every REPORT_INTERVAL_MS, after the responses; refusals report nothing.
     expect(limiter.mock.calls.length).toBeLessThan(50);
   });
 });

@@ -1,7 +1,18 @@
 import { env } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
-import { predictionMemory } from '../../workers/cache/prediction-cache';
-import { callJson, fixture, infer, newModel, uploadRaw } from '../helpers';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  callJson,
+  fixture,
+  infer,
+  locationCache,
+  locationRequest,
+  newModel,
+  regressorKey as keyOf,
+  testWorker,
+  uploadRaw,
+} from '../helpers';
+
+afterEach(() => vi.restoreAllMocks());
 
 const body = (x: number[][]) => ({ inputs: [{ name: 'x', datatype: 'FP32', shape: [x.length, 2], data: x }] });
 
@@ -16,6 +27,18 @@ async function untilHit(path: string, request: unknown): Promise<Response> {
 }
 
 const keysOf = async (prefix = 'pred:') => (await env.CACHE.list({ prefix })).keys;
+
+/** Polls until `check` answers something (writes after a response land a moment later). */
+async function until<T>(check: () => Promise<T | null | undefined>): Promise<T> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const found = await check();
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('never happened');
+}
+
+const untilKeys = (n: number) => until(async () => ((await keysOf()).length >= n ? keysOf() : null));
 
 describe('prediction cache', () => {
   it('misses, then hits with the same answer, for flat and nested forms of one input', async () => {
@@ -70,49 +93,68 @@ describe('prediction cache', () => {
     expect(refresh.headers.get('x-cache')).toBe('MISS');
   });
 
-  it('honours the model’s settings: off means BYPASS and nothing stored; TTL reaches KV', async () => {
+  it('honours the model’s settings: off means BYPASS and nothing stored; a shared model’s TTL reaches KV', async () => {
     const name = await newModel(fixture('generated/regressor.onnx'), 'pcs');
     await callJson('PATCH', `/v1/models/${name}`, 200, { body: { cache: { enabled: false } } });
     const before = (await keysOf()).length;
     const off = await infer(`/v2/models/${name}/infer`, body([[9, 9]]));
     expect(off.headers.get('x-cache')).toBe('BYPASS');
-    await callJson('PATCH', `/v1/models/${name}`, 200, { body: { cache: { enabled: true, ttl_seconds: 3600 } } });
+    await callJson('PATCH', `/v1/models/${name}`, 200, {
+      body: { cache: { enabled: true, ttl_seconds: 3600, shared: true } },
+    });
     await untilHit(`/v2/models/${name}/infer`, body([[9, 9]]));
-    const keys = await keysOf();
-    expect(keys.length).toBe(before + 1);
+    const keys = await untilKeys(before + 1);
     const newest = keys.find((k) => k.expiration && k.expiration > Date.now() / 1000 + 3000);
     expect(newest).toBeDefined();
     expect(newest!.expiration!).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 3600);
   });
 
-  it('answers a hot key from the isolate without KV, and refills the isolate from KV until the entry expires', async () => {
+  it('keeps a model’s predictions out of KV unless the model shares them', async () => {
+    const name = await newModel(fixture('generated/regressor.onnx'), 'pcl');
+    const model = await callJson('GET', `/v1/models/${name}`, 200);
+    expect(model.cache).toMatchObject({ enabled: true, shared: false, shared_timeout_ms: 25 });
+    const kvReads = vi.spyOn(env.CACHE, 'getWithMetadata');
+    const kvWrites = vi.spyOn(env.CACHE, 'put');
+    expect((await infer(`/v2/models/${name}/infer`, body([[4, 4]]))).headers.get('x-cache')).toBe('MISS');
+    await untilHit(`/v2/models/${name}/infer`, body([[4, 4]]));
+    expect(kvReads).not.toHaveBeenCalled();
+    expect(kvWrites).not.toHaveBeenCalled();
+  });
+
+  it('answers from the nearest tier: the isolate, then this location’s Cache API, then KV when shared', async () => {
     const name = await newModel(fixture('generated/regressor.onnx'), 'pcm');
-    const before = new Set((await keysOf()).map((k) => k.name));
-    const first = await infer(`/v2/models/${name}/infer`, body([[2, 2]]));
-    expect(first.headers.get('x-cache')).toBe('MISS');
-    // The isolate keeps the answer at once; KV gets it after the response.
-    expect((await infer(`/v2/models/${name}/infer`, body([[2, 2]]))).headers.get('x-cache')).toBe('HIT');
-    // KV entries carry their expiry, so a copy read back into an isolate expires with them.
-    let stored: Awaited<ReturnType<typeof keysOf>> = [];
-    for (let i = 0; i < 50 && stored.length === 0; i++) {
-      stored = (await keysOf()).filter((k) => !before.has(k.name));
-      if (stored.length === 0) await new Promise((r) => setTimeout(r, 10));
-    }
-    expect(stored).toHaveLength(1);
-    expect((stored[0]!.metadata as any).expires_at).toBeGreaterThan(Date.now());
+    await callJson('PATCH', `/v1/models/${name}`, 200, { body: { cache: { shared: true } } });
+    const request = body([[2, 2]]);
+    const path = `/v2/models/${name}/infer`;
+    const tierOf = (res: Response) => /cache;dur=[\d.]+;desc="(\w+)"/.exec(res.headers.get('server-timing') ?? '')?.[1];
 
-    // Gone from the isolate: read from KV and kept again.
-    predictionMemory.clear();
-    const fromKv = await infer(`/v2/models/${name}/infer`, body([[2, 2]]));
-    expect(fromKv.headers.get('x-cache')).toBe('HIT');
-    expect(predictionMemory.stats().entries).toBeGreaterThan(0);
+    const first = testWorker();
+    const miss = await infer(path, request, undefined, first);
+    expect([miss.headers.get('x-cache'), tierOf(miss)]).toEqual(['MISS', 'miss']);
+    const again = await infer(path, request, undefined, first);
+    expect([again.headers.get('x-cache'), tierOf(again)]).toEqual(['HIT', 'memory']);
 
-    // Gone from KV too, but still in the isolate: a hit without a KV read.
-    await env.CACHE.delete(stored[0]!.name);
-    expect((await infer(`/v2/models/${name}/infer`, body([[2, 2]]))).headers.get('x-cache')).toBe('HIT');
+    // Another isolate at this location: the Cache API copy, once the write after the response landed.
+    const key = await keyOf(name, [2, 2]);
+    await until(async () => (await locationCache()).match(locationRequest(key)));
+    await until(async () => (await env.CACHE.getWithMetadata(key)).value);
+    const neighbour = await infer(path, request, undefined, testWorker());
+    expect([neighbour.headers.get('x-cache'), tierOf(neighbour)]).toEqual(['HIT', 'location']);
 
-    // Gone from both: computed again.
-    predictionMemory.clear();
-    expect((await infer(`/v2/models/${name}/infer`, body([[2, 2]]))).headers.get('x-cache')).toBe('MISS');
+    // Another location (no Cache API copy): KV, with its expiry kept for the isolate's copy.
+    await (await locationCache()).delete(locationRequest(key));
+    const { metadata } = await env.CACHE.getWithMetadata<{ expires_at: number }>(key);
+    expect(metadata!.expires_at).toBeGreaterThan(Date.now());
+    const far = testWorker();
+    const fromKv = await infer(path, request, undefined, far);
+    expect([fromKv.headers.get('x-cache'), tierOf(fromKv)]).toEqual(['HIT', 'kv']);
+    expect(far.services.predictionCache.memory.stats().entries).toBe(1);
+
+    // Nowhere: computed again.
+    await env.CACHE.delete(key);
+    await until(async () => (await locationCache()).match(locationRequest(key)));
+    await (await locationCache()).delete(locationRequest(key));
+    const gone = await infer(path, request, undefined, testWorker());
+    expect(gone.headers.get('x-cache')).toBe('MISS');
   });
 });

@@ -1,12 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { sessions } from '../../workers/inference/infer';
 import { SESSION_OVERHEAD_BYTES, SessionCache } from '../../workers/inference/session-cache';
 
 /** What an entry of a 100-byte file counts for: the file and a session's fixed overhead. */
 const ENTRY = 100 + SESSION_OVERHEAD_BYTES;
 import type { LoadedModel } from '../../workers/runtime/model-session';
 import { loadOnnxModel } from '../../workers/runtime/onnx-session';
-import { fixture, infer, newModel, uploadRaw } from '../helpers';
+import { fixture, infer, newModel, testWorker, uploadRaw } from '../helpers';
 
 const MODEL = fixture('models/onnx-node.test_sigmoid.onnx');
 
@@ -88,13 +87,16 @@ describe('SessionCache', () => {
 describe('sessions in the worker', () => {
   it('concurrent cold requests for one model cause exactly one load', async () => {
     const name = await newModel(fixture('generated/regressor.onnx'), 'cold');
-    sessions.clear(); // the upload kept its validated session warm
+    // A worker of its own: the upload's isolate kept the validated session warm, this one has none.
+    const cold = testWorker();
     const request = { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] }] };
     const responses = await Promise.all(
-      Array.from({ length: 8 }, () => infer(`/v2/models/${name}/infer`, request, { 'cache-control': 'no-store' })),
+      Array.from({ length: 8 }, () =>
+        infer(`/v2/models/${name}/infer`, request, { 'cache-control': 'no-store' }, cold),
+      ),
     );
     expect(responses.map((r) => r.status)).toEqual(Array(8).fill(200));
-    expect(sessions.stats()).toMatchObject({ loads: 1, hits: 7 });
+    expect(cold.services.sessions.stats()).toMatchObject({ loads: 1, hits: 7 });
     const timing = await Promise.all(responses.map((r) => r.headers.get('server-timing')));
     expect(timing.filter((t) => t!.includes('load;dur')).length).toBeGreaterThanOrEqual(1);
   });
@@ -113,13 +115,13 @@ describe('sessions in the worker', () => {
 
   it('loads a model again from R2 (through the Cache API) after eviction', async () => {
     const name = await newModel(fixture('generated/regressor2.onnx'), 'again');
-    sessions.clear();
     const request = { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 1] }] };
     for (let i = 0; i < 2; i++) {
-      sessions.clear();
-      const res = await infer(`/v2/models/${name}/infer`, request, { 'cache-control': 'no-store' });
+      // Each time a new isolate's worth of caches: the file is read again, the model loaded again.
+      const cold = testWorker();
+      const res = await infer(`/v2/models/${name}/infer`, request, { 'cache-control': 'no-store' }, cold);
       expect((await res.json<any>()).outputs[0].data).toEqual([2]);
+      expect(cold.services.sessions.stats().loads).toBe(1);
     }
-    expect(sessions.stats().loads).toBe(1);
   });
 });

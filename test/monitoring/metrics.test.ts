@@ -1,35 +1,28 @@
 import { env } from 'cloudflare:test';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { sessions } from '../../workers/inference/infer';
-import { call, callJson, createKey, fixture, newModel, registerUser, uploadRaw } from '../helpers';
+import {
+  call,
+  callJson,
+  createKey,
+  fixture,
+  newModel,
+  registerUser,
+  testWorker,
+  uniqueName,
+  uploadRaw,
+} from '../helpers';
 import { captureBatchQueue, runAll } from '../batch/queue-driver';
 
 afterEach(() => vi.restoreAllMocks());
 
 const body = (rows: number[][]) => ({ inputs: [{ name: 'x', datatype: 'FP32', shape: [rows.length, 2], data: rows }] });
 
-/** Waits (without requests of its own) until a cache write has landed. */
-async function cached(prefix: string, count: number) {
-  for (let i = 0; i < 100; i++) {
-    if ((await env.CACHE.list({ prefix })).keys.length >= count) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error('cache entry never appeared');
-}
-
 /** The known sequence of requests the assertions below count. */
 async function traffic(name: string, token?: string) {
-  sessions.clear(); // so the first prediction loads the model (one load)
   const path = `/v2/models/${name}/infer`;
   const post = (p: string, b: object, headers?: Record<string, string>) => call('POST', p, { body: b, headers, token });
   expect((await post(path, body([[1, 1]]))).headers.get('x-cache')).toBe('MISS'); // 1 row
-  const versionId = (await env.DB.prepare(
-    'select v.id from model_versions v join models m on m.id = v.model_id where m.name = ? order by v.created_at desc',
-  )
-    .bind(name)
-    .first<{ id: string }>())!.id;
-  await cached(`pred:${versionId}:`, 1);
   expect((await post(path, body([[1, 1]]))).headers.get('x-cache')).toBe('HIT'); // 1 row
   const bypass = await post(
     path,
@@ -57,7 +50,10 @@ async function traffic(name: string, token?: string) {
 describe('metrics', () => {
   let name: string;
   beforeAll(async () => {
-    name = await newModel(fixture('generated/regressor.onnx'), 'metrics');
+    // Uploaded through another worker, whose isolate keeps the validated session: the traffic's
+    // first prediction loads the model (one load).
+    name = uniqueName('metrics');
+    expect((await uploadRaw(name, fixture('generated/regressor.onnx'), { via: testWorker() })).status).toBe(201);
     await traffic(name);
   });
 
@@ -124,7 +120,10 @@ describe('GET /metrics', () => {
   it('is Prometheus text that a real parser reads, with exact values for a known sequence', async () => {
     // A workspace of its own, scraped by its admin key: one series per family.
     const user = await registerUser('prom');
-    expect((await uploadRaw('scored', fixture('generated/regressor.onnx'), { token: user.token })).status).toBe(201);
+    // Uploaded through another worker, so the traffic's first prediction loads the model here.
+    expect(
+      (await uploadRaw('scored', fixture('generated/regressor.onnx'), { token: user.token, via: testWorker() })).status,
+    ).toBe(201);
     await traffic('scored', user.token);
     const admin = await createKey(['admin'], { token: user.token });
     const res = await scrape(admin.key);

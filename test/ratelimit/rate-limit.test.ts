@@ -1,9 +1,20 @@
 import { createExecutionContext, env } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createApp } from '../../workers/http/app';
-import { routeClass } from '../../workers/http/route-class';
+import { createWorker } from '../../workers/index';
+import { rulesOf } from '../../workers/http/route';
 import { gcra } from '../../workers/ratelimit/gcra';
-import { PASSWORD, call, callJson, createKey, fixture, inWorkspace, registerUser, uploadRaw } from '../helpers';
+import {
+  PASSWORD,
+  call,
+  callJson,
+  createKey,
+  fixture,
+  inWorkspace,
+  registerUser,
+  testWorker,
+  uploadRaw,
+  type TestWorker,
+} from '../helpers';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -62,18 +73,27 @@ describe('the algorithm (GCRA), on a clock the test drives', () => {
   });
 });
 
-describe('route classes', () => {
+describe('budgets declared with the routes', () => {
   it('prediction routes (V2 model routes, /v1 predict) are counted apart from management', () => {
-    expect(routeClass('POST', '/v2/models/iris/infer')).toBe('prediction');
-    expect(routeClass('POST', '/v2/models/iris/versions/2/infer')).toBe('prediction');
-    expect(routeClass('GET', '/v2/models/iris')).toBe('prediction');
-    expect(routeClass('GET', '/v2/models/iris/versions/production/ready')).toBe('prediction');
-    expect(routeClass('POST', '/v1/models/iris/predict')).toBe('prediction');
-    expect(routeClass('POST', '/v1/models/iris/versions/production/predict')).toBe('prediction');
-    expect(routeClass('POST', '/v1/models/iris/versions')).toBe('upload');
-    expect(routeClass('GET', '/v1/models/iris/versions')).toBe('management');
-    expect(routeClass('GET', '/v1/models')).toBe('management');
-    expect(routeClass('POST', '/v1/api-keys')).toBe('management');
+    const budget = (method: string, path: string) => rulesOf(method, path)?.budget;
+    expect(budget('POST', '/v2/models/:model/infer')).toBe('prediction');
+    expect(budget('POST', '/v2/models/:model/versions/:version/infer')).toBe('prediction');
+    expect(budget('GET', '/v2/models/:model')).toBe('prediction');
+    expect(budget('GET', '/v2/models/:model/versions/:version/ready')).toBe('prediction');
+    expect(budget('POST', '/v1/models/:name/predict')).toBe('prediction');
+    expect(budget('POST', '/v1/models/:name/versions/:version/predict')).toBe('prediction');
+    expect(budget('POST', '/v1/models/:name/versions')).toBe('management');
+    expect(budget('GET', '/v1/models/:name/versions')).toBe('management');
+    expect(budget('GET', '/v1/models')).toBe('management');
+    expect(budget('POST', '/v1/api-keys')).toBe('management');
+    expect(budget('POST', '/v1/auth/login')).toBe('sign-in');
+    expect(budget('GET', '/v2/health/live')).toBe('unmetered');
+  });
+
+  it('so do body limits: uploads stream against their own, tensors get the prediction limit', () => {
+    expect(rulesOf('POST', '/v1/models/:name/versions')?.body).toBe('stream');
+    expect(rulesOf('POST', '/v2/models/:model/infer')?.body).toBe('tensors');
+    expect(rulesOf('POST', '/v1/models')?.body).toBe('json');
   });
 });
 
@@ -135,7 +155,7 @@ describe('rate limits', () => {
     expect((await call('GET', '/v1/models', { token: user.token })).status).toBe(200);
   });
 
-  it('are exact under concurrency (one Durable Object per budget)', async () => {
+  it('are exact under concurrency within an isolate (decided locally, no round trip)', async () => {
     const user = await registerUser();
     await limit(user.workspaceId, { management: 5, window_seconds: 60 });
     const statuses = await Promise.all(
@@ -143,6 +163,27 @@ describe('rate limits', () => {
     );
     expect(statuses.filter((s) => s === 200)).toHaveLength(5);
     expect(statuses.filter((s) => s === 429)).toHaveLength(7);
+  });
+
+  it('a budget spent in one isolate is refused in another once it has heard, with no round trip per refusal', async () => {
+    const user = await registerUser();
+    await limit(user.workspaceId, { management: 10, window_seconds: 60 });
+    const [a, b] = [testWorker(), testWorker()];
+    vi.spyOn(Date, 'now').mockReturnValue(Date.now());
+    const list = (via: TestWorker) => call('GET', '/v1/models', { token: user.token, via });
+    for (let i = 0; i < 10; i++) expect((await list(a)).status).toBe(200);
+    // A tells the budget's object after its responses.
+    await vi.waitFor(() => expect(a.services.budgets.stats()).toMatchObject({ unsettled: 0 }));
+    // B knew nothing: its first request is admitted on what it knew, and its report learns the rest.
+    expect((await list(b)).status).toBe(200);
+    await vi.waitFor(() => expect(b.services.budgets.stats()).toMatchObject({ unsettled: 0 }));
+    const limiter = vi.spyOn(env.RATE_LIMITER, 'idFromName');
+    for (let i = 0; i < 5; i++) {
+      const refused = await list(b);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    expect(limiter).not.toHaveBeenCalled();
   });
 
   it('use the platform defaults when the workspace sets none, and never limit the admin', async () => {
@@ -154,22 +195,22 @@ describe('rate limits', () => {
     expect(admin.headers.get('ratelimit-limit')).toBeNull();
   });
 
-  it('let requests through when the counter cannot be reached, and log it', async () => {
+  it('decide locally when the budget’s object cannot be reached, and log the failed report', async () => {
     const user = await registerUser();
     vi.spyOn(env.RATE_LIMITER, 'idFromName').mockImplementation(() => {
       throw new Error('durable objects down');
     });
-    const errors: string[] = [];
-    vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+    const warnings: string[] = [];
+    vi.spyOn(console, 'warn').mockImplementation((line: string) => void warnings.push(line));
     const res = await call('GET', '/v1/models', { token: user.token });
     expect(res.status).toBe(200);
-    expect(res.headers.get('ratelimit-limit')).toBeNull();
-    expect(errors.join('\n')).toContain('rate limiter unavailable');
+    expect(res.headers.get('ratelimit-limit')).toBe(env.RATE_LIMIT_MANAGEMENT);
+    await vi.waitFor(() => expect(warnings.join('\n')).toContain('rate limit report failed'));
   });
 
   it('count register, login and refresh per client address', async () => {
     const user = await registerUser();
-    const app = createApp();
+    const app = createWorker();
     const testEnv = { ...env, RATE_LIMIT_AUTH: '2' };
     const address = `203.0.113.${Math.floor(Math.random() * 250)}`;
     const login = (ip: string) =>

@@ -6,7 +6,7 @@ import type { Db } from '../storage/db';
 import { newestFirst, pageOf, type Page } from '../storage/paging';
 import { apiKeys, workspaces } from '../storage/schema';
 import type { Principal } from './principal';
-import { accessChanges } from '../core/change-events';
+import type { AccessWriteDeps } from './deps';
 import { API_KEY_PREFIX, SECRET_SHAPE, newSecret, sha256Hex } from './secrets';
 
 /*
@@ -79,11 +79,11 @@ export async function getApiKey(db: Db, workspaceId: string, id: string): Promis
 }
 
 /** Revoking twice is harmless: the first revocation time is kept. */
-export async function revokeApiKey(db: Db, workspaceId: string, id: string): Promise<ApiKey> {
-  const key = await getApiKey(db, workspaceId, id);
+export async function revokeApiKey(deps: AccessWriteDeps, workspaceId: string, id: string): Promise<ApiKey> {
+  const key = await getApiKey(deps.db, workspaceId, id);
   if (key.revokedAt !== null) return key;
-  const [row] = await db.update(apiKeys).set({ revokedAt: Date.now() }).where(eq(apiKeys.id, id)).returning();
-  accessChanges.emit();
+  const [row] = await deps.db.update(apiKeys).set({ revokedAt: Date.now() }).where(eq(apiKeys.id, id)).returning();
+  deps.changes.accessChanged();
   return visible(row!);
 }
 

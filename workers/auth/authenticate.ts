@@ -1,14 +1,13 @@
 import { and, eq } from 'drizzle-orm';
-import { notFound, permissionDenied, unauthenticated } from '../core/errors';
+import type { Role } from '../core/access';
 import type { Config } from '../core/config';
+import { DomainError, notFound, permissionDenied, unauthenticated } from '../core/errors';
+import { RefreshingCache, type RefreshPolicy } from '../core/refreshing-cache';
 import type { Db } from '../storage/db';
 import { memberships, sessions, users, workspaces } from '../storage/schema';
-import { accessChanges } from '../core/change-events';
-import { TtlCache } from '../core/ttl-cache';
-import { findApiKey, isApiKeyShaped, recordKeyUse } from './api-keys';
+import { findApiKey, isApiKeyShaped, recordKeyUse, type ApiKey } from './api-keys';
 import { digestMatches } from './constant-time';
 import { verifyAccessToken } from './jwt';
-import type { Role } from '../core/access';
 import { DEFAULT_WORKSPACE_ID, type Permission, type Principal, type WorkspaceLimits } from './principal';
 import { allPermissions, permissionsOf } from './roles';
 import { API_KEY_PREFIX, hexOf, sha256 } from './secrets';
@@ -18,20 +17,47 @@ import { API_KEY_PREFIX, hexOf, sha256 } from './secrets';
  * (compared in constant time, first), API keys (`mfk_…`) and access tokens (JWTs).
  * 401: no credential, or one that is malformed, unknown, expired or revoked.
  * 404: a workspace the credential cannot act in, as if it did not exist.
+ *
+ * What D1 says about a credential is kept per isolate by the Credentials service and served
+ * while it refreshes in the background (core/refreshing-cache.ts), so a warm request asks D1
+ * nothing and waits for no hash or signature check. Refusals are never kept.
  */
 
 export interface AuthenticateDeps {
   db: Db;
   config: Config;
-  adminKey: string | undefined;
+  credentials: CredentialCache;
   /** Runs work after the response (ctx.waitUntil) so bookkeeping never slows a request. */
   defer: (task: Promise<unknown>) => void;
+  onRefreshError?: (err: unknown) => void;
 }
 
 export interface Credentials {
   authorization: string | undefined;
   /** The workspace named by the Modelflare-Workspace header, already validated. */
   workspaceId: string | undefined;
+}
+
+/** What a credential grants, and until when. */
+interface Grant {
+  principal: Principal;
+  validUntil: number;
+  expired?: () => DomainError;
+  key?: ApiKey;
+}
+
+/** The isolate's copies of what credentials grant. */
+export class CredentialCache {
+  readonly grants: RefreshingCache<Grant>;
+
+  constructor(now: () => number = () => Date.now()) {
+    this.grants = new RefreshingCache<Grant>(4096, (err) => err instanceof DomainError, now);
+  }
+
+  /** A key revoked, a session ended, a role or a limit changed: this isolate forgets them all. */
+  forgetAll(): void {
+    this.grants.clear();
+  }
 }
 
 /** Bearer token from an Authorization header, or undefined when there is none. */
@@ -57,97 +83,104 @@ const limitsOf = (w: WorkspaceRow): WorkspaceLimits => ({
 export const workspaceNotFound = (id: string) =>
   notFound(`workspace '${id}' not found`, { code: 'workspace_not_found' });
 
-/*
- * What D1 says about a live credential is kept per isolate for CREDENTIAL_CACHE_TTL_SECONDS, so
- * a warm prediction asks D1 nothing (at the edge D1 may be a continent away). Revoking a key,
- * ending a session, changing a role or a workspace's limits clears this isolate's entries at
- * once; other isolates see the change within the TTL. Refusals are never kept.
- */
-type FoundKey = NonNullable<Awaited<ReturnType<typeof findApiKey>>>;
-const liveKeys = new TtlCache<FoundKey>(4096);
-const liveSessions = new TtlCache<{ role: Role; workspace: WorkspaceRow }>(4096);
-accessChanges.on(() => {
-  liveKeys.clear();
-  liveSessions.clear();
-});
-
-const ttlOf = (config: Config) => config.CREDENTIAL_CACHE_TTL_SECONDS * 1000;
+export function refreshPolicy(config: Config): RefreshPolicy {
+  return {
+    refreshAfterMs: config.CREDENTIAL_CACHE_TTL_SECONDS * 1000,
+    staleLimitMs: config.CACHE_STALE_LIMIT_SECONDS * 1000,
+  };
+}
 
 /** Resolves the caller and the workspace it acts in. */
 export async function authenticate(deps: AuthenticateDeps, credentials: Credentials): Promise<Principal> {
   const token = bearerToken(credentials.authorization);
   if (!token) throw unauthenticated('missing credential: send "Authorization: Bearer <token>"');
+  const requested = credentials.workspaceId;
+  const grant = await deps.credentials.grants.get(
+    requested === undefined ? token : `${token}\0${requested}`,
+    refreshPolicy(deps.config),
+    () => grantFor(deps, token, requested),
+    deps,
+  );
+  const now = Date.now();
+  if (grant.validUntil <= now) throw grant.expired!();
+  if (grant.key) {
+    const touch = recordKeyUse(deps.db, grant.key, now);
+    if (touch) {
+      // The kept row would otherwise ask for the write again on every request.
+      grant.key.lastUsedAt = now;
+      deps.defer(touch);
+    }
+  }
+  return grant.principal;
+}
+
+async function grantFor(deps: AuthenticateDeps, token: string, requested: string | undefined): Promise<Grant> {
   // One digest serves the admin comparison and, for an API key, the lookup of its stored hash.
   const digest = await sha256(token);
-  if (deps.adminKey && (await digestMatches(digest, deps.adminKey))) return asAdmin(deps, credentials.workspaceId);
-  if (token.startsWith(API_KEY_PREFIX)) return asApiKey(deps, token, digest, credentials.workspaceId);
-  if (JWT_SHAPE.test(token)) return asUser(deps, token, credentials.workspaceId);
+  if (deps.config.ADMIN_API_KEY && (await digestMatches(digest, deps.config.ADMIN_API_KEY))) {
+    return asAdmin(deps.db, requested);
+  }
+  if (token.startsWith(API_KEY_PREFIX)) return asApiKey(deps.db, token, digest, requested);
+  if (JWT_SHAPE.test(token)) return asUser(deps, token, requested);
   throw unauthenticated('invalid credential');
 }
 
 /** The admin is not rate limited, so its workspace is looked up only to check one it names. */
-async function asAdmin(deps: AuthenticateDeps, requested: string | undefined): Promise<Principal> {
+async function asAdmin(db: Db, requested: string | undefined): Promise<Grant> {
   if (requested !== undefined) {
-    const workspace = await deps.db.query.workspaces.findFirst({ where: eq(workspaces.id, requested) });
+    const workspace = await db.query.workspaces.findFirst({ where: eq(workspaces.id, requested) });
     if (!workspace) throw workspaceNotFound(requested);
   }
   const workspaceId = requested ?? DEFAULT_WORKSPACE_ID;
-  return { kind: 'admin', id: 'admin', workspaceId, permissions: allPermissions(), limits: NO_LIMITS };
-}
-
-function liveKey(deps: AuthenticateDeps, keyHash: string): Promise<FoundKey> {
-  return liveKeys.get(keyHash, ttlOf(deps.config), async () => {
-    const found = await findApiKey(deps.db, keyHash);
-    if (!found) throw unauthenticated('invalid credential');
-    if (found.key.revokedAt !== null) throw unauthenticated('this API key has been revoked', { code: 'key_revoked' });
-    return found;
-  });
-}
-
-async function asApiKey(
-  deps: AuthenticateDeps,
-  token: string,
-  digest: ArrayBuffer,
-  requested: string | undefined,
-): Promise<Principal> {
-  if (!isApiKeyShaped(token)) throw unauthenticated('invalid credential');
-  const { key, workspace } = await liveKey(deps, hexOf(digest));
-  const now = Date.now();
-  if (key.expiresAt !== null && key.expiresAt <= now) {
-    throw unauthenticated('this API key has expired', { code: 'key_expired' });
-  }
-  if (requested !== undefined && requested !== key.workspaceId) throw workspaceNotFound(requested);
-  const touch = recordKeyUse(deps.db, key, now);
-  if (touch) {
-    // The kept row would otherwise ask for the write again on every request.
-    key.lastUsedAt = now;
-    deps.defer(touch);
-  }
   return {
-    kind: 'api_key',
-    id: key.id,
-    workspaceId: key.workspaceId,
-    permissions: new Set<Permission>(key.scopes),
-    limits: limitsOf(workspace),
+    principal: { kind: 'admin', id: 'admin', workspaceId, permissions: allPermissions(), limits: NO_LIMITS },
+    validUntil: Infinity,
   };
 }
 
-/** One query checks the session is live and finds the role in the requested workspace. */
-async function asUser(deps: AuthenticateDeps, token: string, requested: string | undefined): Promise<Principal> {
-  const claims = await verifyAccessToken(deps.config, token);
-  const { role, workspace } = await liveSessions.get(
-    `${claims.sessionId}\0${claims.userId}\0${requested ?? ''}`,
-    ttlOf(deps.config),
-    () => sessionAccess(deps.db, claims, requested),
-  );
+const keyExpired = () => unauthenticated('this API key has expired', { code: 'key_expired' });
+
+async function asApiKey(db: Db, token: string, digest: ArrayBuffer, requested: string | undefined): Promise<Grant> {
+  if (!isApiKeyShaped(token)) throw unauthenticated('invalid credential');
+  const found = await findApiKey(db, hexOf(digest));
+  if (!found) throw unauthenticated('invalid credential');
+  const { key, workspace } = found;
+  if (key.revokedAt !== null) throw unauthenticated('this API key has been revoked', { code: 'key_revoked' });
+  if (key.expiresAt !== null && key.expiresAt <= Date.now()) throw keyExpired();
+  if (requested !== undefined && requested !== key.workspaceId) throw workspaceNotFound(requested);
   return {
-    kind: 'user',
-    id: claims.userId,
-    sessionId: claims.sessionId,
-    workspaceId: workspace.id,
-    role,
-    permissions: permissionsOf(role),
-    limits: limitsOf(workspace),
+    principal: {
+      kind: 'api_key',
+      id: key.id,
+      workspaceId: key.workspaceId,
+      permissions: new Set<Permission>(key.scopes),
+      limits: limitsOf(workspace),
+    },
+    validUntil: key.expiresAt ?? Infinity,
+    expired: keyExpired,
+    key,
+  };
+}
+
+const tokenExpired = () =>
+  unauthenticated('access token expired: get a new one from POST /v1/auth/refresh', { code: 'token_expired' });
+
+/** One query checks the session is live and finds the role in the requested workspace. */
+async function asUser(deps: AuthenticateDeps, token: string, requested: string | undefined): Promise<Grant> {
+  const claims = await verifyAccessToken(deps.config, token);
+  const { role, workspace } = await sessionAccess(deps.db, claims, requested);
+  return {
+    principal: {
+      kind: 'user',
+      id: claims.userId,
+      sessionId: claims.sessionId,
+      workspaceId: workspace.id,
+      role,
+      permissions: permissionsOf(role),
+      limits: limitsOf(workspace),
+    },
+    validUntil: claims.validUntil,
+    expired: tokenExpired,
   };
 }
 

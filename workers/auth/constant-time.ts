@@ -1,18 +1,5 @@
 import { sha256 } from './secrets';
 
-/** The expected side is one of a few configured secrets: each digest is worked out once. */
-const expectedDigests = new Map<string, Promise<ArrayBuffer>>();
-
-function digestOfExpected(secret: string): Promise<ArrayBuffer> {
-  let digest = expectedDigests.get(secret);
-  if (!digest) {
-    if (expectedDigests.size >= 8) expectedDigests.clear();
-    digest = sha256(secret);
-    expectedDigests.set(secret, digest);
-  }
-  return digest;
-}
-
 /**
  * Compares two secrets in time that depends on neither: both are hashed first, so the
  * comparison sees equal-length digests whatever the lengths of the inputs.
@@ -21,7 +8,11 @@ export async function secretsEqual(given: string, expected: string): Promise<boo
   return digestMatches(await sha256(given), expected);
 }
 
-/** secretsEqual for a caller that holds the given secret's SHA-256 already. */
+/**
+ * secretsEqual for a caller that holds the given secret's SHA-256 already. The expected side is
+ * hashed on each call: callers keep what a credential grants (auth/authenticate.ts), so this runs
+ * once per credential an isolate sees, not once per request.
+ */
 export async function digestMatches(givenDigest: ArrayBuffer, expected: string): Promise<boolean> {
-  return crypto.subtle.timingSafeEqual(givenDigest, await digestOfExpected(expected));
+  return crypto.subtle.timingSafeEqual(givenDigest, await sha256(expected));
 }

@@ -96,6 +96,11 @@ export interface AccessClaims {
   sessionId: string;
 }
 
+/** Verified claims, with when the token stops being valid (its `exp`, or its maximum age). */
+export interface VerifiedClaims extends AccessClaims {
+  validUntil: number;
+}
+
 /** User accounts need a signing key; without one only ADMIN_API_KEY and API keys work. */
 export function requireAccounts(config: Config): void {
   if (!config.JWT_SECRET && !config.JWT_PRIVATE_KEY) {
@@ -135,7 +140,7 @@ const Claims = z.object({ sub: z.string().min(1), sid: z.string().min(1) });
  * and every other algorithm are refused), issuer, audience, expiry and age. Every failure is
  * unauthenticated; expiry says so, so that clients know to refresh.
  */
-export async function verifyAccessToken(config: Config, token: string): Promise<AccessClaims> {
+export async function verifyAccessToken(config: Config, token: string): Promise<VerifiedClaims> {
   const { byKid } = await keyring(config);
   try {
     const { payload } = await jwtVerify(
@@ -155,7 +160,8 @@ export async function verifyAccessToken(config: Config, token: string): Promise<
     );
     const claims = Claims.safeParse(payload);
     if (!claims.success) throw new errors.JWTClaimValidationFailed('missing sub or sid', payload);
-    return { userId: claims.data.sub, sessionId: claims.data.sid };
+    const validUntil = Math.min(payload.exp! * 1000, (payload.iat! + MAX_TOKEN_AGE_SECONDS) * 1000);
+    return { userId: claims.data.sub, sessionId: claims.data.sid, validUntil };
   } catch (err) {
     if (err instanceof errors.JWTExpired) {
       throw unauthenticated('access token expired: get a new one from POST /v1/auth/refresh', {

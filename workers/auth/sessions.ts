@@ -4,7 +4,6 @@ import { newId } from '../core/ids';
 import { refreshTokens, sessions } from '../storage/schema';
 import type { AuthDeps } from './deps';
 import { signAccessToken } from './jwt';
-import { accessChanges } from '../core/change-events';
 import { REFRESH_TOKEN_PREFIX, SECRET_SHAPE, newSecret, sha256Hex } from './secrets';
 
 /*
@@ -73,7 +72,7 @@ export async function endSession(
     .update(sessions)
     .set({ revokedAt: Date.now(), revokedReason: reason })
     .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
-  accessChanges.emit();
+  deps.changes.accessChanged();
 }
 
 export async function endAllSessions(deps: AuthDeps, userId: string): Promise<void> {
@@ -81,7 +80,7 @@ export async function endAllSessions(deps: AuthDeps, userId: string): Promise<vo
     .update(sessions)
     .set({ revokedAt: Date.now(), revokedReason: 'logout' })
     .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)));
-  accessChanges.emit();
+  deps.changes.accessChanged();
 }
 
 /** Trades a refresh token for a new access token and a new refresh token. */
@@ -107,14 +106,10 @@ export async function refreshSession(deps: AuthDeps, token: string): Promise<Tok
     .returning({ sessionId: refreshTokens.sessionId });
   if (claimed.length === 0) {
     await endSession(deps, found.session.id, 'refresh_token_reuse');
-    console.warn(
-      JSON.stringify({
-        level: 'warn',
-        msg: 'refresh token reused; session ended',
-        session_id: found.session.id,
-        user_id: found.session.userId,
-      }),
-    );
+    deps.logger.warn('refresh token reused; session ended', {
+      session_id: found.session.id,
+      user_id: found.session.userId,
+    });
     throw unauthenticated('this refresh token was already used; the session has been ended, sign in again', {
       code: 'refresh_token_reused',
     });

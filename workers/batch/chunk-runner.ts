@@ -1,11 +1,10 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { PlatformDeps } from '../deps';
+import type { BatchDeps } from './deps';
 import { DomainError, notFound } from '../core/errors';
 import { predictRows, type RowResult } from '../inference/predict-rows';
 import { resolveServedById } from '../inference/served-versions';
 import { chunkResultKey } from '../storage/r2-keys';
 import { jobChunks, jobs } from '../storage/schema';
-import { observeBatchRows } from '../monitoring/observe';
 import { finishIfDone } from './completion';
 import { splitLines } from './plan-chunks';
 
@@ -37,7 +36,7 @@ function resultLines(chunk: ChunkRow, results: RowResult[], inputs: unknown[] | 
 }
 
 async function recordResult(
-  deps: PlatformDeps,
+  deps: BatchDeps,
   job: JobRow,
   chunk: ChunkRow,
   results: RowResult[],
@@ -63,11 +62,11 @@ async function recordResult(
     .returning({ index: jobChunks.index });
   if (changed.length > 0) {
     const version = { workspaceId: job.workspaceId, model: job.modelName, version: job.version };
-    observeBatchRows(deps, version, results.length - errors.length, errors.length);
+    deps.metrics.batchRows(deps, version, results.length - errors.length, errors.length);
   }
 }
 
-async function load(deps: PlatformDeps, jobId: string, index: number) {
+async function load(deps: BatchDeps, jobId: string, index: number) {
   const [row] = await deps.db
     .select({ job: jobs, chunk: jobChunks })
     .from(jobChunks)
@@ -81,7 +80,7 @@ async function load(deps: PlatformDeps, jobId: string, index: number) {
  * Returns quietly when there is nothing to do (the job ended or was cancelled, the chunk is
  * already done); throws on a transient failure so the queue retries the chunk.
  */
-export async function runChunk(deps: PlatformDeps, jobId: string, index: number): Promise<void> {
+export async function runChunk(deps: BatchDeps, jobId: string, index: number): Promise<void> {
   const found = await load(deps, jobId, index);
   if (!found || found.job.status !== 'running') return;
   // A chunk recorded by an attempt that then failed to end the job (D1 refused the update):
@@ -127,13 +126,13 @@ export async function runChunk(deps: PlatformDeps, jobId: string, index: number)
   await finishIfDone(deps, jobId);
 }
 
-async function failChunkRows(deps: PlatformDeps, job: JobRow, chunk: ChunkRow, reason: string) {
+async function failChunkRows(deps: BatchDeps, job: JobRow, chunk: ChunkRow, reason: string) {
   const results: RowResult[] = Array.from({ length: chunk.rowCount }, () => ({ error: reason }));
   await recordResult(deps, job, chunk, results, null, 'failed');
 }
 
 /** The dead-letter verdict on a chunk that kept failing: its rows fail, the job goes on. */
-export async function failChunk(deps: PlatformDeps, jobId: string, index: number): Promise<void> {
+export async function failChunk(deps: BatchDeps, jobId: string, index: number): Promise<void> {
   const found = await load(deps, jobId, index);
   if (!found) return;
   const { job, chunk } = found;

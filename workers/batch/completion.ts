@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { PlatformDeps } from '../deps';
+import type { BatchDeps } from './deps';
 import { jobChunks, jobs, type JobStatus } from '../storage/schema';
 import { emitEvent } from '../webhooks/events';
 import { jobEventData } from './jobs';
@@ -8,7 +8,7 @@ import { jobEventData } from './jobs';
  * Ends the job once no chunk is pending. The conditional update lets exactly one caller win,
  * however many chunks finish at the same moment, so the completion event is sent once.
  */
-export async function finishIfDone(deps: PlatformDeps, jobId: string): Promise<JobStatus | undefined> {
+export async function finishIfDone(deps: BatchDeps, jobId: string): Promise<JobStatus | undefined> {
   const [totals] = await deps.db
     .select({
       pending: sql<number>`coalesce(sum(${jobChunks.status} = 'pending'), 0)`,
@@ -24,7 +24,7 @@ export async function finishIfDone(deps: PlatformDeps, jobId: string): Promise<J
 
 /** Moves a running or queued job to a final status once; announces it to webhooks. */
 export async function endJob(
-  deps: PlatformDeps,
+  deps: BatchDeps,
   jobId: string,
   status: Exclude<JobStatus, 'queued' | 'running' | 'cancelled'>,
   error: string | null,

@@ -1,8 +1,9 @@
 import { and, eq, inArray, type SQL } from 'drizzle-orm';
-import type { PlatformDeps } from '../deps';
+import type { BatchDeps } from './deps';
 import { conflict, notFound } from '../core/errors';
 import { newId } from '../core/ids';
-import { resolveServed } from '../inference/infer';
+import { errorFields } from '../core/logger';
+import { resolveServed } from '../inference/served-versions';
 import { selectOutputs } from '../inference/validate-inputs';
 import type { Scope } from '../registry/types';
 import { newestFirst, pageOf } from '../storage/paging';
@@ -41,7 +42,7 @@ export interface JobView extends JobRow {
 
 export const ENDED: readonly JobStatus[] = ['succeeded', 'partially_failed', 'failed', 'cancelled'];
 
-async function resolveInput(deps: PlatformDeps, scope: Scope, input: JobInput) {
+async function resolveInput(deps: BatchDeps, scope: Scope, input: JobInput) {
   if ('uploadId' in input) {
     const upload = await requireUpload(deps, scope, input.uploadId);
     return { key: upload.key, source: { kind: 'upload' as const, ref: upload.id } };
@@ -58,7 +59,7 @@ async function resolveInput(deps: PlatformDeps, scope: Scope, input: JobInput) {
  * signing secret of that webhook (shown this once).
  */
 export async function submitJob(
-  deps: PlatformDeps,
+  deps: BatchDeps,
   scope: Scope,
   spec: JobSpec,
 ): Promise<{ job: JobView; webhookSecret: string | null }> {
@@ -83,14 +84,14 @@ export async function submitJob(
   } catch (err) {
     // No half-made job: the caller hears the failure and may submit again.
     await discardJob(deps, id, created, input).catch((cleanup: unknown) =>
-      console.error(JSON.stringify({ level: 'warn', msg: 'job not cleaned up', job_id: id, error: String(cleanup) })),
+      deps.logger.warn('job not cleaned up', { job_id: id, ...errorFields(cleanup) }),
     );
     throw err;
   }
 }
 
 async function discardJob(
-  deps: PlatformDeps,
+  deps: BatchDeps,
   id: string,
   created: boolean,
   input: Awaited<ReturnType<typeof resolveInput>>,
@@ -100,7 +101,7 @@ async function discardJob(
 }
 
 async function insertJob(
-  deps: PlatformDeps,
+  deps: BatchDeps,
   scope: Scope,
   spec: JobSpec,
   v: {
@@ -156,7 +157,7 @@ function withCounters(job: JobRow, chunks: ChunkSummary[]): JobView {
   return { ...job, rowsDone, rowsFailed, chunksDone, chunksFailed, errors };
 }
 
-async function chunkSummaries(deps: PlatformDeps, jobIds: string[]): Promise<Map<string, ChunkSummary[]>> {
+async function chunkSummaries(deps: BatchDeps, jobIds: string[]): Promise<Map<string, ChunkSummary[]>> {
   const byJob = new Map<string, ChunkSummary[]>(jobIds.map((id) => [id, []]));
   if (jobIds.length === 0) return byJob;
   const rows = await deps.db
@@ -174,7 +175,7 @@ async function chunkSummaries(deps: PlatformDeps, jobIds: string[]): Promise<Map
   return byJob;
 }
 
-export async function requireJob(deps: PlatformDeps, scope: Scope, id: string): Promise<JobRow> {
+export async function requireJob(deps: BatchDeps, scope: Scope, id: string): Promise<JobRow> {
   const job = await deps.db.query.jobs.findFirst({
     where: and(eq(jobs.id, id), eq(jobs.workspaceId, scope.workspaceId)),
   });
@@ -182,13 +183,13 @@ export async function requireJob(deps: PlatformDeps, scope: Scope, id: string): 
   return job;
 }
 
-export async function getJob(deps: PlatformDeps, scope: Scope, id: string): Promise<JobView> {
+export async function getJob(deps: BatchDeps, scope: Scope, id: string): Promise<JobView> {
   const job = await requireJob(deps, scope, id);
   return withCounters(job, (await chunkSummaries(deps, [id])).get(id)!);
 }
 
 export async function listJobs(
-  deps: PlatformDeps,
+  deps: BatchDeps,
   scope: Scope,
   query: { limit: number; cursor?: string; status?: JobStatus; model?: string },
 ): Promise<{ jobs: JobView[]; nextCursor: string | null }> {
@@ -211,7 +212,7 @@ export async function listJobs(
 }
 
 /** Stops a queued or running job: chunks not yet run are skipped by the consumer. */
-export async function cancelJob(deps: PlatformDeps, scope: Scope, id: string): Promise<JobView> {
+export async function cancelJob(deps: BatchDeps, scope: Scope, id: string): Promise<JobView> {
   const job = await requireJob(deps, scope, id);
   const [updated] = await deps.db
     .update(jobs)

@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import type { PlatformDeps } from '../deps';
+import type { BatchDeps } from './deps';
 import { jobChunks, jobs } from '../storage/schema';
 import { endJob } from './completion';
 import type { BatchMessage } from './messages';
@@ -14,7 +14,7 @@ const MESSAGES_PER_SEND = 100;
  * chunk. Safe to run twice (a redelivered message): chunks are inserted only if absent, the
  * job moves to running only from queued, and repeated chunk messages are skipped by the consumer.
  */
-export async function planJob(deps: PlatformDeps, jobId: string): Promise<void> {
+export async function planJob(deps: BatchDeps, jobId: string): Promise<void> {
   const job = await deps.db.query.jobs.findFirst({ where: eq(jobs.id, jobId) });
   if (!job || (job.status !== 'queued' && job.status !== 'running')) return;
   const object = await deps.bucket.get(job.inputKey);

@@ -1,5 +1,5 @@
 import { asc, eq } from 'drizzle-orm';
-import type { PlatformDeps } from '../deps';
+import type { BatchDeps } from './deps';
 import { conflict } from '../core/errors';
 import type { Scope } from '../registry/types';
 import { chunkResultKey } from '../storage/r2-keys';
@@ -13,11 +13,7 @@ const encoder = new TextEncoder();
  * other, each streamed from R2. Rows of a cancelled job that never ran get an error line, so
  * there is always one line per input row.
  */
-export async function streamResults(
-  deps: PlatformDeps,
-  scope: Scope,
-  jobId: string,
-): Promise<ReadableStream<Uint8Array>> {
+export async function streamResults(deps: BatchDeps, scope: Scope, jobId: string): Promise<ReadableStream<Uint8Array>> {
   const job = await requireJob(deps, scope, jobId);
   if (!ENDED.includes(job.status)) {
     throw conflict(`job '${jobId}' is ${job.status}; its results are ready when it ends`, { code: 'job_not_finished' });

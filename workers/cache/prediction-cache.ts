@@ -1,18 +1,29 @@
 import { withDeadline } from '../core/deadline';
+import type { Logger } from '../core/logger';
+import { errorFields } from '../core/logger';
 import type { Tensor } from '../core/tensor';
 import { MemoryTier } from './memory-tier';
 
 /*
- * Predictions cached in KV, with the hottest also kept in the isolate. The key hashes the version's identity (its id and the file's
- * sha256), the inputs in canonical form (sorted by name; datatype, shape and the raw element
- * bytes, so `1` and `1.0`, flat and nested data all meet) and the requested outputs. A version
- * id belongs to one workspace, so neither another version nor another tenant can share a key.
+ * Predictions cached in three tiers, nearest first:
+ * - the isolate's memory (no I/O at all);
+ * - this location's Cache API (no round trip leaves the data center);
+ * - KV, shared by every location, for models that ask for it (`cache.shared`): a KV read may
+ *   cross a continent, so it is worth waiting for only when the model costs more, and it is
+ *   read with a deadline close to the model's own compute time.
+ * The key hashes the version's identity (its id and the file's sha256), the inputs in canonical
+ * form (sorted by name; datatype, shape and the raw element bytes, so `1` and `1.0`, flat and
+ * nested data all meet) and the requested outputs. A version id belongs to one workspace, so
+ * neither another version nor another tenant can share a key.
  */
 
 export type CacheStatus = 'HIT' | 'MISS' | 'BYPASS';
 
 /** `use` reads and writes; `refresh` skips the read (no-cache); `bypass` does neither (no-store). */
 export type CacheMode = 'use' | 'refresh' | 'bypass';
+
+/** Where a hit came from, for Server-Timing. */
+export type CacheTier = 'memory' | 'location' | 'kv';
 
 const encoder = new TextEncoder();
 
@@ -25,8 +36,12 @@ function tensorBytes(tensor: Tensor): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 function hex(buffer: ArrayBuffer): string {
-  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  let out = '';
+  for (const b of new Uint8Array(buffer)) out += HEX[b];
+  return out;
 }
 
 export async function predictionKey(
@@ -55,51 +70,115 @@ export async function predictionKey(
 }
 
 /**
- * The isolate's own tier in front of KV: up to 4 Mi characters of predictions, none over
- * 64 Ki (larger answers cost little next to the inference that made them).
+ * The isolate's tier: up to 4 Mi characters of predictions, none over 64 Ki (larger answers
+ * cost little next to the inference that made them).
  */
-export const predictionMemory = new MemoryTier(4 * 1024 * 1024, 64 * 1024);
+export class PredictionCache {
+  readonly memory = new MemoryTier(4 * 1024 * 1024, 64 * 1024);
+}
+
+export interface PredictionCacheDeps {
+  predictionCache: PredictionCache;
+  kv: KVNamespace;
+  logger: Logger;
+  defer: (work: Promise<unknown>) => void;
+}
 
 /** Stored with each KV entry so a copy read into the isolate expires when the entry does. */
 interface EntryMetadata {
   expires_at: number;
 }
 
+const LOCATION_CACHE = 'modelflare-predictions';
+const locationKey = (key: string) => new Request(`https://predictions.modelflare.internal/${key}`);
+const EXPIRES_HEADER = 'Modelflare-Expires-At';
+
+export interface ReadOptions {
+  /** Whether the model keeps its predictions in KV too. */
+  shared: boolean;
+  /** How long a KV read may take before the model answers instead. */
+  kvDeadlineMs: number;
+}
+
 /**
- * The cached prediction, or null. The cache only saves work: a KV read that fails, or that
- * has not answered within `timeoutMs`, counts as a miss and the model answers instead.
+ * The cached prediction and its tier, or null. The cache only saves work: a tier that fails,
+ * or a KV read that has not answered by its deadline, counts as a miss.
  */
 export async function readPrediction(
-  kv: KVNamespace,
+  deps: PredictionCacheDeps,
   key: string,
-  timeoutMs: number,
+  options: ReadOptions,
   now = Date.now(),
-): Promise<string | null> {
-  const local = predictionMemory.get(key, now);
-  if (local !== undefined) return local;
+): Promise<{ value: string; tier: CacheTier } | null> {
+  const memory = deps.predictionCache.memory;
+  const local = memory.get(key, now);
+  if (local !== undefined) return { value: local, tier: 'memory' };
+  try {
+    const hit = await (await caches.open(LOCATION_CACHE)).match(locationKey(key));
+    if (hit) {
+      const value = await hit.text();
+      const expiresAt = Number(hit.headers.get(EXPIRES_HEADER));
+      if (expiresAt > now) {
+        memory.set(key, value, expiresAt);
+        return { value, tier: 'location' };
+      }
+    }
+  } catch (err) {
+    deps.logger.warn('prediction cache (location) read failed; going on', errorFields(err));
+  }
+  if (!options.shared) return null;
   try {
     const { value, metadata } = await withDeadline(
-      kv.getWithMetadata<EntryMetadata>(key, 'text'),
-      timeoutMs,
+      deps.kv.getWithMetadata<EntryMetadata>(key, 'text'),
+      options.kvDeadlineMs,
       'prediction cache read',
     );
-    if (value !== null && metadata?.expires_at) predictionMemory.set(key, value, metadata.expires_at);
-    return value;
+    if (value === null) return null;
+    if (metadata?.expires_at) {
+      memory.set(key, value, metadata.expires_at);
+      deps.defer(putLocation(key, value, metadata.expires_at));
+    }
+    return { value, tier: 'kv' };
   } catch (err) {
-    console.error(
-      JSON.stringify({ level: 'warn', msg: 'prediction cache read failed; computing', error: String(err) }),
-    );
+    deps.logger.warn('prediction cache (KV) read failed or was late; computing', errorFields(err));
     return null;
   }
 }
 
+async function putLocation(key: string, value: string, expiresAt: number): Promise<void> {
+  const seconds = Math.max(1, Math.floor((expiresAt - Date.now()) / 1000));
+  await (
+    await caches.open(LOCATION_CACHE)
+  ).put(
+    locationKey(key),
+    new Response(value, {
+      headers: {
+        'Content-Type': 'application/json',
+        'Cache-Control': `public, max-age=${seconds}`,
+        [EXPIRES_HEADER]: String(expiresAt),
+      },
+    }),
+  );
+}
+
 /**
- * Keeps the prediction in this isolate at once and in KV when the returned promise settles.
- * KV refuses TTLs under 60 s; the model setting is validated to respect that.
+ * Keeps the prediction in this isolate at once, and in this location's cache (and KV when
+ * shared) after the response. KV refuses TTLs under 60 s; the model setting respects that.
  */
-export function writePrediction(kv: KVNamespace, key: string, value: string, ttlSeconds: number): Promise<void> {
+export function writePrediction(
+  deps: PredictionCacheDeps,
+  key: string,
+  value: string,
+  ttlSeconds: number,
+  shared: boolean,
+): void {
   const ttl = Math.max(60, ttlSeconds);
   const expiresAt = Date.now() + ttl * 1000;
-  predictionMemory.set(key, value, expiresAt);
-  return kv.put(key, value, { expirationTtl: ttl, metadata: { expires_at: expiresAt } satisfies EntryMetadata });
+  deps.predictionCache.memory.set(key, value, expiresAt);
+  deps.defer(putLocation(key, value, expiresAt));
+  if (shared) {
+    deps.defer(
+      deps.kv.put(key, value, { expirationTtl: ttl, metadata: { expires_at: expiresAt } satisfies EntryMetadata }),
+    );
+  }
 }

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Env } from './env';
 
 const MiB = 1024 * 1024;
 
@@ -64,10 +63,19 @@ const ConfigSchema = z
       .int()
       .min(32 * MiB)
       .optional(),
-    /** How long an isolate trusts its resolution of a model/alias before asking D1 again. */
+    /**
+     * How old an isolate's copy of a model/alias resolution may get before a request refreshes
+     * it from D1 in the background (the request itself is answered from the copy).
+     */
     REGISTRY_CACHE_TTL_SECONDS: z.coerce.number().min(0).max(300).default(5),
-    /** How long an isolate trusts what D1 said about a live API key or session (revocation delay elsewhere). */
+    /** The same for what D1 said about a live API key, session or membership. */
     CREDENTIAL_CACHE_TTL_SECONDS: z.coerce.number().min(0).max(60).default(5),
+    /**
+     * The consistency bound: a copy read from D1 longer ago than this is never served; the
+     * request waits for D1 instead. A revoked key, a removed member, a moved alias or a changed
+     * limit take effect in every isolate within it (in the isolate that made the change, at once).
+     */
+    CACHE_STALE_LIMIT_SECONDS: z.coerce.number().min(1).max(300).default(10),
     /** Largest JSONL upload for batch jobs (streamed to R2, never held in memory). */
     MAX_UPLOAD_BYTES: count(100 * MiB),
     /** Rows a job may carry inline in its JSON body. */
@@ -99,6 +107,8 @@ const ConfigSchema = z
     /** Largest body of a prediction route. */
     MAX_PREDICT_BODY_BYTES: count(8 * MiB),
 
+    /** The platform administrator's bearer credential (a secret). */
+    ADMIN_API_KEY: z.string().min(32, { error: 'ADMIN_API_KEY must be at least 32 characters' }).optional(),
     /** Signs access tokens (HS256); unset, user accounts are off and only ADMIN_API_KEY works. */
     JWT_SECRET: JwtSecret.optional(),
     /** Secrets that signed tokens still in circulation: they verify but never sign (rotation). */
@@ -133,12 +143,22 @@ const ConfigSchema = z
   .refine((c) => c.SESSION_CACHE_BYTES >= c.MAX_MODEL_BYTES, {
     error: 'SESSION_CACHE_BYTES must be at least MAX_MODEL_BYTES so the largest model fits',
   })
+  .refine(
+    (c) => c.CACHE_STALE_LIMIT_SECONDS >= Math.max(c.REGISTRY_CACHE_TTL_SECONDS, c.CREDENTIAL_CACHE_TTL_SECONDS),
+    {
+      error:
+        'CACHE_STALE_LIMIT_SECONDS must be at least the cache refresh intervals (REGISTRY_/CREDENTIAL_CACHE_TTL_SECONDS)',
+    },
+  )
   .refine((c) => !(c.JWT_SECRET && c.JWT_PRIVATE_KEY), {
     error:
       'set JWT_SECRET or JWT_PRIVATE_KEY, not both: tokens are signed with one key (move a former secret to JWT_PREVIOUS_SECRETS)',
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** The variables and secrets the worker reads, as the runtime hands them over: text, or absent. */
+export type ConfigVars = { [K in keyof z.input<typeof ConfigSchema>]?: string };
 
 /** ORT_HEAP_MAX_BYTES, or room for a full session cache plus one of the largest models loading. */
 export function ortHeapLimit(config: Config): number {
@@ -148,7 +168,7 @@ export function ortHeapLimit(config: Config): number {
 const parsed = new WeakMap<object, Config>();
 
 /** Reads and validates the environment once per isolate; a bad value fails loudly at start. */
-export function configFrom(env: Env): Config {
+export function configFrom(env: ConfigVars): Config {
   let config = parsed.get(env);
   if (!config) {
     const result = ConfigSchema.safeParse(env);

@@ -14,6 +14,12 @@ export class TtlCache<V> {
 
   constructor(private readonly maxEntries: number) {}
 
+  /** The kept value of `key` when it is fresh, without waiting for anything. */
+  peek(key: string, now = Date.now()): { value: V } | undefined {
+    const hit = this.entries.get(key);
+    return hit && hit.expires > now ? { value: hit.value } : undefined;
+  }
+
   /** The kept value of `key`, else `load()`, kept for `ttlMs` (not at all when 0). */
   async get(key: string, ttlMs: number, load: () => Promise<V>): Promise<V> {
     const now = Date.now();

@@ -1,26 +1,33 @@
 import type { Principal } from '../auth/principal';
-import type { Config } from '../core/config';
-import type { Env } from '../core/env';
-import type { PlatformDeps } from '../deps';
-import type { ServedVersion } from '../inference/served-versions';
+import type { ErrorCode } from '../core/errors';
+import type { PlatformDeps } from '../platform/deps';
+import type { Env } from '../platform/env';
+import type { RouteRules } from './route';
 
-/** What the access log adds to its line beyond method, route and status. */
-export interface LogFields {
+/** What the access line adds to method, route, status and duration; read by nothing else. */
+export interface AccessFields {
+  actor?: string;
+  workspace?: string;
   model?: string;
-  version?: number | string;
-  [key: string]: unknown;
+  version?: number;
+  rows?: number;
+  cache?: string;
+  code?: ErrorCode;
+  outage?: string;
+  job?: string;
 }
 
 export interface AppEnv {
   Bindings: Env;
   Variables: {
+    /** Set by hono's request-id middleware (a well-formed incoming X-Request-Id is kept). */
     requestId: string;
     startedAt: number;
-    principal: Principal;
-    config: Config;
     deps: PlatformDeps;
-    log: LogFields;
-    /** The model version a prediction route resolved, for monitoring. */
-    served?: ServedVersion;
+    /** The caller, on every route whose rules ask for a credential. */
+    principal: Principal;
+    access: AccessFields;
+    /** The rules of the route being served (see route.ts). */
+    rules: RouteRules;
   };
 }

@@ -1,14 +1,16 @@
-import { notFound as notFoundError } from '../core/errors';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { requestId } from 'hono/request-id';
+import { timing } from 'hono/timing';
+import { methodNotAllowed as notAllowed, notFound } from '../core/errors';
+import { newId, SAFE_TOKEN } from '../core/ids';
+import type { Env } from '../platform/env';
+import type { IsolateServices } from '../platform/services';
 import type { AppEnv } from './app-env';
-import { handleError, renderError } from './errors';
-import { allowedMethods } from './method-not-allowed';
-import { accessLog } from './middleware/access-log';
-import { bodyLimit } from './middleware/body-limit';
+import { ErrorEnvelope, handleError } from './errors';
 import { cors } from './middleware/cors';
-import { rateLimit } from './middleware/rate-limit';
-import { requestContext } from './middleware/request-context';
-import { requireAuth } from './middleware/require-auth';
+import { requestScope } from './middleware/request-scope';
 import { securityHeaders } from './middleware/security-headers';
+import { plainRoute } from './route';
 import { newRouter } from './router';
 import { aliasRoutes } from './routes/aliases';
 import { apiKeyRoutes } from './routes/api-keys';
@@ -31,13 +33,43 @@ import { workspaceRoutes } from './routes/workspaces';
 
 const API_VERSION = '0.1.0';
 
-export function createApp() {
+/*
+ * The path of a request: hono's request id, the request's deps and access line, security and
+ * CORS headers, 405 for a known path with another method, Server-Timing where a route measured
+ * stages; then the route's own rules (route.ts), its adapter, and services below. Errors from
+ * any of them meet handleError, the one place that maps them to HTTP.
+ */
+export function createApp(servicesFor: (env: Env) => IsolateServices) {
   const app = newRouter();
-  app.use('*', requestContext(), accessLog(), securityHeaders(), cors());
-  // Default deny: everything under /v1 and the model routes of /v2 need a credential, except
-  // the few listed in public-routes.ts. /v2 health and server metadata stay open.
-  for (const prefix of ['/v1/*', '/v2/models/*']) app.use(prefix, requireAuth(), rateLimit());
-  app.use('*', bodyLimit());
+  app.use(
+    '*',
+    // hono keeps an incoming id of word characters, '-' and '='; ids with '.' or ':' (trace ids)
+    // are kept too when they pass our own rule.
+    requestId({
+      limitLength: 128,
+      generator: (c) => {
+        const incoming = c.req.header('x-request-id');
+        return incoming && SAFE_TOKEN.test(incoming) ? incoming : newId('req');
+      },
+    }),
+    requestScope(servicesFor),
+    securityHeaders(),
+    cors(),
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, found) => {
+        const methods = [...found].sort();
+        c.header('Allow', methods.join(', '));
+        return handleError(
+          notAllowed(`method ${c.req.method} is not allowed on ${c.req.path}; allowed: ${methods.join(', ')}`, {
+            code: 'method_not_allowed',
+          }),
+          c as never,
+        );
+      },
+    }),
+    timing({ total: false, enabled: (c) => (c.get('metric')?.headers.length ?? 0) > 0 }),
+  );
 
   app.route('/', healthRoutes);
   app.route('/', authRoutes);
@@ -58,12 +90,14 @@ export function createApp() {
   app.route('/', docsRoutes);
   app.route('/', dashboardRoutes);
 
+  app.openAPIRegistry.register('Error', ErrorEnvelope);
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {
     type: 'http',
     scheme: 'bearer',
     description:
       'The admin key (ADMIN_API_KEY), a user access token (JWT from /v1/auth/login) or an API key (`mfk_…`). Users and the admin pick the workspace to act in with the `Modelflare-Workspace` header.',
   });
+  app.use('/openapi.json', plainRoute('GET', '/openapi.json', { access: 'public', budget: 'unmetered', body: 'none' }));
   app.doc31('/openapi.json', (c) => ({
     openapi: '3.1.0',
     info: {
@@ -75,20 +109,9 @@ export function createApp() {
     servers: [{ url: new URL(c.req.url).origin }],
   }));
 
-  const methodsFor = allowedMethods(app as never);
-  app.notFound((c) => {
-    const allowed = methodsFor(c.req.path);
-    if (allowed.length > 0) {
-      c.header('Allow', allowed.join(', '));
-      return renderError(c, {
-        status: 405,
-        code: 'method_not_allowed',
-        message: `method ${c.req.method} is not allowed on ${c.req.path}; allowed: ${allowed.join(', ')}`,
-      });
-    }
-    const err = notFoundError(`no route for ${c.req.method} ${c.req.path}`, { code: 'route_not_found' });
-    return handleError(err, c);
-  });
+  app.notFound((c) =>
+    handleError(notFound(`no route for ${c.req.method} ${c.req.path}`, { code: 'route_not_found' }), c),
+  );
   app.onError(handleError);
   return app;
 }

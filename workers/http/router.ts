@@ -2,7 +2,6 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { ZodError } from 'zod';
 import { invalidInput } from '../core/errors';
 import type { AppEnv } from './app-env';
-import { routeClass } from './route-class';
 import { ILL_FORMED, illFormedPath } from './well-formed';
 
 const TARGET_NAMES: Record<string, string> = {
@@ -29,15 +28,19 @@ export function describeZodError(error: ZodError, target: string): string {
     .join('; ');
 }
 
-/** Every router validates with zod and reports failures through the one error path. */
+/**
+ * Every router validates with zod and reports failures through the one error path, and answers
+ * a path the same with or without a trailing slash (`strict: false`).
+ */
 export function newRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
+    strict: false,
     defaultHook: (result, c) => {
       if (!result.success) {
         throw invalidInput(describeZodError(result.error, result.target), { code: 'invalid_argument' });
       }
-      // Prediction bodies are tensors, not stored text: they skip the walk on the hot path.
-      if (result.target === 'json' && routeClass(c.req.method, c.req.path) !== 'prediction') {
+      // Tensors are not stored text: prediction bodies skip the walk on the hot path.
+      if (result.target === 'json' && c.get('rules')?.body === 'json') {
         const at = illFormedPath(result.data);
         if (at !== undefined) {
           throw invalidInput(`request body${at ? ` '${at}'` : ''}: ${ILL_FORMED}`, { code: 'invalid_argument' });

@@ -1,9 +1,9 @@
 import { invalidInput } from '../core/errors';
 import type { TensorSpec } from '../core/signature';
-import { DATATYPE_INFO } from '../core/tensor';
+import { DATATYPE_INFO, type Tensor } from '../core/tensor';
 import type { ServedVersion } from './served-versions';
-import { flattenData } from './tensor-json';
-import type { RequestTensor, ResponseTensor } from './types';
+import { allocate, decodeInto } from './tensor-decode';
+import type { NamedTensors, ResponseTensor } from './types';
 
 /*
  * The friendly `instances` API: one JSON record per row, mapped onto the model's batch
@@ -79,7 +79,8 @@ function valuesPerInput(served: ServedVersion, instances: unknown[], name: (i: n
   return columns;
 }
 
-function batchTensor(spec: TensorSpec, values: unknown[], name: (i: number) => string): RequestTensor {
+/** One input's batch: each instance's value decoded straight into its row of the tensor. */
+function batchTensor(spec: TensorSpec, values: unknown[], name: (i: number) => string): Tensor {
   const n = values.length;
   if (spec.shape.length === 0) throw invalidInput(`input '${spec.name}' is a scalar and has no batch dimension`);
   if (spec.shape[0] !== -1 && spec.shape[0] !== n) {
@@ -88,34 +89,41 @@ function batchTensor(spec: TensorSpec, values: unknown[], name: (i: number) => s
     );
   }
   const rowShape = spec.shape.slice(1).map((d, axis) => (d === -1 ? (shapeOf(values[0])[axis] ?? 0) : d));
-  const data: unknown[] = [];
+  const rowSize = rowShape.reduce((a, b) => a * b, 1);
+  const data = allocate(spec.datatype, n * rowSize);
   values.forEach((value, i) => {
     const where = `${name(i)}, input '${spec.name}'`;
     if (rowShape.length === 0) {
       if (Array.isArray(value)) throw invalidInput(`${where}: expected a single value`);
-      data.push(value);
+      decodeInto(data, i, [value], [1], spec.datatype, where, 1);
       return;
     }
-    const flat = flattenData(Array.isArray(value) ? value : [value], rowShape, where);
-    const expected = rowShape.reduce((a, b) => a * b, 1);
-    if (flat.length !== expected) {
+    const row = Array.isArray(value) ? value : [value];
+    if (!row.some(Array.isArray) && row.length !== rowSize) {
       throw invalidInput(
-        `${where}: has ${flat.length} values but the model expects ${expected} ([${rowShape.join(', ')}])`,
+        `${where}: has ${row.length} values but the model expects ${rowSize} ([${rowShape.join(', ')}])`,
       );
     }
-    for (const v of flat) data.push(v);
+    decodeInto(data, i * rowSize, row, rowShape, spec.datatype, where, rowSize);
   });
-  return { name: spec.name, datatype: spec.datatype, shape: [n, ...rowShape], data };
+  return { datatype: spec.datatype, shape: [n, ...rowShape], data };
 }
 
-/** `name` says how messages refer to the i-th record ("instance 3", or "the row" in a batch job). */
-export function instancesToInputs(
+/**
+ * The model's input tensors for JSON records, checked and decoded in one pass. `name` says how
+ * messages refer to the i-th record ("instance 3", or "the row" in a batch job).
+ */
+export function instancesToTensors(
   served: ServedVersion,
   instances: unknown[],
   name: (i: number) => string = (i) => `instance ${i}`,
-): RequestTensor[] {
+): NamedTensors {
   const columns = valuesPerInput(served, instances, name);
-  return served.signature.inputs.map((spec, k) => batchTensor(spec, columns[k]!, name));
+  const tensors: NamedTensors = {};
+  served.signature.inputs.forEach((spec, k) => {
+    tensors[spec.name] = batchTensor(spec, columns[k]!, name);
+  });
+  return tensors;
 }
 
 /** Instance i's part of an output batched on its first dimension, nested to its row shape. */
@@ -155,6 +163,10 @@ function classify(served: ServedVersion, outputs: ResponseTensor[], n: number): 
       : { label: name };
   });
 }
+
+/** Whether every output has one row per instance (what outputsToPredictions needs). */
+export const outputsArePerRow = (outputs: ResponseTensor[], n: number): boolean =>
+  outputs.every((o) => o.shape[0] === n);
 
 export function outputsToPredictions(served: ServedVersion, outputs: ResponseTensor[], n: number): unknown[] {
   for (const output of outputs) {

@@ -1,13 +1,13 @@
 import { DomainError } from '../core/errors';
 import type { Tensor, TensorData } from '../core/tensor';
-import { encodeOutputs, runServed, type InferenceDeps } from './infer';
-import { instancesToInputs, outputsToPredictions } from './instances';
+import { instancesToTensors, outputsToPredictions } from './instances';
+import { encodeOutputs, runModel, type ModelRunDeps } from './model-runs';
 import type { ServedVersion } from './served-versions';
 import type { NamedTensors } from './types';
-import { selectOutputs, validateInputs } from './validate-inputs';
+import { selectOutputs } from './validate-inputs';
 
 /*
- * Predictions for many independent rows (a batch job's chunk). Each row is checked on its own,
+ * Predictions for many independent rows (a batch job's chunk), on the data plane's pieces. Each row is checked on its own,
  * so one bad row fails alone; the valid rows then run as one batched session.run when the
  * model's batch dimension is dynamic, else one by one.
  */
@@ -48,13 +48,13 @@ function concatData(tensors: Tensor[]): TensorData {
   return out;
 }
 
-async function runOne(deps: InferenceDeps, served: ServedVersion, inputs: NamedTensors, outputs: string[]) {
-  const results = await runServed(deps, served, inputs, outputs);
+async function runOne(deps: ModelRunDeps, served: ServedVersion, inputs: NamedTensors, outputs: string[]) {
+  const results = await runModel(deps, served, inputs, outputs);
   return outputsToPredictions(served, encodeOutputs(results, outputs), 1)[0];
 }
 
 export async function predictRows(
-  deps: InferenceDeps,
+  deps: ModelRunDeps,
   served: ServedVersion,
   rows: unknown[],
   requestedOutputs: string[] | null,
@@ -67,13 +67,7 @@ export async function predictRows(
   const valid: { at: number; inputs: NamedTensors }[] = [];
   rows.forEach((row, at) => {
     try {
-      valid.push({
-        at,
-        inputs: validateInputs(
-          served.signature,
-          instancesToInputs(served, [row], () => 'the row'),
-        ),
-      });
+      valid.push({ at, inputs: instancesToTensors(served, [row], () => 'the row') });
     } catch (err) {
       results[at] = rowError(err);
     }
@@ -83,7 +77,7 @@ export async function predictRows(
   const batched = batchable ? concatBatch(valid.map((v) => v.inputs)) : undefined;
   if (batched) {
     try {
-      const encoded = encodeOutputs(await runServed(deps, served, batched, outputs), outputs);
+      const encoded = encodeOutputs(await runModel(deps, served, batched, outputs), outputs);
       outputsToPredictions(served, encoded, valid.length).forEach((prediction, k) => {
         results[valid[k]!.at] = { prediction };
       });

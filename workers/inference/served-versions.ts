@@ -1,10 +1,11 @@
-import { DomainError } from '../core/errors';
-import { modelChanges } from '../core/change-events';
+import type { ChangeFeed } from '../core/change-feed';
+import type { Config } from '../core/config';
+import { DomainError, notFound } from '../core/errors';
+import { RefreshingCache, type RefreshHooks } from '../core/refreshing-cache';
 import type { Signature } from '../core/signature';
-import { TtlCache } from '../core/ttl-cache';
-import { requireModel } from '../registry/models';
+import { resolveReference, type Resolution } from '../registry/resolve';
 import type { ModelRow, RegistryDeps, Scope, Task, VersionRow } from '../registry/types';
-import { getVersionById, resolveVersion } from '../registry/versions';
+import { getVersionById } from '../registry/versions';
 
 /** What serving needs to know about a model version; immutable but for the model's settings. */
 export interface ServedVersion {
@@ -14,6 +15,9 @@ export interface ServedVersion {
   task: Task;
   cacheEnabled: boolean;
   cacheTtlSeconds: number;
+  /** Whether predictions are kept in KV too, and how long a prediction waits for a KV read. */
+  cacheShared: boolean;
+  cacheSharedTimeoutMs: number;
   /** Share of predictions to log, 0 to 1. */
   logSampleRate: number;
   versionId: string;
@@ -26,22 +30,7 @@ export interface ServedVersion {
   classLabels: string[] | null;
 }
 
-/** The alias a request without a version means, when the model has it; else `latest`. */
-export const DEFAULT_ALIAS = 'production';
-
-/*
- * Resolutions are kept per isolate for a short time so a warm prediction makes no D1 query.
- * Changes made through this isolate drop its entries at once; elsewhere an alias move or an
- * archive takes effect within the TTL.
- */
-const resolved = new TtlCache<ServedVersion>(4096);
-
-modelChanges.on((workspaceId, name) => {
-  const prefix = `${workspaceId}\0${name}\0`;
-  resolved.deleteWhere((key) => key.startsWith(prefix));
-});
-
-function toServed(model: ModelRow, version: VersionRow): ServedVersion {
+export function toServed(model: ModelRow, version: VersionRow): ServedVersion {
   return {
     workspaceId: model.workspaceId,
     modelId: model.id,
@@ -49,6 +38,8 @@ function toServed(model: ModelRow, version: VersionRow): ServedVersion {
     task: model.task,
     cacheEnabled: model.cacheEnabled,
     cacheTtlSeconds: model.cacheTtlSeconds,
+    cacheShared: model.cacheShared,
+    cacheSharedTimeoutMs: model.cacheSharedTimeoutMs,
     logSampleRate: model.logSampleRate,
     versionId: version.id,
     version: version.version,
@@ -61,20 +52,68 @@ function toServed(model: ModelRow, version: VersionRow): ServedVersion {
   };
 }
 
-async function resolveUncached(deps: RegistryDeps, scope: Scope, name: string, ref: string | undefined) {
-  const model = await requireModel(deps, scope, name, { allowArchived: false });
-  let version;
-  if (ref !== undefined) {
-    version = await resolveVersion(deps, model, ref, { allowArchived: false });
-  } else {
-    try {
-      version = await resolveVersion(deps, model, DEFAULT_ALIAS);
-    } catch (err) {
-      if (!(err instanceof DomainError) || err.code !== 'version_not_found') throw err;
-      version = await resolveVersion(deps, model, 'latest');
+/**
+ * The isolate's copies of resolutions (workspace, model, reference -> version), served while
+ * they refresh in the background. Changes made through this isolate drop them at once.
+ */
+export class ServedVersionCache {
+  readonly resolutions: RefreshingCache<ServedVersion>;
+
+  constructor(changes: ChangeFeed, now: () => number = () => Date.now()) {
+    this.resolutions = new RefreshingCache<ServedVersion>(4096, (err) => err instanceof DomainError, now);
+    changes.onModelChange((workspaceId, name) => {
+      const prefix = `${workspaceId}\0${name}\0`;
+      this.resolutions.forget((key) => key.startsWith(prefix));
+    });
+  }
+}
+
+export interface ServedVersionDeps extends RefreshHooks {
+  db: RegistryDeps['db'];
+  config: Config;
+  servedVersions: ServedVersionCache;
+}
+
+/** The version a request names: a number, an alias, `latest`, or none (production, else latest). */
+export function resolveServed(
+  deps: ServedVersionDeps,
+  scope: Pick<Scope, 'workspaceId'>,
+  name: string,
+  ref: string | undefined,
+): Promise<ServedVersion> {
+  return deps.servedVersions.resolutions.get(
+    `${scope.workspaceId}\0${name}\0${ref ?? ''}`,
+    {
+      refreshAfterMs: deps.config.REGISTRY_CACHE_TTL_SECONDS * 1000,
+      staleLimitMs: deps.config.CACHE_STALE_LIMIT_SECONDS * 1000,
+    },
+    async () => servedOrRefusal(await resolveReference(deps, scope, name, ref), name, ref),
+    deps,
+  );
+}
+
+/** The resolution, or the error that tells the caller what is missing. */
+export function servedOrRefusal(resolution: Resolution, name: string, ref: string | undefined): ServedVersion {
+  if (resolution.found) return toServed(resolution.model, resolution.version);
+  switch (resolution.miss) {
+    case 'model':
+      throw notFound(`model '${name}' not found`, { code: 'model_not_found' });
+    case 'model_archived':
+      throw notFound(`model '${name}' is archived`, { code: 'model_archived' });
+    case 'version_archived':
+      throw notFound(`version ${resolution.version.version} of model '${name}' is archived`, {
+        code: 'version_archived',
+      });
+    case 'version': {
+      const what =
+        ref === undefined || ref === 'latest'
+          ? 'a version that is not archived'
+          : /^\d+$/.test(ref)
+            ? `version ${ref}`
+            : `alias '${ref}'`;
+      throw notFound(`model '${name}' has no ${what}`, { code: 'version_not_found' });
     }
   }
-  return toServed(model, version);
 }
 
 /** A version pinned by id (a batch job's), served even if it was archived since. */
@@ -85,18 +124,6 @@ export async function resolveServedById(
 ): Promise<ServedVersion> {
   const { model, version } = await getVersionById(deps, scope, versionId);
   return toServed(model, version);
-}
-
-/** The version a request names: a number, an alias, `latest`, or none (production, else latest). */
-export function resolveServedVersion(
-  deps: RegistryDeps,
-  scope: Scope,
-  name: string,
-  ref: string | undefined,
-  ttlMs: number,
-): Promise<ServedVersion> {
-  const key = `${scope.workspaceId}\0${name}\0${ref ?? ''}`;
-  return resolved.get(key, ttlMs, () => resolveUncached(deps, scope, name, ref));
 }
 
 /** What monitoring files a version's numbers under. */

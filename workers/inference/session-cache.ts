@@ -38,7 +38,7 @@ export class SessionCache {
   private bytes = 0;
   private counters = { loads: 0, hits: 0, evictions: 0 };
 
-  constructor(public maxBytes: number) {}
+  constructor(readonly maxBytes: number) {}
 
   stats(): SessionCacheStats {
     return { ...this.counters, entries: this.entries.size, bytes: this.bytes };
@@ -46,6 +46,11 @@ export class SessionCache {
 
   has(key: string): boolean {
     return this.entries.has(key);
+  }
+
+  /** Whether the model under `key` is loaded and ready now (a prediction needs no load). */
+  isLoaded(key: string): boolean {
+    return this.entries.get(key)?.loaded !== undefined;
   }
 
   /** Runs `use` with the model under `key`, loading it first if no entry holds it. */

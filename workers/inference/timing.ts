@@ -1,6 +1,14 @@
-/** Server-Timing entries for one request: where its time went. */
+/** One stage of a prediction and how long it took (the Workers clock only moves at I/O). */
+export interface TimingEntry {
+  name: string;
+  ms: number;
+  /** What the stage found (the cache tier that answered). */
+  desc?: string;
+}
+
+/** Where a prediction's time went, stage by stage; the HTTP adapter turns it into Server-Timing. */
 export class Timing {
-  private readonly entries: { name: string; ms: number; desc?: string }[] = [];
+  readonly entries: TimingEntry[] = [];
 
   async measure<T>(name: string, work: () => Promise<T> | T): Promise<T> {
     const start = performance.now();
@@ -11,6 +19,12 @@ export class Timing {
     }
   }
 
+  /** Describes the stage measured last under `name`. */
+  describe(name: string, desc: string): void {
+    const entry = this.entries.findLast((e) => e.name === name);
+    if (entry) entry.desc = desc;
+  }
+
   /** For synchronous stages: no promise, no extra turn of the event loop. */
   measureSync<T>(name: string, work: () => T): T {
     const start = performance.now();
@@ -19,13 +33,5 @@ export class Timing {
     } finally {
       this.entries.push({ name, ms: performance.now() - start });
     }
-  }
-
-  note(name: string, desc: string): void {
-    this.entries.push({ name, ms: 0, desc });
-  }
-
-  header(): string {
-    return this.entries.map((e) => `${e.name};dur=${e.ms.toFixed(2)}${e.desc ? `;desc="${e.desc}"` : ''}`).join(', ');
   }
 }

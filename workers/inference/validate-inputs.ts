@@ -1,7 +1,7 @@
 import { invalidInput } from '../core/errors';
 import type { Signature, TensorSpec } from '../core/signature';
 import { isDatatype } from '../core/tensor';
-import { decodeElements, flattenData } from './tensor-json';
+import { allocate, decodeInto } from './tensor-decode';
 import type { NamedTensors, RequestTensor } from './types';
 
 const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
@@ -57,17 +57,10 @@ export function validateInputs(signature: Signature, inputs: readonly RequestTen
       throw invalidInput(`input '${input.name}' has datatype ${input.datatype} but the model expects ${spec.datatype}`);
     }
     checkShape(spec, input.shape);
-    const where = `input '${input.name}'`;
-    const values = flattenData(input.data, input.shape, where);
-    const expected = input.shape.reduce((a, b) => a * b, 1);
-    if (values.length !== expected) {
-      throw invalidInput(`${where} has ${values.length} elements but its shape ${fmt(input.shape)} needs ${expected}`);
-    }
-    tensors[input.name] = {
-      datatype: spec.datatype,
-      shape: input.shape,
-      data: decodeElements(values, spec.datatype, where),
-    };
+    const count = input.shape.reduce((a, b) => a * b, 1);
+    const data = allocate(spec.datatype, count);
+    decodeInto(data, 0, input.data, input.shape, spec.datatype, `input '${input.name}'`, count);
+    tensors[input.name] = { datatype: spec.datatype, shape: input.shape, data };
   }
   const missing = signature.inputs.filter((s) => !tensors[s.name]);
   if (missing.length > 0) {

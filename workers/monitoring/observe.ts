@@ -1,20 +1,24 @@
 import type { CacheStatus } from '../cache/prediction-cache';
 import type { Config } from '../core/config';
 import { bucketOf } from '../core/latency-buckets';
+import type { Logger } from '../core/logger';
 import type { Db } from '../storage/db';
 import { addInto, type Counters } from './counters';
-import { MetricsBuffer, type MetricKey } from './metrics-buffer';
 import { FlushSchedule } from './flush-schedule';
+import { MetricsBuffer, type MetricKey } from './metrics-buffer';
 import { writeCounts } from './metrics-store';
 
 /*
  * Where the serving paths report what happened. Nothing here delays a response: counts go to
- * the isolate's buffer, and the buffer is written to D1 in the background (flush-schedule.ts).
+ * the isolate's buffer (one Metrics per isolate), and the buffer is written to D1 in the
+ * background (flush-schedule.ts).
  */
 
 export interface ObserveDeps {
   db: Db;
   config: Config;
+  logger: Logger;
+  metrics: Metrics;
   defer: (work: Promise<unknown>) => void;
   /**
    * Set by an invocation that writes the counts itself when it ends (a queue consumer: its
@@ -23,73 +27,75 @@ export interface ObserveDeps {
   flushesWhenDone?: boolean;
 }
 
-interface VersionRef {
+export interface VersionRef {
   workspaceId: string;
   model: string;
   version: number;
 }
 
-const buffer = new MetricsBuffer();
-const writing = new Set<Promise<void>>();
-const schedule = new FlushSchedule((db) => flush(db));
-
 const keyOf = (v: VersionRef, at = Date.now()): MetricKey => ({ ...v, minute: Math.floor(at / 60000) });
 
-function record(deps: ObserveDeps, v: VersionRef, update: (c: Counters) => void): void {
-  buffer.add(keyOf(v), update);
-  schedule.afterCount(deps, buffer.due(deps.config.METRICS_FLUSH_SECONDS));
-}
+export class Metrics {
+  private readonly buffer = new MetricsBuffer();
+  private readonly writing = new Set<Promise<void>>();
+  private readonly schedule = new FlushSchedule((db) => this.flushBuffer(db));
 
-export function observeInference(
-  deps: ObserveDeps,
-  v: VersionRef,
-  o: { status: number; latencyMs: number; rows: number; cache?: CacheStatus },
-): void {
-  record(deps, v, (c) => {
-    c.requests += 1;
-    if (o.status >= 500) c.serverErrors += 1;
-    else if (o.status >= 400) c.clientErrors += 1;
-    else c.rows += o.rows;
-    if (o.cache === 'HIT') c.cacheHits += 1;
-    if (o.cache === 'MISS') c.cacheMisses += 1;
-    if (o.cache === 'BYPASS') c.cacheBypasses += 1;
-    c.latencyMsSum += o.latencyMs;
-    c.latency[bucketOf(o.latencyMs)]! += 1;
-  });
-}
-
-export function observeBatchRows(deps: ObserveDeps, v: VersionRef, ok: number, failed: number): void {
-  record(deps, v, (c) => {
-    c.batchRowsOk += ok;
-    c.batchRowsFailed += failed;
-  });
-}
-
-export function observeLoad(deps: ObserveDeps, v: VersionRef, ms: number): void {
-  record(deps, v, (c) => {
-    c.loads += 1;
-    c.loadMsSum += ms;
-  });
-}
-
-async function flush(db: Db): Promise<void> {
-  const taken = buffer.take();
-  if (taken.length === 0) return;
-  const write = writeCounts(db, taken).catch((err: unknown) => {
-    // Put the counts back: the next flush writes them with whatever came since.
-    for (const { key, counters } of taken) buffer.add(key, (c) => addInto(c, counters));
-    throw err;
-  });
-  writing.add(write);
-  try {
-    await write;
-  } finally {
-    writing.delete(write);
+  inference(
+    deps: ObserveDeps,
+    v: VersionRef,
+    o: { failed?: 'client' | 'server'; latencyMs: number; rows: number; cache?: CacheStatus },
+  ): void {
+    this.record(deps, v, (c) => {
+      c.requests += 1;
+      if (o.failed === 'server') c.serverErrors += 1;
+      else if (o.failed === 'client') c.clientErrors += 1;
+      else c.rows += o.rows;
+      if (o.cache === 'HIT') c.cacheHits += 1;
+      if (o.cache === 'MISS') c.cacheMisses += 1;
+      if (o.cache === 'BYPASS') c.cacheBypasses += 1;
+      c.latencyMsSum += o.latencyMs;
+      c.latency[bucketOf(o.latencyMs)]! += 1;
+    });
   }
-}
 
-/** Writes everything this isolate has buffered and waits for writes already under way. */
-export async function flushMetrics(db: Db): Promise<void> {
-  await flush(db);
-  await Promise.allSettled([...writing]);
+  batchRows(deps: ObserveDeps, v: VersionRef, ok: number, failed: number): void {
+    this.record(deps, v, (c) => {
+      c.batchRowsOk += ok;
+      c.batchRowsFailed += failed;
+    });
+  }
+
+  load(deps: ObserveDeps, v: VersionRef, ms: number): void {
+    this.record(deps, v, (c) => {
+      c.loads += 1;
+      c.loadMsSum += ms;
+    });
+  }
+
+  /** Writes everything this isolate has buffered and waits for writes already under way. */
+  async flush(db: Db): Promise<void> {
+    await this.flushBuffer(db);
+    await Promise.allSettled([...this.writing]);
+  }
+
+  private record(deps: ObserveDeps, v: VersionRef, update: (c: Counters) => void): void {
+    this.buffer.add(keyOf(v), update);
+    this.schedule.afterCount(deps, this.buffer.due(deps.config.METRICS_FLUSH_SECONDS));
+  }
+
+  private async flushBuffer(db: Db): Promise<void> {
+    const taken = this.buffer.take();
+    if (taken.length === 0) return;
+    const write = writeCounts(db, taken).catch((err: unknown) => {
+      // Put the counts back: the next flush writes them with whatever came since.
+      for (const { key, counters } of taken) this.buffer.add(key, (c) => addInto(c, counters));
+      throw err;
+    });
+    this.writing.add(write);
+    try {
+      await write;
+    } finally {
+      this.writing.delete(write);
+    }
+  }
 }

@@ -1,7 +1,8 @@
 import type { WorkspaceLimits } from '../auth/principal';
 import type { Config } from '../core/config';
+import { errorFields, type Logger } from '../core/logger';
 import type { RateDecision } from './gcra';
-import { takeFromLease } from './leases';
+import type { LocalBudgets } from './local-budgets';
 import type { RateLimiter } from './rate-limiter';
 
 /** Prediction and management routes are counted apart; `auth` guards the public login routes. */
@@ -45,9 +46,25 @@ export function hookBudget(config: Config, triggerId: string): BudgetPlan {
   };
 }
 
-/** Counts one request against `plan`: from this isolate's lease, else from the budget's object. */
-export function consume(namespace: DurableObjectNamespace<RateLimiter>, plan: BudgetPlan): Promise<RateDecision> {
-  return takeFromLease(plan, (p, wanted) =>
-    namespace.get(namespace.idFromName(p.key)).hit(p.limit, p.windowSeconds, wanted),
+export interface BudgetDeps {
+  budgets: LocalBudgets;
+  logger: Logger;
+  rateLimiter: DurableObjectNamespace<RateLimiter>;
+  /** Keeps the report to the budget's object alive after the response. */
+  defer: (work: Promise<unknown>) => void;
+}
+
+/** Counts one request against `plan`, decided in this isolate; the object learns of it after. */
+export function takeBudget(deps: BudgetDeps, plan: BudgetPlan): RateDecision {
+  const { decision, reporting } = deps.budgets.take(plan, (p, used) =>
+    deps.rateLimiter.get(deps.rateLimiter.idFromName(p.key)).record(p.limit, p.windowSeconds, used),
   );
+  if (reporting) {
+    deps.defer(
+      reporting.catch((err: unknown) =>
+        deps.logger.warn('rate limit report failed; local decisions stand', { budget: plan.key, ...errorFields(err) }),
+      ),
+    );
+  }
+  return decision;
 }

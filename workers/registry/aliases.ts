@@ -1,5 +1,4 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import { modelChanges } from '../core/change-events';
 import { conflict, notFound } from '../core/errors';
 import { modelAliases, modelVersions } from '../storage/schema';
 import { requireModel } from './models';
@@ -71,7 +70,7 @@ export async function setAlias(
     }
     throw conflict(`version ${version} of model '${name}' changed while the alias was being set; try again`);
   }
-  modelChanges.emit(scope.workspaceId, name);
+  deps.changes.modelChanged(scope.workspaceId, name);
   return { alias, version: target.version, previousVersion };
 }
 
@@ -80,6 +79,6 @@ export async function deleteAlias(deps: RegistryDeps, scope: Scope, name: string
   const previousVersion = await currentTarget(deps, model.id, alias);
   if (previousVersion === null) throw notFound(`model '${name}' has no alias '${alias}'`, { code: 'alias_not_found' });
   await deps.db.delete(modelAliases).where(and(eq(modelAliases.modelId, model.id), eq(modelAliases.alias, alias)));
-  modelChanges.emit(scope.workspaceId, name);
+  deps.changes.modelChanged(scope.workspaceId, name);
   return { alias, version: null, previousVersion };
 }

@@ -1,5 +1,4 @@
 import { and, asc, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
-import { modelChanges } from '../core/change-events';
 import { conflict, notFound } from '../core/errors';
 import { newId } from '../core/ids';
 import { modelAliases, models, modelVersions } from '../storage/schema';
@@ -14,6 +13,8 @@ export interface ModelFields {
   classLabels?: string[] | null;
   cacheEnabled?: boolean;
   cacheTtlSeconds?: number;
+  cacheShared?: boolean;
+  cacheSharedTimeoutMs?: number;
   logSampleRate?: number;
   driftPsiThreshold?: number;
   driftKsThreshold?: number;
@@ -97,6 +98,8 @@ function insertModelValues(scope: Scope, name: string, fields: ModelFields, now:
     classLabels: fields.classLabels ?? null,
     cacheEnabled: fields.cacheEnabled ?? true,
     cacheTtlSeconds: fields.cacheTtlSeconds ?? 300,
+    cacheShared: fields.cacheShared ?? false,
+    cacheSharedTimeoutMs: fields.cacheSharedTimeoutMs ?? 25,
     logSampleRate: fields.logSampleRate ?? 0,
     driftPsiThreshold: fields.driftPsiThreshold ?? 0.2,
     driftKsThreshold: fields.driftKsThreshold ?? 0.1,
@@ -134,7 +137,7 @@ export async function updateModel(
   const [updated] = await deps.db.update(models).set(changes).where(eq(models.id, model.id)).returning();
   // Purged between the read and the write.
   if (!updated) throw notFound(`model '${name}' not found`, { code: 'model_not_found' });
-  modelChanges.emit(scope.workspaceId, name);
+  deps.changes.modelChanged(scope.workspaceId, name);
   return describeModel(deps, updated);
 }
 

@@ -1,5 +1,4 @@
 import { eq } from 'drizzle-orm';
-import { modelChanges } from '../core/change-events';
 import { modelAliases, models, modelVersions } from '../storage/schema';
 import { requireModel } from './models';
 import type { RegistryDeps, Scope } from './types';
@@ -25,7 +24,7 @@ export async function purgeModel(
     deps.db.delete(modelVersions).where(eq(modelVersions.modelId, model.id)),
     deps.db.delete(models).where(eq(models.id, model.id)),
   ]);
-  modelChanges.emit(scope.workspaceId, name);
+  deps.changes.modelChanged(scope.workspaceId, name);
   const keys = versions.map((v) => v.key);
   for (let i = 0; i < keys.length; i += 1000) await deps.bucket.delete(keys.slice(i, i + 1000));
   return { versions: versions.length, bytes: versions.reduce((sum, v) => sum + v.size, 0) };

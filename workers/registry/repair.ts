@@ -32,7 +32,11 @@ async function listArtifacts(bucket: R2Bucket): Promise<Map<string, number>> {
   return uploaded;
 }
 
-export async function repairArtifacts(deps: RegistryDeps, now: number, graceSeconds: number): Promise<ArtifactRepair> {
+export async function repairArtifacts(
+  deps: Pick<RegistryDeps, 'db' | 'bucket' | 'logger'>,
+  now: number,
+  graceSeconds: number,
+): Promise<ArtifactRepair> {
   const cutoff = now - graceSeconds * 1000;
   // R2 first: a file written after the listing is not judged; one listed before its row was
   // inserted is young and kept.
@@ -50,10 +54,10 @@ export async function repairArtifacts(deps: RegistryDeps, now: number, graceSeco
     .filter((r) => r.createdAt < cutoff && !files.has(r.key))
     .map(({ versionId, key }) => ({ versionId, key }));
   for (const m of missing) {
-    console.error(JSON.stringify({ level: 'error', msg: 'model version has no file in R2', ...m }));
+    deps.logger.error('model version has no file in R2', m);
   }
   if (deleted.length > 0) {
-    console.log(JSON.stringify({ level: 'info', msg: 'unreferenced model files deleted', count: deleted.length }));
+    deps.logger.info('unreferenced model files deleted', { count: deleted.length });
   }
   return { deleted, young: orphans.length - deleted.length, missing };
 }

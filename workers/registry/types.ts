@@ -1,9 +1,14 @@
+import type { ModelChanges } from '../core/change-feed';
+import type { Logger } from '../core/logger';
 import type { Db } from '../storage/db';
 import type { modelAliases, models, modelVersions } from '../storage/schema';
 
 export interface RegistryDeps {
   db: Db;
   bucket: R2Bucket;
+  /** Told of every change, so this isolate's copies of resolutions drop it at once. */
+  changes: ModelChanges;
+  logger: Logger;
 }
 
 /** Who is acting and in which workspace; every registry call is confined to that workspace. */

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
-import { modelChanges } from '../core/change-events';
 import { conflict, notFound } from '../core/errors';
+import { errorFields } from '../core/logger';
 import { artifactMissing } from './artifacts';
 import { newId } from '../core/ids';
 import type { LoadedModel } from '../runtime/model-session';
@@ -121,26 +121,25 @@ export async function createVersion(
     } catch (err) {
       // Best effort: when R2 fails too, the caller still hears why the upload failed, and the
       // repair pass (repair.ts) removes the unreferenced file later.
-      await deps.bucket.delete(key).catch((cleanup: unknown) => logOrphan(key, cleanup));
+      await deps.bucket
+        .delete(key)
+        // The cron's repair pass deletes it later (repair.ts).
+        .catch((cleanup: unknown) =>
+          deps.logger.warn('artifact of a failed upload left in R2', { key, ...errorFields(cleanup) }),
+        );
       if (isUniqueViolation(err, 'model_versions.sha256')) {
         const model = await requireModel(deps, scope, name);
         await refuseDuplicate(deps, model, sha256);
       }
       throw err;
     }
-    modelChanges.emit(scope.workspaceId, name);
+    deps.changes.modelChanged(scope.workspaceId, name);
     // Described from the insert's own result: a purge right after it must not turn this into a 500.
     return { version: { ...row, modelName: name, aliases: [] }, loaded };
   } catch (err) {
     await loaded.session.release();
     throw err;
   }
-}
-
-function logOrphan(key: string, err: unknown): void {
-  console.error(
-    JSON.stringify({ level: 'warn', msg: 'artifact of a failed upload left in R2', key, error: String(err) }),
-  );
 }
 
 async function requireModelForUpload(deps: RegistryDeps, scope: Scope, name: string): Promise<ModelRow | undefined> {
@@ -283,7 +282,7 @@ export async function updateVersion(
       code: 'version_has_aliases',
     });
   }
-  modelChanges.emit(scope.workspaceId, name);
+  deps.changes.modelChanged(scope.workspaceId, name);
   return withAliases(deps, model, updated);
 }
 

@@ -1,9 +1,9 @@
-import type { PlatformDeps } from '../deps';
+import type { DeliveryDeps } from './delivery';
 import { backoffSeconds } from '../core/backoff';
 import { deliver, markDeliveryFailed } from './delivery';
 import { WebhookMessage } from './messages';
 
-export async function consumeWebhooks(batch: MessageBatch<unknown>, deps: PlatformDeps): Promise<void> {
+export async function consumeWebhooks(batch: MessageBatch<unknown>, deps: DeliveryDeps): Promise<void> {
   for (const message of batch.messages) {
     const parsed = WebhookMessage.safeParse(message.body);
     if (!parsed.success) {
@@ -19,7 +19,7 @@ export async function consumeWebhooks(batch: MessageBatch<unknown>, deps: Platfo
   }
 }
 
-export async function consumeWebhookDeadLetters(batch: MessageBatch<unknown>, deps: PlatformDeps): Promise<void> {
+export async function consumeWebhookDeadLetters(batch: MessageBatch<unknown>, deps: DeliveryDeps): Promise<void> {
   for (const message of batch.messages) {
     const parsed = WebhookMessage.safeParse(message.body);
     if (parsed.success) await markDeliveryFailed(deps, parsed.data.deliveryId);

@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { newId } from '../core/ids';
+import { errorFields } from '../core/logger';
 import type { RegistryDeps } from '../registry/types';
 import { jobs, webhookDeliveries, webhookEndpoints, type WebhookEvent } from '../storage/schema';
 import type { WebhookMessage } from './messages';
@@ -45,9 +46,8 @@ export async function emitEvent(
       rows.map((r) => ({ body: { kind: 'deliver', deliveryId: r.id } satisfies WebhookMessage })),
     );
   } catch (err) {
-    console.error(
-      JSON.stringify({ level: 'warn', msg: 'webhook deliveries recorded but not queued', event, error: String(err) }),
-    );
+    // The cron queues them later (stranded.ts).
+    deps.logger.warn('webhook deliveries recorded but not queued', { event, ...errorFields(err) });
   }
   return rows.map((r) => r.id);
 }

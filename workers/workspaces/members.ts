@@ -1,6 +1,6 @@
 import { and, eq, ne, or, sql } from 'drizzle-orm';
 import type { Principal, Role } from '../auth/principal';
-import { accessChanges } from '../core/change-events';
+import type { AccessWriteDeps } from '../auth/deps';
 import { conflict, notFound } from '../core/errors';
 import type { Db } from '../storage/db';
 import { newestFirst, pageOf, type Page } from '../storage/paging';
@@ -66,25 +66,33 @@ const memberIfAnOwnerRemains = (workspaceId: string, userId: string) =>
 const lastOwner = () =>
   conflict('a workspace needs at least one owner: make someone else owner first', { code: 'last_owner' });
 
-export async function changeRole(db: Db, principal: Principal, userId: string, role: Role): Promise<Member> {
-  const member = await getMember(db, principal.workspaceId, userId);
+export async function changeRole(
+  deps: AccessWriteDeps,
+  principal: Principal,
+  userId: string,
+  role: Role,
+): Promise<Member> {
+  const member = await getMember(deps.db, principal.workspaceId, userId);
   requireOwnerFor(principal, member.role, role);
   if (member.role === role) return member;
-  const updated = await db
+  const updated = await deps.db
     .update(memberships)
     .set({ role })
     .where(memberIfAnOwnerRemains(principal.workspaceId, userId))
     .returning();
   if (updated.length === 0) throw lastOwner();
-  accessChanges.emit();
+  deps.changes.accessChanged();
   return { ...member, role };
 }
 
-export async function removeMember(db: Db, principal: Principal, userId: string): Promise<Member> {
-  const member = await getMember(db, principal.workspaceId, userId);
+export async function removeMember(deps: AccessWriteDeps, principal: Principal, userId: string): Promise<Member> {
+  const member = await getMember(deps.db, principal.workspaceId, userId);
   requireOwnerFor(principal, member.role);
-  const removed = await db.delete(memberships).where(memberIfAnOwnerRemains(principal.workspaceId, userId)).returning();
+  const removed = await deps.db
+    .delete(memberships)
+    .where(memberIfAnOwnerRemains(principal.workspaceId, userId))
+    .returning();
   if (removed.length === 0) throw lastOwner();
-  accessChanges.emit();
+  deps.changes.accessChanged();
   return member;
 }

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { Role } from '../core/access';
-import { accessChanges } from '../core/change-events';
+import type { AccessWriteDeps } from '../auth/deps';
 import { permissionDenied } from '../core/errors';
 import { newId } from '../core/ids';
 import { workspaceNotFound } from '../auth/authenticate';
@@ -86,7 +86,11 @@ export interface WorkspaceChanges {
  * Workspace admins rename; only the platform administrator sets rate limits, since raising
  * them is what the limits exist to prevent.
  */
-export async function updateWorkspace(db: Db, principal: Principal, changes: WorkspaceChanges): Promise<Workspace> {
+export async function updateWorkspace(
+  deps: AccessWriteDeps,
+  principal: Principal,
+  changes: WorkspaceChanges,
+): Promise<Workspace> {
   if (changes.limits && principal.kind !== 'admin') {
     throw permissionDenied('only the platform administrator can change rate limits', { code: 'admin_only' });
   }
@@ -96,8 +100,8 @@ export async function updateWorkspace(db: Db, principal: Principal, changes: Wor
   if (changes.limits?.management !== undefined) set.managementLimit = changes.limits.management;
   if (changes.limits?.windowSeconds !== undefined) set.rateWindowSeconds = changes.limits.windowSeconds;
   if (Object.keys(set).length > 0) {
-    await db.update(workspaces).set(set).where(eq(workspaces.id, principal.workspaceId));
-    accessChanges.emit();
+    await deps.db.update(workspaces).set(set).where(eq(workspaces.id, principal.workspaceId));
+    deps.changes.accessChanged();
   }
-  return currentWorkspace(db, principal);
+  return currentWorkspace(deps.db, principal);
 }

@@ -1,11 +1,11 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env';
-import { addResponseHeaders } from '../response-headers';
 
 /*
  * CORS for the origins in CORS_ORIGINS (`*` for any). An origin not on the list gets no CORS
- * header at all, so the browser refuses to hand the response to its page. Preflights are
- * answered here, before authentication: browsers send them without credentials.
+ * header at all (hono's cors middleware would still send its Expose-Headers), so the browser
+ * refuses to hand the response to its page. Preflights are answered here, before
+ * authentication: browsers send them without credentials.
  */
 
 const ALLOW_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
@@ -20,6 +20,7 @@ const EXPOSE_HEADERS = [
   'ETag',
   'Content-Disposition',
   'X-Cache',
+  'X-Prediction-Id',
   'Server-Timing',
 ].join(', ');
 const MAX_AGE_SECONDS = '600';
@@ -27,7 +28,7 @@ const MAX_AGE_SECONDS = '600';
 export const cors = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const origin = c.req.header('origin');
-    const allowed = c.get('config').CORS_ORIGINS;
+    const allowed = c.get('deps').config.CORS_ORIGINS;
     const allowOrigin = origin && (allowed.includes('*') ? '*' : allowed.includes(origin) ? origin : undefined);
     const preflight = c.req.method === 'OPTIONS' && c.req.header('access-control-request-method') !== undefined;
     if (preflight) {
@@ -40,11 +41,12 @@ export const cors = () =>
       }
       return new Response(null, { status: 204, headers });
     }
-    await next();
-    const headers: Record<string, string> = { Vary: 'Origin' };
+    // Set before the handler, so the response is built with them (hono copies a finished
+    // response for each header set on it afterwards).
+    c.header('Vary', 'Origin', { append: true });
     if (allowOrigin) {
-      headers['Access-Control-Allow-Origin'] = allowOrigin;
-      headers['Access-Control-Expose-Headers'] = EXPOSE_HEADERS;
+      c.header('Access-Control-Allow-Origin', allowOrigin);
+      c.header('Access-Control-Expose-Headers', EXPOSE_HEADERS);
     }
-    addResponseHeaders(c, headers, ['Vary']);
+    await next();
   });

@@ -33,5 +33,5 @@ const withoutHsts = secureHeaders({ ...options, strictTransportSecurity: false }
 
 export const securityHeaders = () =>
   createMiddleware<AppEnv>((c, next) =>
-    (c.get('config').ENVIRONMENT === 'development' ? withoutHsts : withHsts)(c, next),
+    (c.get('deps').config.ENVIRONMENT === 'development' ? withoutHsts : withHsts)(c, next),
   );

@@ -2,7 +2,7 @@ import type { z } from '@hono/zod-openapi';
 import type { JobView } from '../../batch/jobs';
 import type { UploadRow } from '../../batch/uploads';
 import type { DeliveryRow, EndpointRow } from '../../webhooks/endpoints';
-import type { TriggerRow } from '../../webhooks/triggers';
+import type { TriggerRow } from '../../batch/triggers';
 import { iso } from '../schemas/common';
 import type { Delivery, Job, Trigger, Upload, WebhookEndpoint } from '../schemas/batch';
 

@@ -11,7 +11,12 @@ export function presentModel(m: Model): z.infer<typeof ModelSchema> {
     tags: m.tags,
     feature_names: m.featureNames,
     class_labels: m.classLabels,
-    cache: { enabled: m.cacheEnabled, ttl_seconds: m.cacheTtlSeconds },
+    cache: {
+      enabled: m.cacheEnabled,
+      ttl_seconds: m.cacheTtlSeconds,
+      shared: m.cacheShared,
+      shared_timeout_ms: m.cacheSharedTimeoutMs,
+    },
     monitoring: {
       log_sample_rate: m.logSampleRate,
       drift: { psi_threshold: m.driftPsiThreshold, ks_threshold: m.driftKsThreshold, window_hours: m.driftWindowHours },

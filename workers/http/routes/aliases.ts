@@ -1,11 +1,11 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { deleteAlias, setAlias, type AliasChange as Change } from '../../registry/aliases';
+import { announce } from '../announce';
 import { audit } from '../audit';
-import { requirePermission } from '../middleware/require-auth';
-import { emitEvent } from '../../webhooks/events';
+import { defineRoute } from '../route';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
-import { AliasName, BEARER, ModelName, errorResponses, jsonContent } from '../schemas/common';
+import { AliasName, ModelName, jsonContent } from '../schemas/common';
 import { AliasBody, AliasChange } from '../schemas/registry';
 
 const AliasParams = z.object({
@@ -22,28 +22,29 @@ const present = (model: string, change: Change) => ({
 
 export const aliasRoutes = newRouter()
   .openapi(
-    createRoute({
-      method: 'put',
-      path: '/v1/models/{name}/aliases/{alias}',
-      tags: ['Registry'],
-      summary: 'Set or move an alias',
-      description:
-        'Points the alias (for example `production` or `staging`) at a version. Clients calling `/versions/{alias}` follow it from then on. Archived versions cannot be targets.',
-      security: BEARER,
-      middleware: [requirePermission('models:write')] as const,
-      request: {
-        params: AliasParams,
-        body: { required: true, content: { 'application/json': { schema: AliasBody } } },
+    defineRoute(
+      { access: 'models:write', budget: 'management', body: 'json', errors: [404, 409] },
+      {
+        method: 'put',
+        path: '/v1/models/{name}/aliases/{alias}',
+        tags: ['Registry'],
+        summary: 'Set or move an alias',
+        description:
+          'Points the alias (for example `production` or `staging`) at a version. Clients calling `/versions/{alias}` follow it from then on. Archived versions cannot be targets.',
+        request: {
+          params: AliasParams,
+          body: { required: true, content: { 'application/json': { schema: AliasBody } } },
+        },
+        responses: { 200: ok },
       },
-      responses: { 200: ok, ...errorResponses(400, 401, 404, 409) },
-    }),
+    ),
     async (c) => {
       const { name, alias } = c.req.valid('param');
       const { version } = c.req.valid('json');
-      Object.assign(c.get('log'), { model: name, version });
+      Object.assign(c.get('access'), { model: name, version });
       const change = await setAlias(c.get('deps'), scopeOf(c), name, alias, version);
       if (change.previousVersion !== change.version) {
-        await emitEvent(c.get('deps'), scopeOf(c).workspaceId, 'alias.moved', present(name, change));
+        await announce(c, 'alias.moved', present(name, change));
       }
       await audit(c, {
         action: 'alias.set',
@@ -54,20 +55,21 @@ export const aliasRoutes = newRouter()
     },
   )
   .openapi(
-    createRoute({
-      method: 'delete',
-      path: '/v1/models/{name}/aliases/{alias}',
-      tags: ['Registry'],
-      summary: 'Remove an alias',
-      description: 'Removes the alias; the version it pointed at is untouched.',
-      security: BEARER,
-      middleware: [requirePermission('models:write')] as const,
-      request: { params: AliasParams },
-      responses: { 200: ok, ...errorResponses(400, 401, 404) },
-    }),
+    defineRoute(
+      { access: 'models:write', budget: 'management', body: 'none', errors: [404] },
+      {
+        method: 'delete',
+        path: '/v1/models/{name}/aliases/{alias}',
+        tags: ['Registry'],
+        summary: 'Remove an alias',
+        description: 'Removes the alias; the version it pointed at is untouched.',
+        request: { params: AliasParams },
+        responses: { 200: ok },
+      },
+    ),
     async (c) => {
       const { name, alias } = c.req.valid('param');
-      c.get('log').model = name;
+      c.get('access').model = name;
       const change = await deleteAlias(c.get('deps'), scopeOf(c), name, alias);
       await audit(c, {
         action: 'alias.delete',

@@ -1,5 +1,6 @@
 import swaggerCss from 'swagger-ui-dist/swagger-ui.css';
 import swaggerJs from 'swagger-ui-dist/swagger-ui-bundle.js';
+import { plainRoute, type RouteRules } from '../route';
 import { newRouter } from '../router';
 
 /*
@@ -33,8 +34,11 @@ const init = `window.ui = SwaggerUIBundle({
 
 const asset = (type: string) => ({ 'Content-Type': type, 'Cache-Control': 'public, max-age=3600' });
 
+const PAGE: RouteRules = { access: 'public', budget: 'unmetered', body: 'none' };
+const get = (path: string) => [path, plainRoute('GET', path, PAGE)] as const;
+
 export const docsRoutes = newRouter()
-  .get('/docs', (c) => c.html(page))
-  .get('/docs/swagger-ui.css', (c) => c.body(swaggerCss, 200, asset('text/css; charset=utf-8')))
-  .get('/docs/swagger-ui-bundle.js', (c) => c.body(swaggerJs, 200, asset('text/javascript; charset=utf-8')))
-  .get('/docs/init.js', (c) => c.body(init, 200, asset('text/javascript; charset=utf-8')));
+  .get(...get('/docs'), (c) => c.html(page))
+  .get(...get('/docs/swagger-ui.css'), (c) => c.body(swaggerCss, 200, asset('text/css; charset=utf-8')))
+  .get(...get('/docs/swagger-ui-bundle.js'), (c) => c.body(swaggerJs, 200, asset('text/javascript; charset=utf-8')))
+  .get(...get('/docs/init.js'), (c) => c.body(init, 200, asset('text/javascript; charset=utf-8')));

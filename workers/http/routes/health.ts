@@ -1,6 +1,7 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { withDeadline } from '../../core/deadline';
-import type { Env } from '../../core/env';
+import type { Env } from '../../platform/env';
+import { defineRoute } from '../route';
 import { newRouter } from '../router';
 
 const Live = z.object({ live: z.boolean() }).openapi('Live', { example: { live: true } });
@@ -34,33 +35,42 @@ async function checkStorage(env: Env) {
 
 export const healthRoutes = newRouter()
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v2/health/live',
-      tags: ['Health'],
-      summary: 'Liveness',
-      description: 'Answers 200 while the worker can serve requests (Open Inference Protocol).',
-      responses: { 200: { description: 'Live', content: { 'application/json': { schema: Live } } } },
-    }),
+    defineRoute(
+      { access: 'public', budget: 'unmetered', body: 'none' },
+      {
+        method: 'get',
+        path: '/v2/health/live',
+        tags: ['Health'],
+        summary: 'Liveness',
+        description: 'Answers 200 while the worker can serve requests (Open Inference Protocol).',
+        responses: { 200: { description: 'Live', content: { 'application/json': { schema: Live } } } },
+      },
+    ),
     (c) => c.json({ live: true }, 200),
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v2/health/ready',
-      tags: ['Health'],
-      summary: 'Readiness',
-      description: 'Answers 200 when D1, R2 and KV all answer, 503 otherwise, naming the failing store.',
-      responses: {
-        200: { description: 'Ready', content: { 'application/json': { schema: Ready } } },
-        503: {
-          description: 'A store does not answer',
-          content: {
-            'application/json': { schema: Ready, example: { ready: false, checks: { d1: true, r2: false, kv: true } } },
+    defineRoute(
+      { access: 'public', budget: 'unmetered', body: 'none' },
+      {
+        method: 'get',
+        path: '/v2/health/ready',
+        tags: ['Health'],
+        summary: 'Readiness',
+        description: 'Answers 200 when D1, R2 and KV all answer, 503 otherwise, naming the failing store.',
+        responses: {
+          200: { description: 'Ready', content: { 'application/json': { schema: Ready } } },
+          503: {
+            description: 'A store does not answer',
+            content: {
+              'application/json': {
+                schema: Ready,
+                example: { ready: false, checks: { d1: true, r2: false, kv: true } },
+              },
+            },
           },
         },
       },
-    }),
+    ),
     async (c) => {
       const checks = await checkStorage(c.env);
       const ready = checks.d1 && checks.r2 && checks.kv;

@@ -1,45 +1,71 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { setMetric } from 'hono/timing';
 import { DomainError, unavailable } from '../../core/errors';
-import { infer, resolveServed, warm } from '../../inference/infer';
-import { Timing } from '../../inference/timing';
+import { predict, type Prediction } from '../../inference/data-plane';
+import { withSession } from '../../inference/model-runs';
+import { servedOrRefusal } from '../../inference/served-versions';
+import { resolveReference } from '../../registry/resolve';
 import { servableVersionNumbers } from '../../registry/versions';
 import type { AppEnv } from '../app-env';
 import { cacheModeOf } from '../cache-mode';
-import { observe } from '../middleware/observe-inference';
-import { requirePermission } from '../middleware/require-auth';
-import { monitorPrediction } from '../monitor-prediction';
+import { defineRoute } from '../route';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
-import { BEARER, ModelName, V2Error, VersionRef, jsonContent } from '../schemas/common';
-import { V2_ERRORS } from '../schemas/examples';
+import { ModelName, VersionRef, jsonContent } from '../schemas/common';
 import { InferRequest, InferResponse, ModelMetadata, ModelReady, ServerMetadata } from '../schemas/inference';
 
 /*
- * The Open Inference Protocol (KServe V2) REST routes. Errors on these paths answer
- * `{"error": "..."}` (see http/errors.ts). `{version}` is a number or an alias; without it a
- * model answers with its `production` alias where set, else its latest version.
+ * The Open Inference Protocol (KServe V2) REST routes: adapters between the protocol's JSON and
+ * the data plane. Errors on these paths answer `{"error": "..."}` (see http/errors.ts).
+ * `{version}` is a number or an alias; without it a model answers with its `production` alias
+ * where set, else its latest version.
  */
 
 export const SERVER_NAME = 'modelflare';
 export const SERVER_VERSION = '0.1.0';
 
-/** As errorResponses, in the protocol's error body: 503 (a store down) is always listed. */
-const v2Errors = (...statuses: number[]) =>
-  Object.fromEntries(
-    [...new Set([...statuses, 503])].map((s) => [
-      s,
-      { description: 'Error', content: { 'application/json': { schema: V2Error, example: { error: V2_ERRORS[s] } } } },
-    ]),
-  );
-
 const ModelParam = z.object({ model: ModelName.openapi({ param: { name: 'model', in: 'path' } }) });
 const VersionParams = ModelParam.extend({ version: VersionRef.openapi({ param: { name: 'version', in: 'path' } }) });
 
+/** Server-Timing from the data plane's stages (hono's timing middleware writes the header). */
+export function reportTimings(c: Context<AppEnv>, prediction: Prediction): void {
+  for (const { name, ms, desc } of prediction.timings) setMetric(c, name, ms, desc, 2);
+  const access = c.get('access');
+  access.model = prediction.served.modelName;
+  access.version = prediction.served.version;
+  access.rows = prediction.rows;
+  access.cache = prediction.cache;
+  c.header('X-Cache', prediction.cache);
+  if (prediction.predictionId) c.header('X-Prediction-Id', prediction.predictionId);
+}
+
+async function infer(c: Context<AppEnv>, model: string, version: string | undefined) {
+  const body = c.req.valid('json' as never) as z.infer<typeof InferRequest>;
+  const prediction = await predict(c.get('deps'), {
+    scope: scopeOf(c),
+    model,
+    version,
+    inputs: { kind: 'tensors', tensors: body.inputs, outputs: body.outputs },
+    cache: cacheModeOf(c),
+    requestId: c.get('requestId'),
+    startedAt: c.get('startedAt'),
+  });
+  reportTimings(c, prediction);
+  // The outputs are spliced in as text: on a cache hit they never pass through JSON.parse.
+  const head = {
+    model_name: prediction.served.modelName,
+    model_version: String(prediction.served.version),
+    id: body.id,
+  };
+  const json = `${JSON.stringify(head).slice(0, -1)},"outputs":${prediction.outputsJson}}`;
+  return c.body(json, 200, { 'Content-Type': 'application/json' }) as never;
+}
+
 async function metadata(c: Context<AppEnv>, model: string, version: string | undefined) {
   const deps = c.get('deps');
-  const served = await resolveServed(deps, scopeOf(c), model, version);
-  Object.assign(c.get('log'), { model, version: served.version });
+  const served = servedOrRefusal(await resolveReference(deps, scopeOf(c), model, version), model, version);
+  Object.assign(c.get('access'), { model, version: served.version });
   const versions = await servableVersionNumbers(deps, scopeOf(c), model);
   return c.json(
     {
@@ -53,151 +79,129 @@ async function metadata(c: Context<AppEnv>, model: string, version: string | und
   );
 }
 
+/** 200 once the version can serve in this isolate; 503 when there is none, or it cannot load. */
 async function ready(c: Context<AppEnv>, model: string, version: string | undefined) {
   const deps = c.get('deps');
-  let served;
-  try {
-    served = await resolveServed(deps, scopeOf(c), model, version);
-  } catch (err) {
-    if (version === undefined && err instanceof DomainError && err.code === 'version_not_found') {
-      throw unavailable(`model '${model}' has no version ready to serve`);
-    }
-    throw err;
+  const resolution = await resolveReference(deps, scopeOf(c), model, version);
+  if (!resolution.found && resolution.miss === 'version' && version === undefined) {
+    throw unavailable(`model '${model}' has no version ready to serve`);
   }
-  Object.assign(c.get('log'), { model, version: served.version });
+  const served = servedOrRefusal(resolution, model, version);
+  Object.assign(c.get('access'), { model, version: served.version });
   try {
-    await warm(deps, served);
+    await withSession(deps, served, undefined, async () => undefined);
   } catch (err) {
-    if (err instanceof DomainError)
+    if (err instanceof DomainError) {
       throw unavailable(`model '${model}' version ${served.version} cannot be loaded: ${err.message}`);
+    }
     throw err;
   }
   return c.json({ name: served.modelName, ready: true }, 200);
 }
 
-async function inferRoute(
-  c: Context<AppEnv>,
-  model: string,
-  version: string | undefined,
-  body: z.infer<typeof InferRequest>,
-) {
-  const timing = new Timing();
-  const deps = c.get('deps');
-  c.get('log').model = model;
-  const served = await timing.measure('registry', () => resolveServed(deps, scopeOf(c), model, version));
-  c.set('served', served);
-  Object.assign(c.get('log'), { version: served.version, rows: body.inputs[0]?.shape[0] ?? 1 });
-  const result = await infer(deps, served, body, cacheModeOf(c), timing);
-  c.get('log').cache = result.cache;
-  monitorPrediction(c, result, { inputs: body.inputs }, Number(c.get('log').rows));
-  // The outputs are spliced in as text: on a cache hit they never pass through JSON.parse.
-  const head = { model_name: result.served.modelName, model_version: String(result.served.version), id: body.id };
-  const json = `${JSON.stringify(head).slice(0, -1)},"outputs":${result.outputsJson}}`;
-  return c.body(json, 200, {
-    'Content-Type': 'application/json',
-    'X-Cache': result.cache,
-    'Server-Timing': timing.header(),
-  }) as never;
-}
-
 const inferDescription = [
   'Runs the model on the given input tensors (Open Inference Protocol V2). Inputs are checked against the signature first: every input present, none unknown, datatype, rank and fixed dimensions, element count and element types; the error names the input.',
-  'Predictions are cached in KV per model (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.',
+  'Predictions are cached (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.',
 ].join('\n\n');
 
-const inferRoutes = (path: '/v2/models/{model}/infer' | '/v2/models/{model}/versions/{version}/infer') =>
-  createRoute({
-    method: 'post',
-    path,
-    tags: ['Inference (V2)'],
-    summary: path.includes('{version}') ? 'Infer with a version or alias' : 'Infer',
-    description: inferDescription,
-    security: BEARER,
-    middleware: [requirePermission('predict'), observe()] as const,
-    request: {
-      params: path.includes('{version}') ? VersionParams : ModelParam,
-      body: { required: true, content: { 'application/json': { schema: InferRequest } } },
+const inferRoute = (path: '/v2/models/{model}/infer' | '/v2/models/{model}/versions/{version}/infer') =>
+  defineRoute(
+    { access: 'predict', budget: 'prediction', body: 'tensors', errors: [404] },
+    {
+      method: 'post',
+      path,
+      tags: ['Inference (V2)'],
+      summary: path.includes('{version}') ? 'Infer with a version or alias' : 'Infer',
+      description: inferDescription,
+      request: {
+        params: path.includes('{version}') ? VersionParams : ModelParam,
+        body: { required: true, content: { 'application/json': { schema: InferRequest } } },
+      },
+      responses: { 200: jsonContent(InferResponse, 'The output tensors') },
     },
-    responses: {
-      200: jsonContent(InferResponse, 'The output tensors'),
-      ...v2Errors(400, 401, 403, 404, 413, 415, 429),
+  );
+
+/** The protocol's model GET routes (metadata and readiness), with or without a version. */
+const modelRoute = <P extends string>(
+  path: P,
+  summary: string,
+  description: string,
+  answer: ReturnType<typeof jsonContent>,
+  errors: number[],
+) =>
+  defineRoute(
+    { access: 'models:read', budget: 'prediction', body: 'none', errors },
+    {
+      method: 'get',
+      path,
+      tags: ['Inference (V2)'],
+      summary,
+      description,
+      request: { params: path.includes('{version}') ? VersionParams : ModelParam },
+      responses: { 200: answer },
     },
-  });
+  );
+
+const metadataRoute = <P extends string>(path: P, summary: string, description: string) =>
+  modelRoute(path, summary, description, jsonContent(ModelMetadata, 'Model metadata'), [404]);
+const readyRoute = <P extends string>(path: P, summary: string, description: string) =>
+  modelRoute(path, summary, description, jsonContent(ModelReady, 'Ready'), [404, 503]);
 
 export const inferenceRoutes = newRouter()
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v2',
-      tags: ['Inference (V2)'],
-      summary: 'Server metadata',
-      description: 'Name, version and protocol extensions of the server (Open Inference Protocol).',
-      responses: { 200: jsonContent(ServerMetadata, 'Server metadata') },
-    }),
+    defineRoute(
+      { access: 'public', budget: 'unmetered', body: 'none' },
+      {
+        method: 'get',
+        path: '/v2',
+        tags: ['Inference (V2)'],
+        summary: 'Server metadata',
+        description: 'Name, version and protocol extensions of the server (Open Inference Protocol).',
+        responses: { 200: jsonContent(ServerMetadata, 'Server metadata') },
+      },
+    ),
     (c) => c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [] }, 200),
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v2/models/{model}',
-      tags: ['Inference (V2)'],
-      summary: 'Model metadata',
-      description:
-        'Inputs and outputs (datatype, shape with -1 for dynamic dimensions) of the version served by default: the `production` alias, else the latest version.',
-      security: BEARER,
-      middleware: [requirePermission('models:read')] as const,
-      request: { params: ModelParam },
-      responses: { 200: jsonContent(ModelMetadata, 'Model metadata'), ...v2Errors(400, 401, 403, 404) },
-    }),
+    metadataRoute(
+      '/v2/models/{model}',
+      'Model metadata',
+      'Inputs and outputs (datatype, shape with -1 for dynamic dimensions) of the version served by default: the `production` alias, else the latest version.',
+    ),
     (c) => metadata(c, c.req.valid('param').model, undefined),
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v2/models/{model}/versions/{version}',
-      tags: ['Inference (V2)'],
-      summary: 'Model version metadata',
-      description: 'Inputs and outputs of a version given by number or alias.',
-      security: BEARER,
-      middleware: [requirePermission('models:read')] as const,
-      request: { params: VersionParams },
-      responses: { 200: jsonContent(ModelMetadata, 'Model metadata'), ...v2Errors(400, 401, 403, 404) },
-    }),
-    (c) => metadata(c, c.req.valid('param').model, c.req.valid('param').version),
+    metadataRoute(
+      '/v2/models/{model}/versions/{version}',
+      'Model version metadata',
+      'Inputs and outputs of a version given by number or alias.',
+    ),
+    (c) => {
+      const { model, version } = c.req.valid('param') as { model: string; version: string };
+      return metadata(c, model, version);
+    },
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v2/models/{model}/ready',
-      tags: ['Inference (V2)'],
-      summary: 'Model ready',
-      description:
-        'Loads the default version into this isolate if it is not loaded yet; 200 once it can serve, 503 when it cannot (no servable version, or the file fails to load).',
-      security: BEARER,
-      middleware: [requirePermission('models:read')] as const,
-      request: { params: ModelParam },
-      responses: { 200: jsonContent(ModelReady, 'Ready'), ...v2Errors(400, 401, 403, 404, 503) },
-    }),
+    readyRoute(
+      '/v2/models/{model}/ready',
+      'Model ready',
+      'Loads the default version into this isolate if it is not loaded yet; 200 once it can serve, 503 when it cannot (no servable version, or the file fails to load).',
+    ),
     (c) => ready(c, c.req.valid('param').model, undefined),
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v2/models/{model}/versions/{version}/ready',
-      tags: ['Inference (V2)'],
-      summary: 'Model version ready',
-      description: 'As model ready, for a version given by number or alias.',
-      security: BEARER,
-      middleware: [requirePermission('models:read')] as const,
-      request: { params: VersionParams },
-      responses: { 200: jsonContent(ModelReady, 'Ready'), ...v2Errors(400, 401, 403, 404, 503) },
-    }),
-    (c) => ready(c, c.req.valid('param').model, c.req.valid('param').version),
+    readyRoute(
+      '/v2/models/{model}/versions/{version}/ready',
+      'Model version ready',
+      'As model ready, for a version given by number or alias.',
+    ),
+    (c) => {
+      const { model, version } = c.req.valid('param') as { model: string; version: string };
+      return ready(c, model, version);
+    },
   )
-  .openapi(inferRoutes('/v2/models/{model}/infer'), (c) =>
-    inferRoute(c, c.req.valid('param').model, undefined, c.req.valid('json')),
-  )
-  .openapi(inferRoutes('/v2/models/{model}/versions/{version}/infer'), (c) => {
+  .openapi(inferRoute('/v2/models/{model}/infer'), (c) => infer(c, c.req.valid('param').model, undefined))
+  .openapi(inferRoute('/v2/models/{model}/versions/{version}/infer'), (c) => {
     const { model, version } = c.req.valid('param') as { model: string; version: string };
-    return inferRoute(c, model, version, c.req.valid('json'));
+    return infer(c, model, version);
   });

@@ -1,11 +1,11 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { requireUser } from '../../auth/authenticate';
 import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from '../../workspaces/invitations';
 import { audit } from '../audit';
-import { requirePermission } from '../middleware/require-auth';
+import { defineRoute } from '../route';
 import { presentInvitation } from '../presenters/access';
 import { newRouter } from '../router';
-import { BEARER, PageQuery, ResourceId, errorResponses, jsonContent } from '../schemas/common';
+import { PageQuery, ResourceId, jsonContent } from '../schemas/common';
 import {
   AcceptInvitationBody,
   CreateInvitationBody,
@@ -18,21 +18,21 @@ const IdParam = z.object({ id: ResourceId('inv', 'id') });
 
 export const invitationRoutes = newRouter()
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/invitations',
-      tags: ['Workspaces'],
-      summary: 'Invite someone',
-      description:
-        'Invites an e-mail address into the current workspace with a role, for 7 days. The answer holds the invitation `token` (shown once): give it to the invitee. Needs the `admin` permission; only owners invite owners.',
-      security: BEARER,
-      middleware: [requirePermission('admin')] as const,
-      request: { body: { required: true, content: { 'application/json': { schema: CreateInvitationBody } } } },
-      responses: {
-        201: jsonContent(CreatedInvitation, 'The invitation and its token'),
-        ...errorResponses(400, 401, 403, 409),
+    defineRoute(
+      { access: 'admin', budget: 'management', body: 'json', errors: [409] },
+      {
+        method: 'post',
+        path: '/v1/invitations',
+        tags: ['Workspaces'],
+        summary: 'Invite someone',
+        description:
+          'Invites an e-mail address into the current workspace with a role, for 7 days. The answer holds the invitation `token` (shown once): give it to the invitee. Needs the `admin` permission; only owners invite owners.',
+        request: { body: { required: true, content: { 'application/json': { schema: CreateInvitationBody } } } },
+        responses: {
+          201: jsonContent(CreatedInvitation, 'The invitation and its token'),
+        },
       },
-    }),
+    ),
     async (c) => {
       const { invitation, token } = await createInvitation(c.get('deps').db, c.get('principal'), c.req.valid('json'));
       await audit(c, {
@@ -44,35 +44,37 @@ export const invitationRoutes = newRouter()
     },
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/invitations',
-      tags: ['Workspaces'],
-      summary: 'List invitations',
-      description:
-        'Invitations of the current workspace with their status, newest first. Needs the `admin` permission.',
-      security: BEARER,
-      middleware: [requirePermission('admin')] as const,
-      request: { query: PageQuery },
-      responses: { 200: jsonContent(InvitationList, 'A page of invitations'), ...errorResponses(400, 401, 403) },
-    }),
+    defineRoute(
+      { access: 'admin', budget: 'management', body: 'none' },
+      {
+        method: 'get',
+        path: '/v1/invitations',
+        tags: ['Workspaces'],
+        summary: 'List invitations',
+        description:
+          'Invitations of the current workspace with their status, newest first. Needs the `admin` permission.',
+        request: { query: PageQuery },
+        responses: { 200: jsonContent(InvitationList, 'A page of invitations') },
+      },
+    ),
     async (c) => {
       const page = await listInvitations(c.get('deps').db, c.get('principal').workspaceId, c.req.valid('query'));
       return c.json({ invitations: page.items.map(presentInvitation), next_cursor: page.nextCursor }, 200);
     },
   )
   .openapi(
-    createRoute({
-      method: 'delete',
-      path: '/v1/invitations/{id}',
-      tags: ['Workspaces'],
-      summary: 'Revoke an invitation',
-      description: 'Its token stops working. An accepted invitation cannot be revoked (409): remove the member.',
-      security: BEARER,
-      middleware: [requirePermission('admin')] as const,
-      request: { params: IdParam },
-      responses: { 200: jsonContent(Invitation, 'The revoked invitation'), ...errorResponses(400, 401, 403, 404, 409) },
-    }),
+    defineRoute(
+      { access: 'admin', budget: 'management', body: 'none', errors: [404, 409] },
+      {
+        method: 'delete',
+        path: '/v1/invitations/{id}',
+        tags: ['Workspaces'],
+        summary: 'Revoke an invitation',
+        description: 'Its token stops working. An accepted invitation cannot be revoked (409): remove the member.',
+        request: { params: IdParam },
+        responses: { 200: jsonContent(Invitation, 'The revoked invitation') },
+      },
+    ),
     async (c) => {
       const invitation = await revokeInvitation(
         c.get('deps').db,
@@ -88,20 +90,21 @@ export const invitationRoutes = newRouter()
     },
   )
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/invitations/accept',
-      tags: ['Workspaces'],
-      summary: 'Accept an invitation',
-      description:
-        'The signed-in user joins the inviting workspace with the invited role. Needs the token and an account with the invited e-mail address (403 otherwise); an unknown, expired, revoked or used token answers 404.',
-      security: BEARER,
-      request: { body: { required: true, content: { 'application/json': { schema: AcceptInvitationBody } } } },
-      responses: {
-        200: jsonContent(Invitation, 'The accepted invitation'),
-        ...errorResponses(400, 401, 403, 404, 409),
+    defineRoute(
+      { access: 'signed-in', budget: 'management', body: 'json', errors: [403, 404, 409] },
+      {
+        method: 'post',
+        path: '/v1/invitations/accept',
+        tags: ['Workspaces'],
+        summary: 'Accept an invitation',
+        description:
+          'The signed-in user joins the inviting workspace with the invited role. Needs the token and an account with the invited e-mail address (403 otherwise); an unknown, expired, revoked or used token answers 404.',
+        request: { body: { required: true, content: { 'application/json': { schema: AcceptInvitationBody } } } },
+        responses: {
+          200: jsonContent(Invitation, 'The accepted invitation'),
+        },
       },
-    }),
+    ),
     async (c) => {
       const principal = c.get('principal');
       requireUser(principal);

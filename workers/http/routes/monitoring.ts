@@ -1,13 +1,11 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { requireUpload } from '../../batch/uploads';
 import { authenticate, bearerToken } from '../../auth/authenticate';
 import { secretsEqual } from '../../auth/constant-time';
 import { invalidInput, permissionDenied } from '../../core/errors';
-import { resolveServed } from '../../inference/infer';
-import { flushMetrics } from '../../monitoring/observe';
-import { getBaseline, setBaselineFromRows, startCapture } from '../../monitoring/drift/baselines';
-import { forgetDriftPlan } from '../../monitoring/drift/observe-features';
+import { resolveServed } from '../../inference/served-versions';
+import { findBaseline, getBaseline, setBaselineFromRows, startCapture } from '../../monitoring/drift/baselines';
 import { checkDrift, latestReport, reportHistory } from '../../monitoring/drift/report';
 import { readTotals } from '../../monitoring/metrics-store';
 import { modelPerformance } from '../../monitoring/performance';
@@ -16,7 +14,7 @@ import { exposition } from '../../monitoring/prometheus';
 import { modelStats } from '../../monitoring/stats';
 import { requireModel } from '../../registry/models';
 import type { AppEnv } from '../app-env';
-import { requirePermission } from '../middleware/require-auth';
+import { defineRoute } from '../route';
 import {
   presentBaseline,
   presentPerformance,
@@ -26,7 +24,7 @@ import {
 } from '../presenters/monitoring';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
-import { BEARER, Cursor, Limit, ModelName, VersionRef, errorResponses, jsonContent } from '../schemas/common';
+import { Cursor, Limit, ModelName, VersionRef, jsonContent } from '../schemas/common';
 import {
   Baseline,
   BaselineBody,
@@ -65,13 +63,12 @@ async function versionNumber(c: Context<AppEnv>, model: string, ref: string | un
  */
 async function scrapeScope(c: Context<AppEnv>): Promise<string | undefined> {
   const token = bearerToken(c.req.header('authorization'));
-  const scrapeToken = c.get('config').METRICS_SCRAPE_TOKEN;
+  const scrapeToken = c.get('deps').config.METRICS_SCRAPE_TOKEN;
   if (token && scrapeToken && (await secretsEqual(token, scrapeToken))) return undefined;
-  const deps = c.get('deps');
-  const principal = await authenticate(
-    { db: deps.db, config: c.get('config'), adminKey: c.env.ADMIN_API_KEY, defer: deps.defer },
-    { authorization: c.req.header('authorization'), workspaceId: undefined },
-  );
+  const principal = await authenticate(c.get('deps'), {
+    authorization: c.req.header('authorization'),
+    workspaceId: undefined,
+  });
   if (principal.kind === 'admin') return undefined;
   if (!principal.permissions.has('admin')) throw permissionDenied("reading /metrics needs the 'admin' permission");
   return principal.workspaceId;
@@ -79,69 +76,72 @@ async function scrapeScope(c: Context<AppEnv>): Promise<string | undefined> {
 
 export const monitoringRoutes = newRouter()
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/metrics',
-      tags: ['Monitoring'],
-      summary: 'Prometheus metrics',
-      description:
-        'Counters and histograms per workspace, model and version in the Prometheus text format: requests by outcome, rows, latency histogram (seconds), cache hits/misses/bypasses, batch rows, model loads. The admin key or METRICS_SCRAPE_TOKEN see every workspace; a workspace admin key sees its own.',
-      security: BEARER,
-      responses: {
-        200: {
-          description: 'Prometheus text exposition 0.0.4',
-          content: { 'text/plain': { schema: { type: 'string' } } },
+    defineRoute(
+      { access: 'own-credential', budget: 'unmetered', body: 'none' },
+      {
+        method: 'get',
+        path: '/metrics',
+        tags: ['Monitoring'],
+        summary: 'Prometheus metrics',
+        description:
+          'Counters and histograms per workspace, model and version in the Prometheus text format: requests by outcome, rows, latency histogram (seconds), cache hits/misses/bypasses, batch rows, model loads. The admin key or METRICS_SCRAPE_TOKEN see every workspace; a workspace admin key sees its own.',
+        responses: {
+          200: {
+            description: 'Prometheus text exposition 0.0.4',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
         },
-        ...errorResponses(401, 403),
       },
-    }),
+    ),
     async (c) => {
       const workspace = await scrapeScope(c);
-      await flushMetrics(c.get('deps').db);
+      await c.get('deps').metrics.flush(c.get('deps').db);
       const text = exposition(await readTotals(c.get('deps').db, workspace));
       return c.body(text, 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }) as never;
     },
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/models/{name}/stats',
-      tags: ['Monitoring'],
-      summary: 'Model traffic statistics',
-      description:
-        'Requests, rows, errors by class, latency percentiles, cache hit ratio, batch rows and model loads over a window ending now, in total, per version, and as about 60 points in time.',
-      security: BEARER,
-      middleware: [requirePermission('models:read')] as const,
-      request: {
-        params: NameParam,
-        query: z.object({ window: Window.optional().openapi({ description: 'Default 1h' }), version: VersionQuery }),
+    defineRoute(
+      { access: 'models:read', budget: 'management', body: 'none', errors: [404] },
+      {
+        method: 'get',
+        path: '/v1/models/{name}/stats',
+        tags: ['Monitoring'],
+        summary: 'Model traffic statistics',
+        description:
+          'Requests, rows, errors by class, latency percentiles, cache hit ratio, batch rows and model loads over a window ending now, in total, per version, and as about 60 points in time.',
+        request: {
+          params: NameParam,
+          query: z.object({ window: Window.optional().openapi({ description: 'Default 1h' }), version: VersionQuery }),
+        },
+        responses: { 200: jsonContent(Stats, 'Statistics') },
       },
-      responses: { 200: jsonContent(Stats, 'Statistics'), ...errorResponses(400, 401, 403, 404) },
-    }),
+    ),
     async (c) => {
       const { name } = c.req.valid('param');
       const { window, version } = c.req.valid('query');
       const deps = c.get('deps');
       await requireModel(deps, scopeOf(c), name);
       const number = await versionNumber(c, name, version);
-      await flushMetrics(deps.db);
+      await deps.metrics.flush(deps.db);
       const stats = await modelStats(deps.db, scopeOf(c).workspaceId, name, window ?? 60, number);
       return c.json(presentStats(name, stats), 200);
     },
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/models/{name}/predictions',
-      tags: ['Monitoring'],
-      summary: 'List logged predictions',
-      description:
-        'Predictions logged by sampling (the model’s `monitoring.log_sample_rate`), newest first, with their inputs and outputs.',
-      security: BEARER,
-      middleware: [requirePermission('models:read')] as const,
-      request: { params: NameParam, query: z.object({ limit: Limit, cursor: Cursor, version: VersionQuery }) },
-      responses: { 200: jsonContent(PredictionList, 'A page of predictions'), ...errorResponses(400, 401, 403, 404) },
-    }),
+    defineRoute(
+      { access: 'models:read', budget: 'management', body: 'none', errors: [404] },
+      {
+        method: 'get',
+        path: '/v1/models/{name}/predictions',
+        tags: ['Monitoring'],
+        summary: 'List logged predictions',
+        description:
+          'Predictions logged by sampling (the model’s `monitoring.log_sample_rate`), newest first, with their inputs and outputs.',
+        request: { params: NameParam, query: z.object({ limit: Limit, cursor: Cursor, version: VersionQuery }) },
+        responses: { 200: jsonContent(PredictionList, 'A page of predictions') },
+      },
+    ),
     async (c) => {
       const { name } = c.req.valid('param');
       const q = c.req.valid('query');
@@ -156,33 +156,38 @@ export const monitoringRoutes = newRouter()
     },
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/predictions/{id}',
-      tags: ['Monitoring'],
-      summary: 'Get a logged prediction',
-      description: 'A logged prediction by the id its response carried in `X-Prediction-Id`.',
-      security: BEARER,
-      middleware: [requirePermission('models:read')] as const,
-      request: { params: IdParam },
-      responses: { 200: jsonContent(Prediction, 'The prediction'), ...errorResponses(401, 403, 404) },
-    }),
+    defineRoute(
+      { access: 'models:read', budget: 'management', body: 'none', errors: [404] },
+      {
+        method: 'get',
+        path: '/v1/predictions/{id}',
+        tags: ['Monitoring'],
+        summary: 'Get a logged prediction',
+        description: 'A logged prediction by the id its response carried in `X-Prediction-Id`.',
+        request: { params: IdParam },
+        responses: { 200: jsonContent(Prediction, 'The prediction') },
+      },
+    ),
     async (c) =>
       c.json(presentPrediction(await requirePrediction(c.get('deps').db, scopeOf(c), c.req.valid('param').id)), 200),
   )
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/predictions/{id}/feedback',
-      tags: ['Monitoring'],
-      summary: 'Report the true value',
-      description:
-        'Ground truth for a logged prediction: `actual` is the true label or number, or an array with one per row for a prediction of several rows. Feeds the model’s performance metrics. Given once per prediction (409 after).',
-      security: BEARER,
-      middleware: [requirePermission('predict')] as const,
-      request: { params: IdParam, body: { required: true, content: { 'application/json': { schema: FeedbackBody } } } },
-      responses: { 201: jsonContent(FeedbackAccepted, 'Recorded'), ...errorResponses(400, 401, 403, 404, 409) },
-    }),
+    defineRoute(
+      { access: 'predict', budget: 'management', body: 'json', errors: [404, 409] },
+      {
+        method: 'post',
+        path: '/v1/predictions/{id}/feedback',
+        tags: ['Monitoring'],
+        summary: 'Report the true value',
+        description:
+          'Ground truth for a logged prediction: `actual` is the true label or number, or an array with one per row for a prediction of several rows. Feeds the model’s performance metrics. Given once per prediction (409 after).',
+        request: {
+          params: IdParam,
+          body: { required: true, content: { 'application/json': { schema: FeedbackBody } } },
+        },
+        responses: { 201: jsonContent(FeedbackAccepted, 'Recorded') },
+      },
+    ),
     async (c) => {
       const { id } = c.req.valid('param');
       const { actual } = c.req.valid('json');
@@ -192,21 +197,22 @@ export const monitoringRoutes = newRouter()
     },
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/models/{name}/performance',
-      tags: ['Monitoring'],
-      summary: 'Model performance from feedback',
-      description:
-        'Quality over predictions made in the window that received feedback: accuracy, precision, recall and F1 (macro and per class) for classifiers, MAE and RMSE for regressors; also per day.',
-      security: BEARER,
-      middleware: [requirePermission('models:read')] as const,
-      request: {
-        params: NameParam,
-        query: z.object({ window: Window.optional().openapi({ description: 'Default 7d' }), version: VersionQuery }),
+    defineRoute(
+      { access: 'models:read', budget: 'management', body: 'none', errors: [404] },
+      {
+        method: 'get',
+        path: '/v1/models/{name}/performance',
+        tags: ['Monitoring'],
+        summary: 'Model performance from feedback',
+        description:
+          'Quality over predictions made in the window that received feedback: accuracy, precision, recall and F1 (macro and per class) for classifiers, MAE and RMSE for regressors; also per day.',
+        request: {
+          params: NameParam,
+          query: z.object({ window: Window.optional().openapi({ description: 'Default 7d' }), version: VersionQuery }),
+        },
+        responses: { 200: jsonContent(Performance, 'Performance') },
       },
-      responses: { 200: jsonContent(Performance, 'Performance'), ...errorResponses(400, 401, 403, 404) },
-    }),
+    ),
     async (c) => {
       const { name } = c.req.valid('param');
       const q = c.req.valid('query');
@@ -222,21 +228,22 @@ export const monitoringRoutes = newRouter()
     },
   )
   .openapi(
-    createRoute({
-      method: 'put',
-      path: '/v1/models/{name}/versions/{version}/baseline',
-      tags: ['Monitoring'],
-      summary: 'Set the drift baseline',
-      description:
-        'The reference distribution drift is measured against: rows given inline or as a JSONL upload (20 to 50,000 records as in the instances API), or `{"capture": N}` to take the version’s next N predicted rows. Replaces any previous baseline of the version.',
-      security: BEARER,
-      middleware: [requirePermission('models:write')] as const,
-      request: {
-        params: VersionParams,
-        body: { required: true, content: { 'application/json': { schema: BaselineBody } } },
+    defineRoute(
+      { access: 'models:write', budget: 'management', body: 'json', errors: [404] },
+      {
+        method: 'put',
+        path: '/v1/models/{name}/versions/{version}/baseline',
+        tags: ['Monitoring'],
+        summary: 'Set the drift baseline',
+        description:
+          'The reference distribution drift is measured against: rows given inline or as a JSONL upload (20 to 50,000 records as in the instances API), or `{"capture": N}` to take the version’s next N predicted rows. Replaces any previous baseline of the version.',
+        request: {
+          params: VersionParams,
+          body: { required: true, content: { 'application/json': { schema: BaselineBody } } },
+        },
+        responses: { 200: jsonContent(Baseline, 'The baseline') },
       },
-      responses: { 200: jsonContent(Baseline, 'The baseline'), ...errorResponses(400, 401, 403, 404) },
-    }),
+    ),
     async (c) => {
       const { name, version } = c.req.valid('param');
       const body = c.req.valid('json');
@@ -249,22 +256,23 @@ export const monitoringRoutes = newRouter()
         const rows = 'rows' in body ? body.rows : await uploadedRows(c, body.upload_id);
         baseline = await setBaselineFromRows(deps, scopeOf(c), served, rows);
       }
-      forgetDriftPlan(served.versionId);
+      deps.drift.forgetPlan(served.versionId);
       return c.json(presentBaseline(baseline), 200);
     },
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/models/{name}/versions/{version}/baseline',
-      tags: ['Monitoring'],
-      summary: 'Get the drift baseline',
-      description: 'The version’s baseline: its features, bins, and how far a capture has come.',
-      security: BEARER,
-      middleware: [requirePermission('models:read')] as const,
-      request: { params: VersionParams },
-      responses: { 200: jsonContent(Baseline, 'The baseline'), ...errorResponses(401, 403, 404) },
-    }),
+    defineRoute(
+      { access: 'models:read', budget: 'management', body: 'none', errors: [404] },
+      {
+        method: 'get',
+        path: '/v1/models/{name}/versions/{version}/baseline',
+        tags: ['Monitoring'],
+        summary: 'Get the drift baseline',
+        description: 'The version’s baseline: its features, bins, and how far a capture has come.',
+        request: { params: VersionParams },
+        responses: { 200: jsonContent(Baseline, 'The baseline') },
+      },
+    ),
     async (c) => {
       const { name, version } = c.req.valid('param');
       const served = await resolveServed(c.get('deps'), scopeOf(c), name, version);
@@ -272,23 +280,24 @@ export const monitoringRoutes = newRouter()
     },
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/models/{name}/drift',
-      tags: ['Monitoring'],
-      summary: 'Drift status',
-      description:
-        'The baseline and the latest drift report of a version (default: the version served by default). Reports are computed by the cron trigger every five minutes, or on demand with POST …/drift/check.',
-      security: BEARER,
-      middleware: [requirePermission('models:read')] as const,
-      request: { params: NameParam, query: z.object({ version: VersionRef.optional() }) },
-      responses: { 200: jsonContent(DriftStatus, 'Drift status'), ...errorResponses(400, 401, 403, 404) },
-    }),
+    defineRoute(
+      { access: 'models:read', budget: 'management', body: 'none', errors: [404] },
+      {
+        method: 'get',
+        path: '/v1/models/{name}/drift',
+        tags: ['Monitoring'],
+        summary: 'Drift status',
+        description:
+          'The baseline and the latest drift report of a version (default: the version served by default). Reports are computed by the cron trigger every five minutes, or on demand with POST …/drift/check.',
+        request: { params: NameParam, query: z.object({ version: VersionRef.optional() }) },
+        responses: { 200: jsonContent(DriftStatus, 'Drift status') },
+      },
+    ),
     async (c) => {
       const { name } = c.req.valid('param');
       const deps = c.get('deps');
       const served = await resolveServed(deps, scopeOf(c), name, c.req.valid('query').version);
-      const baseline = await getBaseline(deps.db, served.versionId).catch(() => null);
+      const baseline = (await findBaseline(deps.db, served.versionId)) ?? null;
       const report = await latestReport(deps.db, served.versionId);
       return c.json(
         {
@@ -302,17 +311,21 @@ export const monitoringRoutes = newRouter()
     },
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/models/{name}/drift/history',
-      tags: ['Monitoring'],
-      summary: 'Drift history',
-      description: 'The drift reports of a version, newest first.',
-      security: BEARER,
-      middleware: [requirePermission('models:read')] as const,
-      request: { params: NameParam, query: z.object({ version: VersionRef.optional(), limit: Limit, cursor: Cursor }) },
-      responses: { 200: jsonContent(DriftHistory, 'Reports'), ...errorResponses(400, 401, 403, 404) },
-    }),
+    defineRoute(
+      { access: 'models:read', budget: 'management', body: 'none', errors: [404] },
+      {
+        method: 'get',
+        path: '/v1/models/{name}/drift/history',
+        tags: ['Monitoring'],
+        summary: 'Drift history',
+        description: 'The drift reports of a version, newest first.',
+        request: {
+          params: NameParam,
+          query: z.object({ version: VersionRef.optional(), limit: Limit, cursor: Cursor }),
+        },
+        responses: { 200: jsonContent(DriftHistory, 'Reports') },
+      },
+    ),
     async (c) => {
       const { name } = c.req.valid('param');
       const q = c.req.valid('query');
@@ -326,20 +339,20 @@ export const monitoringRoutes = newRouter()
     },
   )
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/models/{name}/drift/check',
-      tags: ['Monitoring'],
-      summary: 'Check drift now',
-      description: 'Runs the drift check of a version at once (as the cron trigger does) and answers its report.',
-      security: BEARER,
-      middleware: [requirePermission('models:write')] as const,
-      request: { params: NameParam, query: z.object({ version: VersionRef.optional() }) },
-      responses: {
-        200: jsonContent(DriftReport, 'The new report'),
-        ...errorResponses(400, 401, 403, 404),
+    defineRoute(
+      { access: 'models:write', budget: 'management', body: 'none', errors: [404] },
+      {
+        method: 'post',
+        path: '/v1/models/{name}/drift/check',
+        tags: ['Monitoring'],
+        summary: 'Check drift now',
+        description: 'Runs the drift check of a version at once (as the cron trigger does) and answers its report.',
+        request: { params: NameParam, query: z.object({ version: VersionRef.optional() }) },
+        responses: {
+          200: jsonContent(DriftReport, 'The new report'),
+        },
       },
-    }),
+    ),
     async (c) => {
       const { name } = c.req.valid('param');
       const deps = c.get('deps');

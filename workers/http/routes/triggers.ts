@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { invalidInput } from '../../core/errors';
 import {
   createTrigger,
@@ -7,14 +7,14 @@ import {
   receiveHook,
   requireTrigger,
   rotateTriggerSecret,
-} from '../../webhooks/triggers';
-import { requirePermission } from '../middleware/require-auth';
+} from '../../batch/triggers';
+import { defineRoute } from '../route';
 import { presentTrigger } from '../presenters/batch';
 import { readBodyLimited } from '../read-body';
 import { describeZodError, newRouter } from '../router';
 import { scopeOf } from '../scope';
 import { HookAccepted, JobInputBody, Trigger, TriggerBody, TriggerList, TriggerWithSecret } from '../schemas/batch';
-import { BEARER, errorResponses, jsonContent } from '../schemas/common';
+import { jsonContent } from '../schemas/common';
 import { jobInputFrom } from './jobs';
 
 const Id = z.object({
@@ -38,21 +38,21 @@ function bodyText(bytes: Uint8Array): string {
 
 export const triggerRoutes = newRouter()
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/triggers',
-      tags: ['Batch'],
-      summary: 'Create a trigger',
-      description:
-        'A trigger lets another system start batch jobs for a model (or alias) by webhook: it POSTs the input (`{"upload_id"}`, `{"key"}` or `{"rows"}`) to the trigger’s hook_url, signed per Standard Webhooks with the secret in this answer (shown once).',
-      security: BEARER,
-      middleware: [requirePermission('jobs')] as const,
-      request: { body: { required: true, content: { 'application/json': { schema: TriggerBody } } } },
-      responses: {
-        201: jsonContent(TriggerWithSecret, 'The trigger and its secret'),
-        ...errorResponses(400, 401, 403, 404),
+    defineRoute(
+      { access: 'jobs', budget: 'management', body: 'json', errors: [404] },
+      {
+        method: 'post',
+        path: '/v1/triggers',
+        tags: ['Batch'],
+        summary: 'Create a trigger',
+        description:
+          'A trigger lets another system start batch jobs for a model (or alias) by webhook: it POSTs the input (`{"upload_id"}`, `{"key"}` or `{"rows"}`) to the trigger’s hook_url, signed per Standard Webhooks with the secret in this answer (shown once).',
+        request: { body: { required: true, content: { 'application/json': { schema: TriggerBody } } } },
+        responses: {
+          201: jsonContent(TriggerWithSecret, 'The trigger and its secret'),
+        },
       },
-    }),
+    ),
     async (c) => {
       const body = c.req.valid('json');
       const trigger = await createTrigger(c.get('deps'), scopeOf(c), {
@@ -67,97 +67,102 @@ export const triggerRoutes = newRouter()
     },
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/triggers',
-      tags: ['Batch'],
-      summary: 'List triggers',
-      description: 'The workspace’s triggers (without secrets).',
-      security: BEARER,
-      middleware: [requirePermission('jobs')] as const,
-      responses: {
-        200: jsonContent(TriggerList, 'Triggers'),
-        ...errorResponses(401, 403),
+    defineRoute(
+      { access: 'jobs', budget: 'management', body: 'none' },
+      {
+        method: 'get',
+        path: '/v1/triggers',
+        tags: ['Batch'],
+        summary: 'List triggers',
+        description: 'The workspace’s triggers (without secrets).',
+        responses: {
+          200: jsonContent(TriggerList, 'Triggers'),
+        },
       },
-    }),
+    ),
     async (c) => c.json({ triggers: (await listTriggers(c.get('deps'), scopeOf(c))).map(presentTrigger) }, 200),
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/triggers/{id}',
-      tags: ['Batch'],
-      summary: 'Get a trigger',
-      description: 'One trigger (without its secret).',
-      security: BEARER,
-      middleware: [requirePermission('jobs')] as const,
-      request: { params: Id },
-      responses: { 200: jsonContent(Trigger, 'The trigger'), ...errorResponses(401, 403, 404) },
-    }),
+    defineRoute(
+      { access: 'jobs', budget: 'management', body: 'none', errors: [404] },
+      {
+        method: 'get',
+        path: '/v1/triggers/{id}',
+        tags: ['Batch'],
+        summary: 'Get a trigger',
+        description: 'One trigger (without its secret).',
+        request: { params: Id },
+        responses: { 200: jsonContent(Trigger, 'The trigger') },
+      },
+    ),
     async (c) => c.json(presentTrigger(await requireTrigger(c.get('deps'), scopeOf(c), c.req.valid('param').id)), 200),
   )
   .openapi(
-    createRoute({
-      method: 'delete',
-      path: '/v1/triggers/{id}',
-      tags: ['Batch'],
-      summary: 'Delete a trigger',
-      description: 'Its hook URL answers 404 from then on; jobs it started are kept.',
-      security: BEARER,
-      middleware: [requirePermission('jobs')] as const,
-      request: { params: Id },
-      responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
-    }),
+    defineRoute(
+      { access: 'jobs', budget: 'management', body: 'none', errors: [404] },
+      {
+        method: 'delete',
+        path: '/v1/triggers/{id}',
+        tags: ['Batch'],
+        summary: 'Delete a trigger',
+        description: 'Its hook URL answers 404 from then on; jobs it started are kept.',
+        request: { params: Id },
+        responses: { 204: { description: 'Deleted' } },
+      },
+    ),
     async (c) => {
       await deleteTrigger(c.get('deps'), scopeOf(c), c.req.valid('param').id);
       return c.body(null, 204);
     },
   )
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/triggers/{id}/rotate-secret',
-      tags: ['Batch'],
-      summary: 'Rotate a trigger’s secret',
-      description:
-        'Issues a new secret (in this answer only); deliveries signed with the previous one are accepted for 24 hours more.',
-      security: BEARER,
-      middleware: [requirePermission('jobs')] as const,
-      request: { params: Id },
-      responses: { 200: jsonContent(TriggerWithSecret, 'The new secret'), ...errorResponses(401, 403, 404) },
-    }),
+    defineRoute(
+      { access: 'jobs', budget: 'management', body: 'none', errors: [404] },
+      {
+        method: 'post',
+        path: '/v1/triggers/{id}/rotate-secret',
+        tags: ['Batch'],
+        summary: 'Rotate a trigger’s secret',
+        description:
+          'Issues a new secret (in this answer only); deliveries signed with the previous one are accepted for 24 hours more.',
+        request: { params: Id },
+        responses: { 200: jsonContent(TriggerWithSecret, 'The new secret') },
+      },
+    ),
     async (c) => {
       const trigger = await rotateTriggerSecret(c.get('deps'), scopeOf(c), c.req.valid('param').id);
       return c.json({ ...presentTrigger(trigger), secret: trigger.secret }, 200);
     },
   )
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/hooks/{id}',
-      tags: ['Batch'],
-      summary: 'Start a job by signed webhook',
-      description: [
-        'The inbound end of a trigger. No bearer token: the request is authenticated by its Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature over `id.timestamp.body` with the trigger’s secret). Refused with 401 when the signature does not match or the timestamp is more than five minutes away (replay).',
-        'A delivery whose webhook-id was already accepted answers 202 with the job the first one started (`duplicate: true`), so a retrying sender never starts two jobs.',
-      ].join('\n\n'),
-      request: {
-        params: Id,
-        // A reference, not the zod schema: the signature covers the raw bytes, so the handler
-        // reads them itself and validates after verifying.
-        body: {
-          required: true,
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/JobInput' } } },
+    defineRoute(
+      { access: 'public', budget: 'hook', body: 'stream', errors: [401, 404, 413] },
+      {
+        method: 'post',
+        path: '/v1/hooks/{id}',
+        tags: ['Batch'],
+        summary: 'Start a job by signed webhook',
+        description: [
+          'The inbound end of a trigger. No bearer token: the request is authenticated by its Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature over `id.timestamp.body` with the trigger’s secret). Refused with 401 when the signature does not match or the timestamp is more than five minutes away (replay).',
+          'A delivery whose webhook-id was already accepted answers 202 with the job the first one started (`duplicate: true`), so a retrying sender never starts two jobs.',
+        ].join('\n\n'),
+        request: {
+          params: Id,
+          // A reference, not the zod schema: the signature covers the raw bytes, so the handler
+          // reads them itself and validates after verifying.
+          body: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/JobInput' } } },
+          },
+        },
+        responses: {
+          202: jsonContent(HookAccepted, 'The job started (or started before)'),
         },
       },
-      responses: {
-        202: jsonContent(HookAccepted, 'The job started (or started before)'),
-        ...errorResponses(400, 401, 404, 413),
-      },
-    }),
+    ),
     async (c) => {
       const payload = bodyText(
-        await readBodyLimited(c.req.raw, c.get('config').MAX_JSON_BODY_BYTES, 'the webhook body'),
+        await readBodyLimited(c.req.raw, c.get('deps').config.MAX_JSON_BODY_BYTES, 'the webhook body'),
       );
       const headers = {
         'webhook-id': c.req.header('webhook-id') ?? '',
@@ -179,7 +184,7 @@ export const triggerRoutes = newRouter()
           return jobInputFrom(parsed.data);
         },
       });
-      c.get('log').job = result.jobId;
+      c.get('access').job = result.jobId;
       return c.json({ job_id: result.jobId, duplicate: result.duplicate }, 202);
     },
   );

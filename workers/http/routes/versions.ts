@@ -1,23 +1,13 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { getVersion, listVersions, openArtifact, updateVersion, createVersion } from '../../registry/versions';
-import { sessions } from '../../inference/infer';
-import { emitEvent } from '../../webhooks/events';
 import { readModelUpload } from '../model-upload';
+import { announce } from '../announce';
 import { audit } from '../audit';
 import { presentVersion } from '../presenters/registry';
-import { requirePermission } from '../middleware/require-auth';
+import { defineRoute } from '../route';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
-import {
-  BooleanQuery,
-  Cursor,
-  Limit,
-  ModelName,
-  VersionRef,
-  errorResponses,
-  BEARER,
-  jsonContent,
-} from '../schemas/common';
+import { BooleanQuery, Cursor, Limit, ModelName, VersionRef, jsonContent } from '../schemas/common';
 import { ModelVersion, UpdateVersionBody, VersionList } from '../schemas/registry';
 
 const NameParam = z.object({ name: ModelName.openapi({ param: { name: 'name', in: 'path' } }) });
@@ -27,55 +17,56 @@ const VersionParams = NameParam.extend({
 
 export const versionRoutes = newRouter()
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/models/{name}/versions',
-      tags: ['Registry'],
-      summary: 'Upload a model version',
-      description: [
-        'Uploads an ONNX file as the next version, creating the model if it is new.',
-        'Send the raw bytes (`Content-Type: application/octet-stream`) or a multipart form with a `file` part and an optional `metadata` JSON part (description, tags, metrics, feature_names, class_labels).',
-        'The file is loaded with onnxruntime-web before anything is stored: a file that is empty, not ONNX, truncated, over MAX_MODEL_BYTES (413), with a graph of more than MAX_MODEL_NODES nodes or an operator the runtime lacks (422) stores nothing.',
-        'Uploading bytes identical to an existing version of the same model answers 409 `duplicate_version` with that version in `details`.',
-      ].join('\n\n'),
-      security: BEARER,
-      middleware: [requirePermission('models:write')] as const,
-      request: {
-        params: NameParam,
-        body: {
-          required: true,
-          content: {
-            'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
-            'multipart/form-data': {
-              schema: {
-                type: 'object',
-                required: ['file'],
-                properties: {
-                  file: { type: 'string', format: 'binary', description: 'The ONNX file' },
-                  metadata: {
-                    type: 'string',
-                    description: 'JSON: description, tags, metrics, feature_names, class_labels',
+    defineRoute(
+      { access: 'models:write', budget: 'management', body: 'stream', errors: [409, 413, 415, 422] },
+      {
+        method: 'post',
+        path: '/v1/models/{name}/versions',
+        tags: ['Registry'],
+        summary: 'Upload a model version',
+        description: [
+          'Uploads an ONNX file as the next version, creating the model if it is new.',
+          'Send the raw bytes (`Content-Type: application/octet-stream`) or a multipart form with a `file` part and an optional `metadata` JSON part (description, tags, metrics, feature_names, class_labels).',
+          'The file is loaded with onnxruntime-web before anything is stored: a file that is empty, not ONNX, truncated, over MAX_MODEL_BYTES (413), with a graph of more than MAX_MODEL_NODES nodes or an operator the runtime lacks (422) stores nothing.',
+          'Uploading bytes identical to an existing version of the same model answers 409 `duplicate_version` with that version in `details`.',
+        ].join('\n\n'),
+        request: {
+          params: NameParam,
+          body: {
+            required: true,
+            content: {
+              'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['file'],
+                  properties: {
+                    file: { type: 'string', format: 'binary', description: 'The ONNX file' },
+                    metadata: {
+                      type: 'string',
+                      description: 'JSON: description, tags, metrics, feature_names, class_labels',
+                    },
                   },
                 },
               },
             },
           },
         },
+        responses: { 201: jsonContent(ModelVersion, 'The new version') },
       },
-      responses: { 201: jsonContent(ModelVersion, 'The new version'), ...errorResponses(400, 401, 409, 413, 415, 422) },
-    }),
+    ),
     async (c) => {
       const { name } = c.req.valid('param');
-      c.get('log').model = name;
-      const config = c.get('config');
+      c.get('access').model = name;
+      const config = c.get('deps').config;
       const upload = await readModelUpload(c.req.raw, config.MAX_MODEL_BYTES);
       const { version, loaded } = await createVersion(c.get('deps'), scopeOf(c), name, upload.bytes, upload.fields, {
         maxNodes: config.MAX_MODEL_NODES,
       });
       // The model was just loaded to validate it: keep it warm for the predictions that follow.
-      sessions.adopt(version.id, version.sizeBytes, loaded);
-      c.get('log').version = version.version;
-      await emitEvent(c.get('deps'), scopeOf(c).workspaceId, 'model.version.created', {
+      c.get('deps').sessions.adopt(version.id, version.sizeBytes, loaded);
+      c.get('access').version = version.version;
+      await announce(c, 'model.version.created', {
         model: name,
         version: version.version,
         sha256: version.sha256,
@@ -90,28 +81,29 @@ export const versionRoutes = newRouter()
     },
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/models/{name}/versions',
-      tags: ['Registry'],
-      summary: 'List versions',
-      description: 'Versions of a model, newest first, a page at a time.',
-      security: BEARER,
-      middleware: [requirePermission('models:read')] as const,
-      request: {
-        params: NameParam,
-        query: z.object({
-          limit: Limit,
-          cursor: Cursor,
-          include_archived: BooleanQuery.openapi({ type: 'string', enum: ['true', 'false'] }),
-        }),
+    defineRoute(
+      { access: 'models:read', budget: 'management', body: 'none', errors: [404] },
+      {
+        method: 'get',
+        path: '/v1/models/{name}/versions',
+        tags: ['Registry'],
+        summary: 'List versions',
+        description: 'Versions of a model, newest first, a page at a time.',
+        request: {
+          params: NameParam,
+          query: z.object({
+            limit: Limit,
+            cursor: Cursor,
+            include_archived: BooleanQuery.openapi({ type: 'string', enum: ['true', 'false'] }),
+          }),
+        },
+        responses: { 200: jsonContent(VersionList, 'A page of versions') },
       },
-      responses: { 200: jsonContent(VersionList, 'A page of versions'), ...errorResponses(400, 401, 404) },
-    }),
+    ),
     async (c) => {
       const { name } = c.req.valid('param');
       const q = c.req.valid('query');
-      c.get('log').model = name;
+      c.get('access').model = name;
       const page = await listVersions(c.get('deps'), scopeOf(c), name, {
         limit: q.limit,
         cursor: q.cursor,
@@ -121,45 +113,47 @@ export const versionRoutes = newRouter()
     },
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/models/{name}/versions/{version}',
-      tags: ['Registry'],
-      summary: 'Get a version',
-      description: 'One version by number, `latest`, or alias, with its signature and metadata.',
-      security: BEARER,
-      middleware: [requirePermission('models:read')] as const,
-      request: { params: VersionParams },
-      responses: { 200: jsonContent(ModelVersion, 'The version'), ...errorResponses(400, 401, 404) },
-    }),
+    defineRoute(
+      { access: 'models:read', budget: 'management', body: 'none', errors: [404] },
+      {
+        method: 'get',
+        path: '/v1/models/{name}/versions/{version}',
+        tags: ['Registry'],
+        summary: 'Get a version',
+        description: 'One version by number, `latest`, or alias, with its signature and metadata.',
+        request: { params: VersionParams },
+        responses: { 200: jsonContent(ModelVersion, 'The version') },
+      },
+    ),
     async (c) => {
       const { name, version } = c.req.valid('param');
-      c.get('log').model = name;
+      c.get('access').model = name;
       const found = await getVersion(c.get('deps'), scopeOf(c), name, version);
-      c.get('log').version = found.version;
+      c.get('access').version = found.version;
       return c.json(presentVersion(found), 200);
     },
   )
   .openapi(
-    createRoute({
-      method: 'patch',
-      path: '/v1/models/{name}/versions/{version}',
-      tags: ['Registry'],
-      summary: 'Update version metadata',
-      description:
-        'The file and its number never change; description, tags, metrics, feature names and class labels can. `"archived": true` archives (refused while an alias points at it), `false` restores.',
-      security: BEARER,
-      middleware: [requirePermission('models:write')] as const,
-      request: {
-        params: VersionParams,
-        body: { required: true, content: { 'application/json': { schema: UpdateVersionBody } } },
+    defineRoute(
+      { access: 'models:write', budget: 'management', body: 'json', errors: [404, 409] },
+      {
+        method: 'patch',
+        path: '/v1/models/{name}/versions/{version}',
+        tags: ['Registry'],
+        summary: 'Update version metadata',
+        description:
+          'The file and its number never change; description, tags, metrics, feature names and class labels can. `"archived": true` archives (refused while an alias points at it), `false` restores.',
+        request: {
+          params: VersionParams,
+          body: { required: true, content: { 'application/json': { schema: UpdateVersionBody } } },
+        },
+        responses: { 200: jsonContent(ModelVersion, 'The updated version') },
       },
-      responses: { 200: jsonContent(ModelVersion, 'The updated version'), ...errorResponses(400, 401, 404, 409) },
-    }),
+    ),
     async (c) => {
       const { name, version } = c.req.valid('param');
       const body = c.req.valid('json');
-      c.get('log').model = name;
+      c.get('access').model = name;
       const updated = await updateVersion(c.get('deps'), scopeOf(c), name, version, {
         description: body.description,
         tags: body.tags,
@@ -168,7 +162,7 @@ export const versionRoutes = newRouter()
         classLabels: body.class_labels,
         archived: body.archived,
       });
-      c.get('log').version = updated.version;
+      c.get('access').version = updated.version;
       await audit(c, {
         action: 'version.update',
         target: `model:${name}/version:${updated.version}`,
@@ -178,52 +172,53 @@ export const versionRoutes = newRouter()
     },
   )
   .openapi(
-    createRoute({
-      method: 'delete',
-      path: '/v1/models/{name}/versions/{version}',
-      tags: ['Registry'],
-      summary: 'Archive a version',
-      description:
-        'Archives the version: `latest` skips it, aliases cannot point at it, inference refuses it. Its file is kept; restore with PATCH `{"archived": false}`.',
-      security: BEARER,
-      middleware: [requirePermission('models:write')] as const,
-      request: { params: VersionParams },
-      responses: { 200: jsonContent(ModelVersion, 'The archived version'), ...errorResponses(400, 401, 404, 409) },
-    }),
+    defineRoute(
+      { access: 'models:write', budget: 'management', body: 'none', errors: [404, 409] },
+      {
+        method: 'delete',
+        path: '/v1/models/{name}/versions/{version}',
+        tags: ['Registry'],
+        summary: 'Archive a version',
+        description:
+          'Archives the version: `latest` skips it, aliases cannot point at it, inference refuses it. Its file is kept; restore with PATCH `{"archived": false}`.',
+        request: { params: VersionParams },
+        responses: { 200: jsonContent(ModelVersion, 'The archived version') },
+      },
+    ),
     async (c) => {
       const { name, version } = c.req.valid('param');
-      c.get('log').model = name;
+      c.get('access').model = name;
       const updated = await updateVersion(c.get('deps'), scopeOf(c), name, version, { archived: true });
-      c.get('log').version = updated.version;
+      c.get('access').version = updated.version;
       await audit(c, { action: 'version.archive', target: `model:${name}/version:${updated.version}` });
       return c.json(presentVersion(updated), 200);
     },
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/models/{name}/versions/{version}/artifact',
-      tags: ['Registry'],
-      summary: 'Download the ONNX file',
-      description:
-        'Streams the file from R2 with Content-Length, and its sha256 as the ETag (If-None-Match answers 304).',
-      security: BEARER,
-      middleware: [requirePermission('models:read')] as const,
-      request: { params: VersionParams },
-      responses: {
-        200: {
-          description: 'The ONNX file',
-          content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+    defineRoute(
+      { access: 'models:read', budget: 'management', body: 'none', errors: [404] },
+      {
+        method: 'get',
+        path: '/v1/models/{name}/versions/{version}/artifact',
+        tags: ['Registry'],
+        summary: 'Download the ONNX file',
+        description:
+          'Streams the file from R2 with Content-Length, and its sha256 as the ETag (If-None-Match answers 304).',
+        request: { params: VersionParams },
+        responses: {
+          200: {
+            description: 'The ONNX file',
+            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+          },
+          304: { description: 'Not modified' },
         },
-        304: { description: 'Not modified' },
-        ...errorResponses(400, 401, 404),
       },
-    }),
+    ),
     async (c) => {
       const { name, version } = c.req.valid('param');
-      c.get('log').model = name;
+      c.get('access').model = name;
       const { version: found, object } = await openArtifact(c.get('deps'), scopeOf(c), name, version);
-      c.get('log').version = found.version;
+      c.get('access').version = found.version;
       const etag = `"${found.sha256}"`;
       const headers = {
         ETag: etag,

@@ -54,7 +54,7 @@ export const V2_ERRORS: Record<number, string> = {
   503: "model 'iris' has no version ready to serve",
 };
 
-export const CACHE = { enabled: true, ttl_seconds: 300 };
+export const CACHE = { enabled: true, ttl_seconds: 300, shared: false, shared_timeout_ms: 25 };
 
 export const CREATE_MODEL = {
   name: 'iris',

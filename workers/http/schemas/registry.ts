@@ -21,13 +21,24 @@ const Metrics = z
 
 export const CacheSettings = z
   .object({
-    enabled: z.boolean().openapi({ description: 'Whether predictions of this model are cached in KV' }),
+    enabled: z.boolean().openapi({
+      description: 'Whether predictions are cached: in the isolate, and in the location’s Cache API',
+    }),
     ttl_seconds: z
       .number()
       .int()
       .min(60)
       .max(30 * 86400)
       .openapi({ description: 'Time a cached prediction lives (KV allows no less than 60 s)', example: 300 }),
+    shared: z.boolean().openapi({
+      description:
+        'Also keep predictions in KV, shared by every location: worth it for models whose compute costs more than a KV read (one may cross a continent)',
+    }),
+    shared_timeout_ms: z.number().int().min(1).max(5000).openapi({
+      description:
+        'How long a prediction waits for a KV read before the model answers instead: set it near the model’s own compute time. A model not loaded in the isolate yet waits up to CACHE_READ_TIMEOUT_MS.',
+      example: 25,
+    }),
   })
   .openapi('CacheSettings', { example: ex.CACHE });
 

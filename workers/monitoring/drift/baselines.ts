@@ -1,9 +1,8 @@
 import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import { invalidInput, notFound } from '../../core/errors';
 import type { Datatype } from '../../core/tensor';
-import { instancesToInputs } from '../../inference/instances';
+import { instancesToTensors } from '../../inference/instances';
 import { resolveServedById, type ServedVersion } from '../../inference/served-versions';
-import { validateInputs } from '../../inference/validate-inputs';
 import type { RegistryDeps, Scope } from '../../registry/types';
 import type { Db } from '../../storage/db';
 import { driftBaselines, driftCapturedRows } from '../../storage/schema';
@@ -60,10 +59,7 @@ export async function setBaselineFromRows(
     throw invalidInput(`a baseline needs ${MIN_BASELINE_ROWS} to ${MAX_BASELINE_ROWS} rows; got ${rows.length}`);
   }
   const { columns, datatypes } = columnsOf(served);
-  const inputs = validateInputs(
-    served.signature,
-    instancesToInputs(served, rows, (i) => `baseline row ${i}`),
-  );
+  const inputs = instancesToTensors(served, rows, (i) => `baseline row ${i}`);
   const features = buildBaseline(columns, datatypes, featureRows(columns, inputs, rows.length));
   const now = Date.now();
   const values = {
@@ -103,9 +99,10 @@ export async function startCapture(
   return saveBaseline(deps.db, values);
 }
 
-export async function getBaseline(db: Db, versionId: string): Promise<BaselineRow> {
+/** The version's baseline, or undefined when it has none. */
+export async function findBaseline(db: Db, versionId: string): Promise<BaselineRow | undefined> {
   const row = await db.query.driftBaselines.findFirst({ where: eq(driftBaselines.versionId, versionId) });
-  if (!row) throw notFound('this version has no drift baseline: set one first', { code: 'baseline_not_found' });
+  if (!row) return undefined;
   if (row.status === 'capturing') {
     const [captured] = await db
       .select({ n: count() })
@@ -113,6 +110,12 @@ export async function getBaseline(db: Db, versionId: string): Promise<BaselineRo
       .where(eq(driftCapturedRows.versionId, versionId));
     return { ...row, rows: Math.min(row.targetRows, captured?.n ?? 0) };
   }
+  return row;
+}
+
+export async function getBaseline(db: Db, versionId: string): Promise<BaselineRow> {
+  const row = await findBaseline(db, versionId);
+  if (!row) throw notFound('this version has no drift baseline: set one first', { code: 'baseline_not_found' });
   return row;
 }
 

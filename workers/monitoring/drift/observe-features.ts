@@ -23,11 +23,10 @@ interface Plan {
 }
 
 const PLAN_TTL_MS = 30_000;
-const plans = new TtlCache<Plan | null>(1024);
 
-export function forgetDriftPlan(versionId: string): void {
-  plans.deleteWhere((key) => key === versionId);
-}
+/** D1 binds at most 100 parameters a statement: a bin row binds 5, a captured row 2. */
+const BIN_ROWS_PER_STATEMENT = 20;
+const CAPTURED_ROWS_PER_STATEMENT = 50;
 
 async function loadPlan(db: Db, served: ServedVersion): Promise<Plan | null> {
   const baseline = await db.query.driftBaselines.findFirst({ where: eq(driftBaselines.versionId, served.versionId) });
@@ -39,73 +38,76 @@ async function loadPlan(db: Db, served: ServedVersion): Promise<Plan | null> {
   };
 }
 
-function planFor(db: Db, served: ServedVersion): Promise<Plan | null> {
-  return plans.get(served.versionId, PLAN_TTL_MS, () => loadPlan(db, served));
-}
+/** The isolate's drift counts, waiting to be added to D1 (one per isolate). */
+export class DriftCounts {
+  private readonly plans = new TtlCache<Plan | null>(1024);
+  private bins = new Map<string, number>();
+  private captured: { versionId: string; values: FeatureValue[] }[] = [];
+  private since = 0;
+  private readonly schedule = new FlushSchedule((db) => this.flush(db));
 
-const bins = new Map<string, number>();
-const captured: { versionId: string; values: FeatureValue[] }[] = [];
-let since = 0;
-const schedule = new FlushSchedule((db) => flushDrift(db));
-
-function add(versionId: string, plan: Plan, rows: FeatureValue[][], hour: number): void {
-  if (plan.status === 'capturing') {
-    for (const values of rows) captured.push({ versionId, values });
-  } else {
-    plan.features!.forEach((feature, j) => {
-      for (const row of rows) {
-        const bin = binOf(feature, row[j]!);
-        if (bin === undefined) continue;
-        const key = `${versionId}\0${hour}\0${j}\0${bin}`;
-        bins.set(key, (bins.get(key) ?? 0) + 1);
-      }
-    });
+  forgetPlan(versionId: string): void {
+    this.plans.deleteWhere((key) => key === versionId);
   }
-  if (since === 0) since = Date.now();
-}
 
-/** Reads the rows' features now (the tensors are at hand) and counts them once the plan is known. */
-export function observeFeatures(deps: ObserveDeps, served: ServedVersion, inputs: NamedTensors, rows: number): void {
-  const hour = Math.floor(Date.now() / 3_600_000);
-  deps.defer(
-    planFor(deps.db, served).then((plan) => {
+  /** Reads the rows' features now (the tensors are at hand) and counts them once the plan is known. */
+  observe(deps: ObserveDeps, served: ServedVersion, inputs: NamedTensors, rows: number): void {
+    const hour = Math.floor(Date.now() / 3_600_000);
+    const count = (plan: Plan | null) => {
       if (!plan || plan.columns.length === 0) return;
-      add(served.versionId, plan, featureRows(plan.columns, inputs, rows), hour);
-      schedule.afterCount(deps, Date.now() - since >= deps.config.METRICS_FLUSH_SECONDS * 1000);
-    }),
-  );
-}
-
-/** D1 binds at most 100 parameters a statement: a bin row binds 5, a captured row 2. */
-const BIN_ROWS_PER_STATEMENT = 20;
-const CAPTURED_ROWS_PER_STATEMENT = 50;
-
-/** Adds the buffered bin counts to D1, stores captured rows and finishes captures that are full. */
-export async function flushDrift(db: Db): Promise<void> {
-  const binRows = [...bins.entries()].map(([key, count]) => {
-    const [versionId, hour, feature, bin] = key.split('\0');
-    return { versionId: versionId!, hour: Number(hour), feature: Number(feature), bin: Number(bin), count };
-  });
-  const capturedRows = captured.splice(0, captured.length);
-  bins.clear();
-  since = 0;
-  const statements = [];
-  for (let i = 0; i < binRows.length; i += BIN_ROWS_PER_STATEMENT) {
-    statements.push(
-      db
-        .insert(driftBins)
-        .values(binRows.slice(i, i + BIN_ROWS_PER_STATEMENT))
-        .onConflictDoUpdate({
-          target: [driftBins.versionId, driftBins.hour, driftBins.feature, driftBins.bin],
-          set: { count: sql.raw('"count" + excluded."count"') },
-        }),
-    );
+      this.add(served.versionId, plan, featureRows(plan.columns, inputs, rows), hour);
+      this.schedule.afterCount(deps, Date.now() - this.since >= deps.config.METRICS_FLUSH_SECONDS * 1000);
+    };
+    // The common case (the plan is known) costs no promise at all.
+    const known = this.plans.peek(served.versionId);
+    if (known) count(known.value);
+    else deps.defer(this.plans.get(served.versionId, PLAN_TTL_MS, () => loadPlan(deps.db, served)).then(count));
   }
-  for (let i = 0; i < capturedRows.length; i += CAPTURED_ROWS_PER_STATEMENT) {
-    statements.push(db.insert(driftCapturedRows).values(capturedRows.slice(i, i + CAPTURED_ROWS_PER_STATEMENT)));
+
+  /** Adds the buffered bin counts to D1, stores captured rows and finishes captures that are full. */
+  async flush(db: Db): Promise<void> {
+    const binRows = [...this.bins.entries()].map(([key, count]) => {
+      const [versionId, hour, feature, bin] = key.split('\0');
+      return { versionId: versionId!, hour: Number(hour), feature: Number(feature), bin: Number(bin), count };
+    });
+    const capturedRows = this.captured;
+    this.bins = new Map();
+    this.captured = [];
+    this.since = 0;
+    const statements = [];
+    for (let i = 0; i < binRows.length; i += BIN_ROWS_PER_STATEMENT) {
+      statements.push(
+        db
+          .insert(driftBins)
+          .values(binRows.slice(i, i + BIN_ROWS_PER_STATEMENT))
+          .onConflictDoUpdate({
+            target: [driftBins.versionId, driftBins.hour, driftBins.feature, driftBins.bin],
+            set: { count: sql.raw('"count" + excluded."count"') },
+          }),
+      );
+    }
+    for (let i = 0; i < capturedRows.length; i += CAPTURED_ROWS_PER_STATEMENT) {
+      statements.push(db.insert(driftCapturedRows).values(capturedRows.slice(i, i + CAPTURED_ROWS_PER_STATEMENT)));
+    }
+    if (statements.length > 0) await db.batch(statements as [(typeof statements)[number], ...typeof statements]);
+    for (const versionId of new Set(capturedRows.map((r) => r.versionId))) {
+      if (await finishCapture(db, versionId)) this.forgetPlan(versionId);
+    }
   }
-  if (statements.length > 0) await db.batch(statements as [(typeof statements)[number], ...typeof statements]);
-  for (const versionId of new Set(capturedRows.map((r) => r.versionId))) {
-    if (await finishCapture(db, versionId)) forgetDriftPlan(versionId);
+
+  private add(versionId: string, plan: Plan, rows: FeatureValue[][], hour: number): void {
+    if (plan.status === 'capturing') {
+      for (const values of rows) this.captured.push({ versionId, values });
+    } else {
+      plan.features!.forEach((feature, j) => {
+        for (const row of rows) {
+          const bin = binOf(feature, row[j]!);
+          if (bin === undefined) continue;
+          const key = `${versionId}\0${hour}\0${j}\0${bin}`;
+          this.bins.set(key, (this.bins.get(key) ?? 0) + 1);
+        }
+      });
+    }
+    if (this.since === 0) this.since = Date.now();
   }
 }

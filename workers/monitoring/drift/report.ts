@@ -2,7 +2,7 @@ import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../storage/db';
 import { driftBaselines, driftBins, driftReports, models, type FeatureDrift } from '../../storage/schema';
 import { emitEvent, type EventDeps } from '../../webhooks/events';
-import { flushDrift } from './observe-features';
+import type { DriftCounts } from './observe-features';
 import { ks, psi } from './statistics';
 
 export type DriftReport = typeof driftReports.$inferSelect;
@@ -12,13 +12,21 @@ export const MIN_WINDOW_ROWS = 100;
 
 const HOUR = 3_600_000;
 
+export interface DriftCheckDeps extends EventDeps {
+  drift: DriftCounts;
+}
+
 /**
  * Compares a version's traffic over its model's window with its baseline: PSI per feature, and
  * KS for numeric ones; a feature drifts when either passes the model's threshold. Stores the
  * report; a report that finds drift where the previous one did not sends `drift.detected`.
  */
-export async function checkDrift(deps: EventDeps, versionId: string, now = Date.now()): Promise<DriftReport | null> {
-  await flushDrift(deps.db);
+export async function checkDrift(
+  deps: DriftCheckDeps,
+  versionId: string,
+  now = Date.now(),
+): Promise<DriftReport | null> {
+  await deps.drift.flush(deps.db);
   const baseline = await deps.db.query.driftBaselines.findFirst({ where: eq(driftBaselines.versionId, versionId) });
   if (!baseline || baseline.status !== 'ready' || !baseline.features) return null;
   const model = await deps.db.query.models.findFirst({
@@ -73,7 +81,7 @@ export async function checkDrift(deps: EventDeps, versionId: string, now = Date.
 const round = (x: number) => Math.round(x * 10000) / 10000;
 
 /** Every version with a ready baseline: what the cron trigger runs. */
-export async function checkAllDrift(deps: EventDeps, now = Date.now()): Promise<number> {
+export async function checkAllDrift(deps: DriftCheckDeps, now = Date.now()): Promise<number> {
   const ready = await deps.db
     .select({ versionId: driftBaselines.versionId })
     .from(driftBaselines)

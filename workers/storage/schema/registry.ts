@@ -37,6 +37,13 @@ export const models = sqliteTable(
     classLabels: text('class_labels', { mode: 'json' }).$type<string[] | null>(),
     cacheEnabled: integer('cache_enabled', { mode: 'boolean' }).notNull().default(true),
     cacheTtlSeconds: integer('cache_ttl_seconds').notNull().default(300),
+    /** Also keep predictions in KV, shared by every location (for models dearer than a KV read). */
+    cacheShared: integer('cache_shared', { mode: 'boolean' }).notNull().default(false),
+    /**
+     * How long a prediction waits for KV before the model answers instead: set near the
+     * model's own compute time (the isolate cannot time its own CPU; the clock stands still).
+     */
+    cacheSharedTimeoutMs: integer('cache_shared_timeout_ms').notNull().default(25),
     /** Share of predictions logged with their inputs and outputs, 0 to 1. */
     logSampleRate: real('log_sample_rate').notNull().default(0),
     driftPsiThreshold: real('drift_psi_threshold').notNull().default(0.2),

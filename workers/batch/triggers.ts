@@ -1,12 +1,12 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
-import { submitJob, type JobInput, type JobView } from '../batch/jobs';
-import type { PlatformDeps } from '../deps';
+import { submitJob, type JobInput, type JobView } from './jobs';
+import type { BatchDeps } from './deps';
 import { notFound, unauthenticated } from '../core/errors';
 import { newId } from '../core/ids';
-import { resolveServed } from '../inference/infer';
+import { resolveServed } from '../inference/served-versions';
 import type { Scope } from '../registry/types';
 import { triggerDeliveries, triggers } from '../storage/schema';
-import { activeSecrets, newSigningSecret, rotation, verifyDelivery } from './secrets';
+import { activeSecrets, newSigningSecret, rotation, verifyDelivery } from '../webhooks/secrets';
 
 export type TriggerRow = typeof triggers.$inferSelect;
 
@@ -19,7 +19,7 @@ export interface TriggerSpec {
   includeInput?: boolean;
 }
 
-export async function createTrigger(deps: PlatformDeps, scope: Scope, spec: TriggerSpec): Promise<TriggerRow> {
+export async function createTrigger(deps: BatchDeps, scope: Scope, spec: TriggerSpec): Promise<TriggerRow> {
   await resolveServed(deps, scope, spec.model, spec.version); // the model (and version) must exist now
   const [row] = await deps.db
     .insert(triggers)
@@ -40,7 +40,7 @@ export async function createTrigger(deps: PlatformDeps, scope: Scope, spec: Trig
   return row!;
 }
 
-export async function requireTrigger(deps: PlatformDeps, scope: Scope, id: string): Promise<TriggerRow> {
+export async function requireTrigger(deps: BatchDeps, scope: Scope, id: string): Promise<TriggerRow> {
   const row = await deps.db.query.triggers.findFirst({
     where: and(eq(triggers.id, id), eq(triggers.workspaceId, scope.workspaceId)),
   });
@@ -48,14 +48,14 @@ export async function requireTrigger(deps: PlatformDeps, scope: Scope, id: strin
   return row;
 }
 
-export async function listTriggers(deps: PlatformDeps, scope: Scope): Promise<TriggerRow[]> {
+export async function listTriggers(deps: BatchDeps, scope: Scope): Promise<TriggerRow[]> {
   return deps.db.query.triggers.findMany({
     where: eq(triggers.workspaceId, scope.workspaceId),
     orderBy: desc(triggers.createdAt),
   });
 }
 
-export async function deleteTrigger(deps: PlatformDeps, scope: Scope, id: string): Promise<void> {
+export async function deleteTrigger(deps: BatchDeps, scope: Scope, id: string): Promise<void> {
   await requireTrigger(deps, scope, id);
   await deps.db.batch([
     deps.db.delete(triggerDeliveries).where(eq(triggerDeliveries.triggerId, id)),
@@ -63,7 +63,7 @@ export async function deleteTrigger(deps: PlatformDeps, scope: Scope, id: string
   ]);
 }
 
-export async function rotateTriggerSecret(deps: PlatformDeps, scope: Scope, id: string): Promise<TriggerRow> {
+export async function rotateTriggerSecret(deps: BatchDeps, scope: Scope, id: string): Promise<TriggerRow> {
   const current = await requireTrigger(deps, scope, id);
   const [row] = await deps.db.update(triggers).set(rotation(current.secret)).where(eq(triggers.id, id)).returning();
   return row!;
@@ -82,7 +82,7 @@ export interface HookDelivery {
  * started instead of starting another.
  */
 export async function receiveHook(
-  deps: PlatformDeps,
+  deps: BatchDeps,
   triggerId: string,
   delivery: HookDelivery,
 ): Promise<{ job: JobView | null; jobId: string; duplicate: boolean }> {
@@ -127,6 +127,6 @@ export async function receiveHook(
 }
 
 /** webhook-ids are kept a day: far past the five-minute window in which a replay could verify. */
-export async function pruneTriggerDeliveries(deps: PlatformDeps, now = Date.now()): Promise<void> {
+export async function pruneTriggerDeliveries(deps: BatchDeps, now = Date.now()): Promise<void> {
   await deps.db.delete(triggerDeliveries).where(lt(triggerDeliveries.receivedAt, now - 24 * 60 * 60 * 1000));
 }

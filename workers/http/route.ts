@@ -1,0 +1,162 @@
+import { createRoute, type RouteConfig } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { authenticate, authorize } from '../auth/authenticate';
+import type { Permission } from '../auth/principal';
+import type { Config } from '../core/config';
+import { invalidInput, RateLimitedError } from '../core/errors';
+import { addressBudget, callerBudget, hookBudget, takeBudget, type BudgetPlan } from '../ratelimit/budgets';
+import type { AppEnv } from './app-env';
+import { errorResponses } from './errors';
+import { tooLarge } from './read-body';
+import { WORKSPACE_HEADER, WorkspaceId } from './schemas/common';
+
+/*
+ * Route rules live with the route: who may call it, which budget it draws on and what body it
+ * takes are declared where the route is created, through defineRoute (or plainRoute for the
+ * few routes outside the OpenAPI document). The rules become the route's own middleware and
+ * its documented security and error responses, so a route cannot inherit another's budget or
+ * body limit, and one declared without rules does not compile.
+ */
+
+export interface RouteRules {
+  /**
+   * Who may call: anyone; any valid credential; a credential holding this permission; or
+   * `own-credential`, a route that checks a credential of its own (the metrics scrape token).
+   */
+  access: 'public' | 'signed-in' | 'own-credential' | Permission;
+  /**
+   * The budget a request draws on: predictions and management per caller (apart, so a busy
+   * model cannot starve its own tooling), sign-in attempts per client address, inbound hooks
+   * per trigger; `unmetered` for pages and probes. The platform administrator is never limited.
+   */
+  budget: 'prediction' | 'management' | 'sign-in' | 'hook' | 'unmetered';
+  /**
+   * The body: none; JSON within MAX_JSON_BODY_BYTES; tensors within MAX_PREDICT_BODY_BYTES; or a
+   * stream the handler reads against its own limit (model files, JSON Lines uploads, hooks).
+   */
+  body: 'none' | 'json' | 'tensors' | 'stream';
+  /** Error statuses the handler itself answers, beyond those the rules imply. */
+  errors?: number[];
+}
+
+type DeclaredRoute = Omit<RouteConfig, 'path' | 'security' | 'middleware'> & { path: string };
+
+const declared = new Map<string, RouteRules>();
+const routingPath = (path: string) => path.replace(/\{([^}]+)\}/g, ':$1');
+
+/** The rules of a declared route (METHOD and hono's path form), for the test that all have some. */
+export const rulesOf = (method: string, path: string): RouteRules | undefined =>
+  declared.get(`${method.toUpperCase()} ${path}`);
+
+function statusesOf(rules: RouteRules, route: DeclaredRoute): Set<number> {
+  const statuses = new Set(rules.errors ?? []);
+  const request = route.request;
+  if (request?.params || request?.query || request?.body || rules.body === 'tensors') statuses.add(400);
+  if (rules.access !== 'public') statuses.add(401);
+  if (rules.access !== 'public' && rules.access !== 'signed-in') statuses.add(403);
+  if (rules.budget !== 'unmetered') statuses.add(429);
+  if (rules.body === 'json' || rules.body === 'tensors') statuses.add(413);
+  if (request?.body?.content && 'application/json' in request.body.content) statuses.add(415);
+  return statuses;
+}
+
+/** A route that can fail for none of the reasons the rules know (a probe, a page) lists no errors. */
+function errorResponsesOf(rules: RouteRules, route: DeclaredRoute) {
+  const statuses = statusesOf(rules, route);
+  return statuses.size === 0 ? {} : errorResponses(route.path, statuses);
+}
+
+/** A route of the OpenAPI document, with its rules enforced and documented. */
+export function defineRoute<P extends string, R extends DeclaredRoute & { path: P }>(rules: RouteRules, route: R) {
+  declared.set(`${route.method.toUpperCase()} ${routingPath(route.path)}`, rules);
+  return createRoute({
+    ...route,
+    ...(rules.access === 'public' ? {} : { security: [{ Bearer: [] }] }),
+    middleware: [enforce(rules)],
+    responses: { ...route.responses, ...errorResponsesOf(rules, route) },
+  } as R & { middleware: MiddlewareHandler<AppEnv>[] });
+}
+
+/** The rules of a route outside the OpenAPI document (pages, assets): its own middleware. */
+export function plainRoute(method: string, path: string, rules: RouteRules): MiddlewareHandler<AppEnv> {
+  declared.set(`${method.toUpperCase()} ${path}`, rules);
+  return enforce(rules);
+}
+
+const limits = new WeakMap<Config, Record<'json' | 'tensors', MiddlewareHandler>>();
+
+/** hono's body limit, one per configured size (the configuration is read once per isolate). */
+function bodyLimits(config: Config): Record<'json' | 'tensors', MiddlewareHandler> {
+  let found = limits.get(config);
+  if (!found) {
+    const limit = (maxSize: number) =>
+      bodyLimit({
+        maxSize,
+        onError: () => {
+          throw tooLarge('the request body', maxSize);
+        },
+      });
+    found = { json: limit(config.MAX_JSON_BODY_BYTES), tensors: limit(config.MAX_PREDICT_BODY_BYTES) };
+    limits.set(config, found);
+  }
+  return found;
+}
+
+function enforce(rules: RouteRules): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const deps = c.get('deps');
+    c.set('rules', rules);
+    if (rules.access !== 'public' && rules.access !== 'own-credential') {
+      const header = c.req.header(WORKSPACE_HEADER);
+      const workspace = header === undefined ? undefined : WorkspaceId.safeParse(header);
+      if (workspace && !workspace.success) {
+        throw invalidInput(`header '${WORKSPACE_HEADER}': expected a workspace id such as ws_default`);
+      }
+      const principal = await authenticate(deps, {
+        authorization: c.req.header('authorization'),
+        workspaceId: workspace?.data,
+      });
+      const access = c.get('access');
+      access.actor = principal.id;
+      access.workspace = principal.workspaceId;
+      if (rules.access !== 'signed-in') authorize(principal, rules.access);
+      c.set('principal', principal);
+    }
+    const plan = planFor(c, rules);
+    if (plan) {
+      const decision = takeBudget(deps, plan);
+      if (!decision.allowed) {
+        throw new RateLimitedError(
+          `rate limit exceeded: ${decision.limit} requests per ${plan.windowSeconds} s; retry after ${decision.retryAfterSeconds} s`,
+          decision.limit,
+          decision.resetSeconds,
+          decision.retryAfterSeconds,
+        );
+      }
+      // Set before the handler so the response is built with them.
+      c.header('RateLimit-Limit', String(decision.limit));
+      c.header('RateLimit-Remaining', String(decision.remaining));
+      c.header('RateLimit-Reset', String(decision.resetSeconds));
+    }
+    if (rules.body === 'json' || rules.body === 'tensors') return bodyLimits(deps.config)[rules.body](c, next);
+    await next();
+  };
+}
+
+function planFor(c: Context<AppEnv>, rules: RouteRules): BudgetPlan | undefined {
+  const config = c.get('deps').config;
+  switch (rules.budget) {
+    case 'unmetered':
+      return undefined;
+    case 'sign-in':
+      return addressBudget(config, c.req.header('cf-connecting-ip') ?? 'unknown');
+    case 'hook':
+      return hookBudget(config, c.req.param('id') ?? '');
+    default: {
+      const principal = c.get('principal');
+      if (!principal || principal.kind === 'admin') return undefined;
+      return callerBudget(config, principal.workspaceId, principal.id, rules.budget, principal.limits);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { DomainError } from '../core/errors';
+import type { Prediction, PredictionObserver, PredictRequest } from '../inference/data-plane';
+import { outputsArePerRow, outputsToPredictions, predictedValue } from '../inference/instances';
+import { versionRef, type ServedVersion } from '../inference/served-versions';
+import type { ResponseTensor } from '../inference/types';
+import type { DriftCounts } from './drift/observe-features';
+import type { ObserveDeps } from './observe';
+import { maybeLogPrediction } from './predictions';
+
+/*
+ * Everything monitoring takes from a prediction, fed by the data plane in one place: the
+ * version's counts and latency, its drift histograms, and the sampled prediction log (whose id
+ * the caller gets back as X-Prediction-Id). All of it is written after the response.
+ */
+
+export interface MonitorDeps extends ObserveDeps {
+  drift: DriftCounts;
+}
+
+/** A failure the caller caused (4xx) or the platform did (5xx: an outage, a bug). */
+const failureOf = (err: unknown): 'client' | 'server' =>
+  err instanceof DomainError && err.kind !== 'unavailable' && err.kind !== 'internal' ? 'client' : 'server';
+
+export function predictionObserver(deps: MonitorDeps): PredictionObserver {
+  return {
+    answered(prediction: Prediction, request: PredictRequest): string | undefined {
+      const { served, rows } = prediction;
+      deps.metrics.inference(deps, versionRef(served), {
+        latencyMs: performance.now() - request.startedAt,
+        rows,
+        cache: prediction.cache,
+      });
+      deps.drift.observe(deps, served, prediction.tensors, rows);
+      return maybeLogPrediction(deps, served.logSampleRate, () => ({
+        workspaceId: served.workspaceId,
+        model: served.modelName,
+        version: served.version,
+        requestId: request.requestId,
+        inputs: JSON.stringify(
+          request.inputs.kind === 'tensors'
+            ? { inputs: request.inputs.tensors }
+            : { instances: request.inputs.records },
+        ),
+        outputs: prediction.outputsJson,
+        predicted: predictedValues(prediction),
+        rows,
+        cache: prediction.cache,
+      }));
+    },
+    failed(served: ServedVersion, error: unknown, request: PredictRequest): void {
+      deps.metrics.inference(deps, versionRef(served), {
+        failed: failureOf(error),
+        latencyMs: performance.now() - request.startedAt,
+        rows: 0,
+      });
+    },
+  };
+}
+
+/** What each row predicted, as feedback is compared with; null when outputs are not per row. */
+function predictedValues(prediction: Prediction): unknown[] | null {
+  if (prediction.predictions) return prediction.predictions.map(predictedValue);
+  const outputs = JSON.parse(prediction.outputsJson) as ResponseTensor[];
+  // Outputs not batched by row: the log keeps the raw outputs only.
+  if (!outputsArePerRow(outputs, prediction.rows)) return null;
+  return outputsToPredictions(prediction.served, outputs, prediction.rows).map(predictedValue);
+}
