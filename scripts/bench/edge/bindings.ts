@@ -207,10 +207,14 @@ export function wrapCaches<T extends object>(storage: T, remote: Remote): T {
 const has = (value: object, ...methods: string[]) =>
   methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
 
-/** The kind of a binding, told by its methods; undefined for variables and anything else. */
+/**
+ * The kind of a binding, told by its methods; undefined for variables and anything else. A
+ * service binding or RPC stub answers any method name, so one that has a made-up method is
+ * none of these.
+ */
 export function kindOf(value: unknown): Exclude<Kind, 'CACHE'> | undefined {
-  if (!isObject(value)) return undefined;
-  if (has(value, 'idFromName', 'get')) return 'DO';
+  if (!isObject(value) || has(value, 'noSuchMethodOfAnyBinding')) return undefined;
+  if (has(value, 'idFromName', 'idFromString', 'get')) return 'DO';
   if (has(value, 'prepare', 'batch', 'exec')) return 'D1';
   if (has(value, 'createMultipartUpload', 'head')) return 'R2';
   if (has(value, 'getWithMetadata', 'put')) return 'KV';
