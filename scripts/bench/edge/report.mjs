@@ -144,7 +144,7 @@ export function targets(report, limits = { p50: 5, p99: 60, cold: 600, d1: 2 }) 
   for (const rate of [1, 20]) {
     const off = cellOf(report, rate, 'off');
     const on = cellOf(report, rate, 'on');
-    const has = off?.p50_ms !== null && on?.p50_ms !== null && off && on;
+    const has = Boolean(off && on && off.p50_ms !== null && on.p50_ms !== null);
     out.push({
       target: `${rate} req/s: p50 with delays within ${limits.p50} ms of p50 without`,
       value: has ? `${f(on.p50_ms)} vs ${f(off.p50_ms)} ms (+${f(on.p50_ms - off.p50_ms)})` : 'not measured',
