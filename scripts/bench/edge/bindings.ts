@@ -11,6 +11,9 @@
  * resumeMultipartUpload) are not delayed; their results are wrapped so the calls made through
  * them are.
  *
+ * One difference is left: a remote method that would throw at once (bad arguments) rejects
+ * after the delay instead, with the same error; the app awaits all of them, so it sees the same.
+ *
  * Nothing here is specific to workerd: the types are structural so the file also runs in tests.
  */
 
