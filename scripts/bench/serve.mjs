@@ -118,11 +118,15 @@ export async function serve({ bundle, persistDir, port, vars = {}, stdio, inspec
     get entryUrl() {
       return entryUrl.href.replace(/\/$/, '');
     },
-    /** A new workerd process, so a new isolate: what a cold start begins with. */
-    async restart() {
+    /**
+     * A new workerd process, so a new isolate: what a cold start begins with. `vars`, when
+     * given, add to (and override) the variables from then on.
+     */
+    async restart(vars) {
       disposing = true;
       await mf.dispose();
       disposing = false;
+      if (vars) options.bindings = { ...options.bindings, ...vars };
       mf = new Miniflare(options);
       await connect();
     },
