@@ -65,7 +65,8 @@ describe('prediction logging', () => {
     expect(list.predictions.map((p: any) => p.id)).toEqual([id]);
   });
 
-  it('does not log (or answer an id) when the sample rate is 0, and logs about the rate set', async () => {
+  // 200 predictions one after another: more than the default 5 s on a busy machine.
+  it('does not log (or answer an id) when the sample rate is 0, and logs about the rate set', { timeout: 60_000 }, async () => {
     const off = await classifier(0);
     const res = await call('POST', `/v1/models/${off}/predict`, { body: { instances: [ROWS.setosa] } });
     expect(res.headers.get('x-prediction-id')).toBeNull();

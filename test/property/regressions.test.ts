@@ -147,3 +147,15 @@ describe('uploads: found by names-metadata.test.ts', () => {
     expect((await res.json<any>()).description).toBe('from a browser');
   });
 });
+
+describe('metadata records: found by names-metadata.test.ts', () => {
+  it('refuses a tag or metric named __proto__ (a record would have dropped it) naming the field', async () => {
+    const tags = JSON.parse('{"__proto__": "x", "team": "fraud"}');
+    const refused = await callJson('POST', '/v1/models', 400, { body: { name: uniqueName('proto'), tags } });
+    expect(refused.error.message).toContain("request body 'tags.__proto__'");
+    expect(refused.error.message).toContain("'__proto__' is not allowed as a key");
+    const name = uniqueName('proto');
+    await callJson('POST', '/v1/models', 201, { body: { name, tags: { team: 'fraud' } } });
+    expect((await callJson('GET', `/v1/models/${name}`, 200)).tags).toEqual({ team: 'fraud' });
+  });
+});

@@ -33,11 +33,24 @@ export const BooleanQuery = z
   .optional()
   .transform((v) => v === 'true');
 
-export const TagMap = z
-  .record(
+/**
+ * A record whose input may not name `__proto__`: JSON can carry that key, but zod's records skip
+ * it (a JavaScript object cannot keep it as data), so it vanished without a word.
+ */
+export const keptRecord = <T extends z.ZodType>(record: T) =>
+  z.preprocess((input, ctx) => {
+    if (typeof input === 'object' && input !== null && Object.hasOwn(input, '__proto__')) {
+      ctx.issues.push({ code: 'custom', input, path: ['__proto__'], message: "'__proto__' is not allowed as a key" });
+    }
+    return input;
+  }, record);
+
+export const TagMap = keptRecord(
+  z.record(
     z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, { error: 'tag keys use letters, digits, _ . : - (1 to 64)' }),
     z.string().max(256),
-  )
+  ),
+)
   .refine((tags) => Object.keys(tags).length <= 50, { error: 'at most 50 tags' })
   .openapi({ example: { team: 'fraud', framework: 'sklearn' } });
 

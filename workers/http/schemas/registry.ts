@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { DATATYPES } from '../../core/tensor';
-import { ModelName, TagMap, Timestamp } from './common';
+import { keptRecord, ModelName, TagMap, Timestamp } from './common';
 import * as ex from './examples';
 
 const Task = z.enum(['classification', 'regression', 'other']).openapi({ example: 'classification' });
@@ -14,10 +14,11 @@ const ClassLabels = z
   .max(4096)
   .nullable()
   .openapi({ example: ['setosa', 'versicolor', 'virginica'] });
-const Metrics = z
-  .record(z.string().min(1).max(64), z.number())
-  .refine((m) => Object.keys(m).length <= 100, { error: 'at most 100 metrics' })
-  .openapi({ example: { accuracy: 0.973, f1: 0.968 } });
+const Metrics = keptRecord(
+  z
+    .record(z.string().min(1).max(64), z.number())
+    .refine((m) => Object.keys(m).length <= 100, { error: 'at most 100 metrics' }),
+).openapi({ example: { accuracy: 0.973, f1: 0.968 } });
 
 export const CacheSettings = z
   .object({
