@@ -66,21 +66,25 @@ describe('prediction logging', () => {
   });
 
   // 200 predictions one after another: more than the default 5 s on a busy machine.
-  it('does not log (or answer an id) when the sample rate is 0, and logs about the rate set', { timeout: 60_000 }, async () => {
-    const off = await classifier(0);
-    const res = await call('POST', `/v1/models/${off}/predict`, { body: { instances: [ROWS.setosa] } });
-    expect(res.headers.get('x-prediction-id')).toBeNull();
-    expect((await callJson('GET', `/v1/models/${off}/predictions`, 200)).predictions).toEqual([]);
-    await callJson('PATCH', `/v1/models/${off}`, 200, { body: { monitoring: { log_sample_rate: 0.5 } } });
-    let ids = 0;
-    for (let i = 0; i < 200; i++) {
-      const r = await call('POST', `/v1/models/${off}/predict`, { body: { instances: [[5, 3, 1.4, i / 1000]] } });
-      if (r.headers.get('x-prediction-id')) ids += 1;
-    }
-    // Binomial(200, 0.5): outside 60..140 has probability below 1e-8.
-    expect(ids).toBeGreaterThan(60);
-    expect(ids).toBeLessThan(140);
-  });
+  it(
+    'does not log (or answer an id) when the sample rate is 0, and logs about the rate set',
+    { timeout: 60_000 },
+    async () => {
+      const off = await classifier(0);
+      const res = await call('POST', `/v1/models/${off}/predict`, { body: { instances: [ROWS.setosa] } });
+      expect(res.headers.get('x-prediction-id')).toBeNull();
+      expect((await callJson('GET', `/v1/models/${off}/predictions`, 200)).predictions).toEqual([]);
+      await callJson('PATCH', `/v1/models/${off}`, 200, { body: { monitoring: { log_sample_rate: 0.5 } } });
+      let ids = 0;
+      for (let i = 0; i < 200; i++) {
+        const r = await call('POST', `/v1/models/${off}/predict`, { body: { instances: [[5, 3, 1.4, i / 1000]] } });
+        if (r.headers.get('x-prediction-id')) ids += 1;
+      }
+      // Binomial(200, 0.5): outside 60..140 has probability below 1e-8.
+      expect(ids).toBeGreaterThan(60);
+      expect(ids).toBeLessThan(140);
+    },
+  );
 
   it('refuses bad feedback: unknown prediction, wrong row count, twice', async () => {
     const name = await classifier(1);
