@@ -126,7 +126,19 @@ const vars = ensureDevVars();
 run('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local']);
 const child = spawn(
   'npx',
-  ['wrangler', 'dev', '--ip', HOST, '--port', String(PORT), '--local', '--show-interactive-dev-session=false'],
+  // Development by name: an unset ENVIRONMENT means production (https-only public webhook URLs, HSTS).
+  [
+    'wrangler',
+    'dev',
+    '--ip',
+    HOST,
+    '--port',
+    String(PORT),
+    '--local',
+    '--show-interactive-dev-session=false',
+    '--var',
+    'ENVIRONMENT:development',
+  ],
   {
     stdio: ['ignore', 'inherit', 'inherit'],
     env,

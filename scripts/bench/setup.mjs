@@ -42,6 +42,7 @@ export async function startBenchServer({ work, persistDir, token, stdio, inspect
     persistDir,
     port: 0,
     vars: {
+      ENVIRONMENT: 'development',
       ADMIN_API_KEY: token,
       RATE_LIMIT_PREDICTION: UNLIMITED,
       RATE_LIMIT_MANAGEMENT: UNLIMITED,

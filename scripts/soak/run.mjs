@@ -179,6 +179,8 @@ try {
     port: 0,
     inspectorPort,
     vars: {
+      // Loopback http receivers are allowed in development only (an unset ENVIRONMENT is production).
+      ENVIRONMENT: 'development',
       ADMIN_API_KEY: adminKey,
       // The soak checks answers, not refusals: limits out of reach (the limiter still runs).
       RATE_LIMIT_PREDICTION: String(2 ** 40),

@@ -23,7 +23,7 @@ export interface LocalServer {
 }
 
 export interface ServerOptions {
-  /** Variables and secrets on top of wrangler.toml's (ENVIRONMENT stays `development`). */
+  /** Variables and secrets on top of wrangler.toml's and the defaults below (ENVIRONMENT `development`). */
   vars?: Record<string, string>;
   readyTimeoutMs?: number;
 }
@@ -47,6 +47,7 @@ export async function startLocalServer(options: ServerOptions = {}): Promise<Loc
   const dir = mkdtempSync(join(tmpdir(), 'modelflare-server-'));
   const adminKey = `mf_admin_test_${randomBytes(16).toString('hex')}`;
   const vars = {
+    ENVIRONMENT: 'development',
     ADMIN_API_KEY: adminKey,
     JWT_SECRET: randomBytes(32).toString('base64url'),
     // Tests run many commands quickly from one address and one key.

@@ -28,6 +28,12 @@ const Origin = z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i, {
   error: 'CORS_ORIGINS holds origins such as https://app.example.com (no path, no trailing slash) or *',
 });
 
+const Port = z
+  .string()
+  .regex(/^\d{1,5}$/, { error: 'WEBHOOK_ALLOWED_PORTS holds port numbers such as 8443' })
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(65535));
+
 const JwtSecret = z.string().min(32, { error: 'JWT secrets must be at least 32 characters' });
 
 /** A variable that holds JSON, checked by `schema` once parsed. */
@@ -49,7 +55,12 @@ const ED25519_HINT = 'an Ed25519 JWK such as {"kty":"OKP","crv":"Ed25519","x":"â
 
 const ConfigSchema = z
   .object({
-    ENVIRONMENT: z.enum(['development', 'test', 'staging', 'production']).default('development'),
+    /**
+     * Unset means production: only the local setup (wrangler.toml's top-level [vars], npm start,
+     * the tests, the bench and the soak) says development or test, which relax the webhook URL
+     * policy and HSTS.
+     */
+    ENVIRONMENT: z.enum(['development', 'test', 'staging', 'production']).default('production'),
     MAX_MODEL_BYTES: count(24 * MiB),
     /** Nodes in a model's main graph: session creation costs CPU in proportion to them. */
     MAX_MODEL_NODES: count(20_000),
@@ -79,6 +90,8 @@ const ConfigSchema = z
     /** First retry delay of a failed webhook delivery; doubles per attempt. */
     WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().min(0).default(10),
     WEBHOOK_TIMEOUT_MS: count(10000),
+    /** Ports webhook URLs may name besides 443 and 80 outside local development. */
+    WEBHOOK_ALLOWED_PORTS: list(Port),
     /** A prediction-cache read that takes longer is given up: the model answers instead. */
     CACHE_READ_TIMEOUT_MS: count(500),
     /**

@@ -27,6 +27,7 @@ export interface Env {
   BATCH_RETRY_BASE_SECONDS?: string;
   WEBHOOK_RETRY_BASE_SECONDS?: string;
   WEBHOOK_TIMEOUT_MS?: string;
+  WEBHOOK_ALLOWED_PORTS?: string;
   CACHE_READ_TIMEOUT_MS?: string;
   REPAIR_GRACE_SECONDS?: string;
   METRICS_FLUSH_SECONDS?: string;

@@ -1,9 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import type { Config } from '../core/config';
+import { DomainError } from '../core/errors';
 import type { RegistryDeps } from '../registry/types';
 import { jobs, webhookDeliveries, webhookEndpoints } from '../storage/schema';
 import { activeSecrets, signatureHeaders } from './secrets';
 import type { WebhookMessage } from './messages';
+import { checkWebhookUrl } from './url-policy';
 
 /*
  * Sends one recorded delivery, signed per Standard Webhooks with the delivery id as
@@ -31,6 +33,17 @@ async function destination(deps: DeliveryDeps, delivery: typeof webhookDeliverie
   return { url: job.webhookUrl, secrets: [job.webhookSecret] };
 }
 
+/** The URL policy at send time: URLs saved under an older, looser rule are not sent to. */
+function urlRefusal(url: string, config: Config): string | undefined {
+  try {
+    checkWebhookUrl(url, config);
+    return undefined;
+  } catch (err) {
+    if (err instanceof DomainError) return err.message;
+    throw err;
+  }
+}
+
 async function record(deps: DeliveryDeps, id: string, changes: Partial<typeof webhookDeliveries.$inferInsert>) {
   await deps.db.update(webhookDeliveries).set(changes).where(eq(webhookDeliveries.id, id));
 }
@@ -43,6 +56,12 @@ export async function deliver(deps: DeliveryDeps, deliveryId: string): Promise<v
   const attempts = delivery.attempts + 1;
   if (!target) {
     await record(deps, deliveryId, { status: 'failed', attempts, lastError: 'the endpoint was deleted or disabled' });
+    return;
+  }
+  const refused = urlRefusal(target.url, deps.config);
+  if (refused) {
+    // No retry: the URL will not become acceptable by waiting.
+    await record(deps, deliveryId, { status: 'failed', attempts, lastError: refused });
     return;
   }
   let status: number | null = null;
