@@ -146,7 +146,17 @@ describe('IPv6 literals', () => {
     expect(ipv6Groups('2001:db8:0:0:0:0:2:1')).toEqual([0x2001, 0xdb8, 0, 0, 0, 0, 2, 1]);
   });
   it('answers undefined for what is not an IPv6 literal', () => {
-    for (const text of ['example.com', '1.2.3.4', '1:2:3', ':::1', '1::2::3', '12345::', '::1.2.3', '::1.2.3.256', 'fe80::1%eth0'])
+    for (const text of [
+      'example.com',
+      '1.2.3.4',
+      '1:2:3',
+      ':::1',
+      '1::2::3',
+      '12345::',
+      '::1.2.3',
+      '::1.2.3.256',
+      'fe80::1%eth0',
+    ])
       expect(ipv6Groups(text), text).toBeUndefined();
     expect(nonPublicIpv6('example.com')).toBeUndefined();
   });
