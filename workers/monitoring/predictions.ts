@@ -1,5 +1,6 @@
 import { and, eq, lt, type SQL } from 'drizzle-orm';
 import { conflict, invalidInput, notFound } from '../core/errors';
+import { requireJsonDepth } from '../core/json-depth';
 import { newId } from '../core/ids';
 import type { Scope } from '../registry/types';
 import type { Db } from '../storage/db';
@@ -83,6 +84,7 @@ export async function listPredictions(
  * already has it answers 409, so a retried call cannot count twice.
  */
 export async function recordFeedback(db: Db, scope: Scope, id: string, actual: unknown[]): Promise<number> {
+  actual.forEach((value, row) => requireJsonDepth(value, `the true value of row ${row}`));
   const prediction = await requirePrediction(db, scope, id);
   if (actual.length !== prediction.rows) {
     throw invalidInput(
