@@ -72,6 +72,11 @@ export function observeLoad(deps: ObserveDeps, v: VersionRef, ms: number): void 
   });
 }
 
+/** Counts of a purged model that this isolate has not written yet are not written at all. */
+export function forgetModelMetrics(workspaceId: string, model: string): void {
+  buffer.discard(workspaceId, model);
+}
+
 async function flush(db: Db): Promise<void> {
   const taken = buffer.take();
   if (taken.length === 0) return;

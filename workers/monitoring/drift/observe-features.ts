@@ -45,6 +45,15 @@ function planFor(db: Db, served: ServedVersion): Promise<Plan | null> {
 
 const bins = new Map<string, number>();
 const captured: { versionId: string; values: FeatureValue[] }[] = [];
+
+/** Purged versions: their plans and anything buffered for them are dropped, never written. */
+export function forgetDriftVersions(versionIds: readonly string[]): void {
+  const gone = new Set(versionIds);
+  plans.deleteWhere((key) => gone.has(key));
+  for (const key of bins.keys()) if (gone.has(key.slice(0, key.indexOf('\0')))) bins.delete(key);
+  const kept = captured.filter((row) => !gone.has(row.versionId));
+  captured.splice(0, captured.length, ...kept);
+}
 let since = 0;
 const schedule = new FlushSchedule((db) => flushDrift(db));
 
