@@ -7,6 +7,7 @@ import { flushMetrics } from './monitoring/observe';
 import { repairArtifacts } from './registry/repair';
 import { applyRetention } from './monitoring/retention';
 import { consumeWebhookDeadLetters, consumeWebhooks } from './webhooks/consumer';
+import { reencryptSecrets } from './webhooks/reencrypt-secrets';
 import { requeueStrandedDeliveries } from './webhooks/stranded';
 import { pruneTriggerDeliveries } from './webhooks/triggers';
 
@@ -24,6 +25,14 @@ const consumers: [suffix: string, consume: typeof consumeBatch][] = [
   ['-webhooks-dlq', consumeWebhookDeadLetters],
   ['-webhooks', consumeWebhooks],
 ];
+
+/** Says what a pass moved and what is left, so an operator knows when a former key can go. */
+async function reencryptAndReport(deps: ReturnType<typeof platformDeps>): Promise<void> {
+  const result = await reencryptSecrets(deps.db, deps.config);
+  if (result.reencrypted + result.expiredCleared + result.unreadable + result.remaining === 0) return;
+  const level = result.unreadable > 0 || result.keyMissing ? 'warn' : 'info';
+  console.log(JSON.stringify({ level, msg: 'stored secrets re-encrypted', ...result }));
+}
 
 export default {
   fetch: app.fetch,
@@ -51,6 +60,7 @@ export default {
       ['trigger deliveries', () => pruneTriggerDeliveries(deps, at)],
       ['stranded webhooks', () => requeueStrandedDeliveries(deps, at, grace)],
       ['artifact repair', () => repairArtifacts(deps, at, grace)],
+      ['secret re-encryption', () => reencryptAndReport(deps)],
     ];
     const failed: string[] = [];
     for (const [chore, run] of chores) {

@@ -50,6 +50,7 @@ export async function startLocalServer(options: ServerOptions = {}): Promise<Loc
     ENVIRONMENT: 'development',
     ADMIN_API_KEY: adminKey,
     JWT_SECRET: randomBytes(32).toString('base64url'),
+    SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     // Tests run many commands quickly from one address and one key.
     RATE_LIMIT_MANAGEMENT: '100000',
     RATE_LIMIT_PREDICTION: '100000',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Env } from './env';
+import { keyBytesFrom } from './secret-box';
 
 const MiB = 1024 * 1024;
 
@@ -33,6 +34,17 @@ const Port = z
   .regex(/^\d{1,5}$/, { error: 'WEBHOOK_ALLOWED_PORTS holds port numbers such as 8443' })
   .transform(Number)
   .pipe(z.number().int().min(1).max(65535));
+
+const KEY_HINT =
+  "32 random bytes in base64, e.g. node -e \"console.log(require('node:crypto').randomBytes(32).toString('base64'))\"";
+const SecretKey = z.string().transform((text, ctx) => {
+  const bytes = keyBytesFrom(text);
+  if (!bytes) {
+    ctx.issues.push({ code: 'custom', input: text, message: `secrets encryption keys are ${KEY_HINT}` });
+    return z.NEVER;
+  }
+  return bytes;
+});
 
 const JwtSecret = z.string().min(32, { error: 'JWT secrets must be at least 32 characters' });
 
@@ -132,6 +144,15 @@ const ConfigSchema = z
     JWT_AUDIENCE: z.string().min(1).default('modelflare-api'),
     ACCESS_TOKEN_TTL_SECONDS: count(900, 3600),
     REFRESH_TOKEN_TTL_SECONDS: count(30 * 86400),
+
+    /**
+     * Encrypts webhook, trigger and per-job webhook signing secrets at rest (AES-256-GCM).
+     * Unset: creating them answers 503 secrets_key_missing; secrets stored before encryption
+     * existed still work.
+     */
+    SECRETS_ENCRYPTION_KEY: SecretKey.optional(),
+    /** Former encryption keys, comma-separated: they decrypt, never encrypt (rotation). */
+    SECRETS_PREVIOUS_KEYS: list(SecretKey),
 
     /** Origins whose browser pages may call the API; `*` allows any. Empty: no CORS at all. */
     CORS_ORIGINS: list(z.union([z.literal('*'), Origin])),

@@ -35,6 +35,8 @@ export interface Env {
   PREDICTION_LOG_RETENTION_DAYS?: string;
   METRICS_SCRAPE_TOKEN?: string;
   JWT_SECRET?: string;
+  SECRETS_ENCRYPTION_KEY?: string;
+  SECRETS_PREVIOUS_KEYS?: string;
   JWT_PREVIOUS_SECRETS?: string;
   JWT_PRIVATE_KEY?: string;
   JWT_PREVIOUS_PUBLIC_KEYS?: string;

@@ -6,8 +6,10 @@ import { newId } from '../core/ids';
 import { resolveServed } from '../inference/infer';
 import type { Scope } from '../registry/types';
 import { triggerDeliveries, triggers } from '../storage/schema';
-import { activeSecrets, newSigningSecret, rotation, verifyDelivery } from './secrets';
+import { verifyDelivery } from './secrets';
+import { newStoredSecret, openSigningSecrets, secretContext, storedRotation } from './stored-secrets';
 
+/** As stored: `secret` and `previousSecret` encrypted, except in the answers of create and rotate. */
 export type TriggerRow = typeof triggers.$inferSelect;
 
 export interface TriggerSpec {
@@ -19,12 +21,15 @@ export interface TriggerSpec {
   includeInput?: boolean;
 }
 
+/** Answers the row with its secret in the clear (shown once); D1 keeps it encrypted. */
 export async function createTrigger(deps: PlatformDeps, scope: Scope, spec: TriggerSpec): Promise<TriggerRow> {
   await resolveServed(deps, scope, spec.model, spec.version); // the model (and version) must exist now
+  const id = newId('trg');
+  const secret = await newStoredSecret(deps.config, secretContext.trigger(id));
   const [row] = await deps.db
     .insert(triggers)
     .values({
-      id: newId('trg'),
+      id,
       workspaceId: scope.workspaceId,
       name: spec.name,
       modelName: spec.model,
@@ -32,12 +37,12 @@ export async function createTrigger(deps: PlatformDeps, scope: Scope, spec: Trig
       chunkSize: spec.chunkSize ?? deps.config.BATCH_CHUNK_ROWS,
       outputs: spec.outputs ?? null,
       includeInput: spec.includeInput ?? false,
-      secret: newSigningSecret(),
+      secret: secret.stored,
       createdBy: scope.actorId,
       createdAt: Date.now(),
     })
     .returning();
-  return row!;
+  return { ...row!, secret: secret.plaintext };
 }
 
 export async function requireTrigger(deps: PlatformDeps, scope: Scope, id: string): Promise<TriggerRow> {
@@ -63,10 +68,12 @@ export async function deleteTrigger(deps: PlatformDeps, scope: Scope, id: string
   ]);
 }
 
+/** Answers the row with the new secret in the clear (shown once). */
 export async function rotateTriggerSecret(deps: PlatformDeps, scope: Scope, id: string): Promise<TriggerRow> {
   const current = await requireTrigger(deps, scope, id);
-  const [row] = await deps.db.update(triggers).set(rotation(current.secret)).where(eq(triggers.id, id)).returning();
-  return row!;
+  const rotation = await storedRotation(deps.config, secretContext.trigger(id), current.secret);
+  const [row] = await deps.db.update(triggers).set(rotation.columns).where(eq(triggers.id, id)).returning();
+  return { ...row!, secret: rotation.plaintext };
 }
 
 export interface HookDelivery {
@@ -88,7 +95,8 @@ export async function receiveHook(
 ): Promise<{ job: JobView | null; jobId: string; duplicate: boolean }> {
   const trigger = await deps.db.query.triggers.findFirst({ where: eq(triggers.id, triggerId) });
   if (!trigger) throw notFound(`trigger '${triggerId}' not found`, { code: 'trigger_not_found' });
-  const refusal = verifyDelivery(activeSecrets(trigger), delivery.payload, delivery.headers);
+  const secrets = await openSigningSecrets(deps.config, secretContext.trigger(trigger.id), trigger);
+  const refusal = verifyDelivery(secrets, delivery.payload, delivery.headers);
   if (refusal) throw unauthenticated(`webhook signature refused: ${refusal}`);
   const input = delivery.input(delivery.payload);
   const webhookId = delivery.headers['webhook-id']!;
