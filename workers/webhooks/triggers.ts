@@ -1,13 +1,13 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { submitJob, type JobInput, type JobView } from '../batch/jobs';
 import type { PlatformDeps } from '../deps';
-import { notFound, unauthenticated } from '../core/errors';
+import { notFound } from '../core/errors';
 import { newId } from '../core/ids';
 import { resolveServed } from '../inference/infer';
 import type { Scope } from '../registry/types';
 import { triggerDeliveries, triggers } from '../storage/schema';
-import { verifyDelivery } from './secrets';
-import { newStoredSecret, openSigningSecrets, secretContext, storedRotation } from './stored-secrets';
+import { verifyHookSignature, type HookHeaders } from './hook-verification';
+import { newStoredSecret, secretContext, storedRotation } from './stored-secrets';
 
 /** As stored: `secret` and `previousSecret` encrypted, except in the answers of create and rotate. */
 export type TriggerRow = typeof triggers.$inferSelect;
@@ -85,19 +85,35 @@ export interface HookDelivery {
 
 /**
  * An inbound webhook: verified against the trigger's secrets (constant time, five-minute window),
- * then deduplicated by webhook-id — a retried delivery answers with the job the first one
- * started instead of starting another.
+ * then started (startVerifiedHook). A route that charges budgets verifies first itself
+ * (verifyHookSignature) and calls startVerifiedHook once the signature holds.
  */
 export async function receiveHook(
   deps: PlatformDeps,
   triggerId: string,
   delivery: HookDelivery,
 ): Promise<{ job: JobView | null; jobId: string; duplicate: boolean }> {
-  const trigger = await deps.db.query.triggers.findFirst({ where: eq(triggers.id, triggerId) });
-  if (!trigger) throw notFound(`trigger '${triggerId}' not found`, { code: 'trigger_not_found' });
-  const secrets = await openSigningSecrets(deps.config, secretContext.trigger(trigger.id), trigger);
-  const refusal = verifyDelivery(secrets, delivery.payload, delivery.headers);
-  if (refusal) throw unauthenticated(`webhook signature refused: ${refusal}`);
+  const trigger = await verifyHookSignature(deps, triggerId, delivery.payload, hookHeaders(delivery.headers));
+  return startVerifiedHook(deps, trigger, delivery);
+}
+
+const hookHeaders = (headers: Record<string, string>): HookHeaders => ({
+  'webhook-id': headers['webhook-id'] ?? '',
+  'webhook-timestamp': headers['webhook-timestamp'] ?? '',
+  'webhook-signature': headers['webhook-signature'] ?? '',
+});
+
+/**
+ * Starts the job of a delivery whose signature verifyHookSignature accepted, deduplicated by
+ * webhook-id: a retried delivery answers with the job the first one started instead of
+ * starting another.
+ */
+export async function startVerifiedHook(
+  deps: PlatformDeps,
+  trigger: TriggerRow,
+  delivery: HookDelivery,
+): Promise<{ job: JobView | null; jobId: string; duplicate: boolean }> {
+  const triggerId = trigger.id;
   const input = delivery.input(delivery.payload);
   const webhookId = delivery.headers['webhook-id']!;
   const jobId = newId('job');
