@@ -1,5 +1,9 @@
-import { hashPassword, checkPassword, type ScryptCost } from '../../workers/auth/passwords';
+import { login, register } from '../../workers/auth/accounts';
+import { checkPassword, hashPassword, type ScryptCost } from '../../workers/auth/passwords';
 import { base64url } from '../../workers/auth/secrets';
+import { configFrom } from '../../workers/core/config';
+import type { Env } from '../../workers/core/env';
+import { database } from '../../workers/storage/db';
 
 // The Durable Object class wrangler.toml binds; this worker never calls it.
 export { RateLimiter } from '../../workers/index';
@@ -7,7 +11,8 @@ export { RateLimiter } from '../../workers/index';
 /*
  * The password hash alone, for scripts/bench/passwords.mjs: `/hash?n&ln&r&p` hashes n times,
  * `/verify?…` verifies n times against one hash of that cost, `/pbkdf2?n` verifies n times
- * against a PBKDF2-SHA256 hash of 100,000 iterations (the scheme before scrypt). The client
+ * against a PBKDF2-SHA256 hash of 100,000 iterations (the scheme before scrypt), `/login` is
+ * one sign-in through the account service (D1, the hash, a session, a JWT). The client
  * reads workerd's CPU time from /proc around each call: the Workers clock stands still here.
  */
 
@@ -21,8 +26,15 @@ async function pbkdf2Hash(password: string): Promise<string> {
 }
 
 export default {
-  async fetch(request: Request): Promise<Response> {
+  async fetch(request: Request, env: Env): Promise<Response> {
     const url = new URL(request.url);
+    if (url.pathname === '/login') {
+      const deps = { db: database(env.DB), config: configFrom(env) };
+      const email = url.searchParams.get('email')!;
+      if (url.searchParams.has('register')) await register(deps, { email, password: PASSWORD });
+      else await login(deps, { email, password: PASSWORD });
+      return Response.json({ ok: true });
+    }
     const n = Number(url.searchParams.get('n') ?? 1);
     const cost: ScryptCost = {
       N: 2 ** Number(url.searchParams.get('ln') ?? 14),
@@ -40,4 +52,4 @@ export default {
     }
     return Response.json({ ok });
   },
-} satisfies ExportedHandler;
+} satisfies ExportedHandler<Env>;

@@ -7,9 +7,9 @@ import { base64url } from './secrets';
  * (nodejs_compat): a pure-JavaScript scrypt or argon2 would cost several times the CPU, and
  * WebAssembly ones cannot be compiled from bytes inside a Worker. N = 2^14, r = 8 holds 16 MiB
  * per hash; p = 5 is OWASP's equivalent of N = 2^17 at that memory. Measured inside workerd
- * (npm run bench:passwords): about 180 ms of CPU per hash or verification here, where N = 2^17
- * (128 MiB, p = 1) took 260 ms; the deployed isolate's 128 MB is shared with onnxruntime's heap,
- * so memory, not CPU, is what bounds N. PBKDF2 at 100,000 iterations took 15 ms.
+ * (npm run bench:passwords): 145-190 ms of CPU per hash or verification here and 160 ms for a
+ * whole login, where N = 2^17 (128 MiB, p = 1) took 260-350 ms; the deployed isolate's 128 MB is
+ * shared with onnxruntime's heap, so memory, not CPU, is what bounds N. PBKDF2 took 13-15 ms.
  *
  * The stored string names the scheme and its cost, so hashes made with an older cost (or
  * PBKDF2-SHA256, used before scrypt) still verify and are re-hashed at the next login.
