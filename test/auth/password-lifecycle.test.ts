@@ -112,7 +112,7 @@ describe('password reset tokens', () => {
 
     await expect(redeemPasswordReset(deps(), issued.token, 'short')).rejects.toMatchObject({ code: 'weak_password' });
     const done = await redeemPasswordReset(deps(), issued.token, NEW_PASSWORD);
-    expect(done).toEqual({ userId: user.userId, endedSessions: 2 });
+    expect(done).toEqual({ userId: user.userId, workspaceId: null, endedSessions: 2 });
     expect(await works(user.token)).toBe(false);
     expect(await works(other.accessToken)).toBe(false);
     expect((await signIn(user, NEW_PASSWORD)).userId).toBe(user.userId);
@@ -170,7 +170,7 @@ describe('password reset tokens', () => {
 
     const issued = await issuePasswordReset(deps(), asUser(owner, team.id, 'owner'), member.userId);
     expect(issued.workspaceId).toBe(team.id);
-    await redeemPasswordReset(deps(), issued.token, NEW_PASSWORD);
+    expect((await redeemPasswordReset(deps(), issued.token, NEW_PASSWORD)).workspaceId).toBe(team.id);
     expect((await signIn(member, NEW_PASSWORD)).userId).toBe(member.userId);
 
     // Not an owner, an API key, oneself, or someone outside the workspace.

@@ -108,7 +108,7 @@ export async function redeemPasswordReset(
   deps: AuthDeps,
   token: string,
   newPassword: string,
-): Promise<{ userId: string; endedSessions: number }> {
+): Promise<{ userId: string; workspaceId: string | null; endedSessions: number }> {
   if (!SECRET_SHAPE(RESET_TOKEN_PREFIX).test(token)) throw invalidToken();
   requirePasswordPolicy(newPassword);
   const passwordHash = await hashPassword(newPassword);
@@ -124,9 +124,10 @@ export async function redeemPasswordReset(
         gt(passwordResets.expiresAt, now),
       ),
     )
-    .returning({ userId: passwordResets.userId });
+    .returning({ userId: passwordResets.userId, workspaceId: passwordResets.workspaceId });
   if (!claimed) throw invalidToken();
   await deps.db.update(users).set({ passwordHash }).where(eq(users.id, claimed.userId));
   const endedSessions = await endAllSessions(deps, claimed.userId, { reason: 'password_reset' });
-  return { userId: claimed.userId, endedSessions };
+  // The workspace whose owner issued the token: where the audit log records its use.
+  return { userId: claimed.userId, workspaceId: claimed.workspaceId, endedSessions };
 }
