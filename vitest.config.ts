@@ -47,6 +47,8 @@ export default defineConfig({
                 ADMIN_API_KEY: 'test-admin-key-0123456789abcdef-0123',
                 JWT_SECRET: 'test-jwt-secret-0123456789abcdef0123456789',
                 JWT_PREVIOUS_SECRETS: 'test-jwt-previous-secret-0123456789abcdef',
+                // 32 bytes, base64: webhook and trigger secrets are stored encrypted with it.
+                SECRETS_ENCRYPTION_KEY: 'dGVzdC1zZWNyZXRzLWVuY3J5cHRpb24ta2V5LTMyYiE=',
                 ENVIRONMENT: 'test',
                 MAX_MODEL_BYTES: String(256 * 1024),
                 MAX_UPLOAD_BYTES: String(1024 * 1024),

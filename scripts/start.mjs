@@ -1,56 +1,17 @@
 #!/usr/bin/env node
 // `npm start`: the whole platform on this machine, offline. Creates .dev.vars with a random
-// admin key on first run, applies D1 migrations locally, runs wrangler dev on
+// admin key, JWT secret and secrets encryption key on first run (and adds any missing later), applies D1 migrations locally, runs wrangler dev on
 // 127.0.0.1:8787 with local D1/R2/KV/Queues, registers the demo model and prints how to call it.
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { DEMO, buildDemoModel } from './demo-model.mjs';
 import { apiClient } from './lib/api-client.mjs';
+import { ensureDevVars } from './lib/dev-vars.mjs';
 
 const HOST = '127.0.0.1';
 const PORT = Number(process.env.PORT ?? 8787);
 const BASE = `http://${HOST}:${PORT}`;
 const VARS = '.dev.vars';
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false' };
-
-function readVars() {
-  if (!existsSync(VARS)) return {};
-  return Object.fromEntries(
-    readFileSync(VARS, 'utf8')
-      .split('\n')
-      .filter((l) => /^\s*[A-Z_][A-Z0-9_]*\s*=/.test(l))
-      .map((l) => [
-        l.slice(0, l.indexOf('=')).trim(),
-        l
-          .slice(l.indexOf('=') + 1)
-          .trim()
-          .replace(/^"|"$/g, ''),
-      ]),
-  );
-}
-
-/** Adds missing secrets to .dev.vars; never changes one that is there. */
-function ensureDevVars() {
-  const vars = readVars();
-  const wanted = {
-    ADMIN_API_KEY: () => `mf_admin_${randomBytes(24).toString('hex')}`,
-    JWT_SECRET: () => randomBytes(32).toString('base64url'),
-  };
-  // Tokens are signed with one key: a user who chose an Ed25519 pair gets no secret beside it.
-  if (vars.JWT_PRIVATE_KEY) delete wanted.JWT_SECRET;
-  const added = Object.entries(wanted).filter(([k]) => !vars[k]);
-  if (added.length > 0) {
-    const lines = added.map(([k, make]) => `${k}=${(vars[k] = make())}`);
-    const prefix = existsSync(VARS) && !readFileSync(VARS, 'utf8').endsWith('\n') ? '\n' : '';
-    writeFileSync(
-      VARS,
-      `${existsSync(VARS) ? readFileSync(VARS, 'utf8') : '# local secrets for wrangler dev; git-ignored\n'}${prefix}${lines.join('\n')}\n`,
-    );
-    console.log(`created ${added.map(([k]) => k).join(', ')} in ${VARS}`);
-  }
-  return vars;
-}
 
 function run(cmd, args) {
   const result = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
@@ -122,11 +83,24 @@ function banner(key) {
 `);
 }
 
-const vars = ensureDevVars();
+const { vars, added } = ensureDevVars(VARS);
+if (added.length > 0) console.log(`created ${added.join(', ')} in ${VARS}`);
 run('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local']);
 const child = spawn(
   'npx',
-  ['wrangler', 'dev', '--ip', HOST, '--port', String(PORT), '--local', '--show-interactive-dev-session=false'],
+  // Development by name: an unset ENVIRONMENT means production (https-only public webhook URLs, HSTS).
+  [
+    'wrangler',
+    'dev',
+    '--ip',
+    HOST,
+    '--port',
+    String(PORT),
+    '--local',
+    '--show-interactive-dev-session=false',
+    '--var',
+    'ENVIRONMENT:development',
+  ],
   {
     stdio: ['ignore', 'inherit', 'inherit'],
     env,

@@ -3,6 +3,8 @@ import { exports } from 'cloudflare:workers';
 import { inject } from 'vitest';
 import { predictionKey } from '../workers/cache/prediction-cache';
 import { createWorker } from '../workers/index';
+import { platformDeps, type PlatformDeps } from '../workers/platform/deps';
+import type { Env } from '../workers/platform/env';
 
 export const ADMIN = env.ADMIN_API_KEY!;
 
@@ -241,4 +243,12 @@ export async function regressorKey(name: string, row: number[], version = 1): Pr
     .first<{ id: string; sha256: string }>();
   const x = { datatype: 'FP32' as const, shape: [1, 2], data: new Float32Array(row) };
   return predictionKey({ versionId: found!.id, sha256: found!.sha256 }, { x }, ['y']);
+}
+
+const servicesWorker = createWorker();
+
+/** The deps a route or consumer gets, on `on` (the test's env or a faulty one), for calling services directly. */
+export function depsFor(on: Env = env as unknown as Env): PlatformDeps {
+  const ctx = createExecutionContext();
+  return platformDeps(on, servicesWorker.servicesFor(on), (work) => ctx.waitUntil(work));
 }

@@ -9,6 +9,7 @@ import { applyRetention } from './monitoring/retention';
 import { repairArtifacts } from './registry/repair';
 import { createServices, type IsolateServices } from './platform/services';
 import { consumeWebhookDeadLetters, consumeWebhooks } from './webhooks/consumer';
+import { reencryptSecrets } from './webhooks/reencrypt-secrets';
 import { requeueStrandedDeliveries } from './webhooks/stranded';
 import { pruneTriggerDeliveries } from './batch/triggers';
 
@@ -26,6 +27,15 @@ const consumers: [suffix: string, consume: Consume][] = [
   ['-webhooks-dlq', consumeWebhookDeadLetters],
   ['-webhooks', consumeWebhooks],
 ];
+
+/** Says what a pass moved and what is left, so an operator knows when a former key can go. */
+async function reencryptAndReport(deps: PlatformDeps): Promise<void> {
+  const result = await reencryptSecrets(deps.db, deps.config);
+  if (result.reencrypted + result.expiredCleared + result.unreadable + result.remaining === 0) return;
+  const fields = { ...result };
+  if (result.unreadable > 0 || result.keyMissing) deps.logger.warn('stored secrets re-encrypted', fields);
+  else deps.logger.info('stored secrets re-encrypted', fields);
+}
 
 /**
  * The worker: its three entry points over one set of isolate services, built on the first
@@ -76,6 +86,7 @@ export function createWorker() {
         ['trigger deliveries', () => pruneTriggerDeliveries(deps, at)],
         ['stranded webhooks', () => requeueStrandedDeliveries(deps, at, grace)],
         ['artifact repair', () => repairArtifacts(deps, at, grace)],
+        ['secret re-encryption', () => reencryptAndReport(deps)],
       ];
       const failed: string[] = [];
       for (const [chore, run] of chores) {

@@ -42,7 +42,9 @@ export async function startBenchServer({ work, persistDir, token, stdio, inspect
     persistDir,
     port: 0,
     vars: {
+      ENVIRONMENT: 'development',
       ADMIN_API_KEY: token,
+      SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       RATE_LIMIT_PREDICTION: UNLIMITED,
       RATE_LIMIT_MANAGEMENT: UNLIMITED,
       // The queue-path batch job's input: 100,000 rows of the largest batch model.

@@ -155,5 +155,6 @@ next steps for ${env}:
        ADMIN_KEY=$(node -e "console.log('mf_admin_' + require('node:crypto').randomBytes(24).toString('hex'))")
        echo "$ADMIN_KEY" | npx wrangler secret put ADMIN_API_KEY --env ${env}
        node -e "console.log(require('node:crypto').randomBytes(32).toString('base64url'))" | npx wrangler secret put JWT_SECRET --env ${env}
+       node -e "console.log(require('node:crypto').randomBytes(32).toString('base64'))" | npx wrangler secret put SECRETS_ENCRYPTION_KEY --env ${env}
   4. check it:            echo "$ADMIN_KEY" | npm run cli -- login --token-stdin --url https://${environment.name}.<your-subdomain>.workers.dev
 `);

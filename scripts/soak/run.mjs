@@ -179,7 +179,11 @@ try {
     port: 0,
     inspectorPort,
     vars: {
+      // Loopback http receivers are allowed in development only (an unset ENVIRONMENT is production).
+      ENVIRONMENT: 'development',
       ADMIN_API_KEY: adminKey,
+      // Triggers and webhook endpoints store their signing secrets encrypted with it.
+      SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       // The soak checks answers, not refusals: limits out of reach (the limiter still runs).
       RATE_LIMIT_PREDICTION: String(2 ** 40),
       RATE_LIMIT_MANAGEMENT: String(2 ** 40),

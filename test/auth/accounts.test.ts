@@ -27,14 +27,14 @@ describe('register', () => {
     expect(workspace).toMatchObject({ id: body.workspace_id, personal: true, role: 'owner' });
   });
 
-  it('stores the password as a salted PBKDF2 hash, never as given', async () => {
+  it('stores the password as a salted scrypt hash, never as given', async () => {
     const a = await registerUser();
     const b = await registerUser();
     const rows = await env.DB.prepare('select password_hash from users where id in (?, ?)')
       .bind(a.userId, b.userId)
       .all<{ password_hash: string }>();
     const [ha, hb] = rows.results.map((r) => r.password_hash);
-    expect(ha).toMatch(/^pbkdf2-sha256\$100000\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+    expect(ha).toMatch(/^scrypt\$ln=14,r=8,p=5\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
     expect(ha).not.toContain(PASSWORD);
     expect(ha).not.toBe(hb);
   });

@@ -101,6 +101,7 @@ describe('provision', () => {
     expect(run.out).toContain('npx wrangler d1 migrations apply DB --env staging --remote');
     expect(run.out).toContain('npx wrangler secret put ADMIN_API_KEY --env staging');
     expect(run.out).toContain('npx wrangler secret put JWT_SECRET --env staging');
+    expect(run.out).toContain('npx wrangler secret put SECRETS_ENCRYPTION_KEY --env staging');
     expect(run.out).toContain('npm run deploy -- --env staging');
 
     // Run again: the ids are set, so D1 and KV are left alone; existing buckets and queues are kept.

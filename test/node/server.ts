@@ -23,7 +23,7 @@ export interface LocalServer {
 }
 
 export interface ServerOptions {
-  /** Variables and secrets on top of wrangler.toml's (ENVIRONMENT stays `development`). */
+  /** Variables and secrets on top of wrangler.toml's and the defaults below (ENVIRONMENT `development`). */
   vars?: Record<string, string>;
   readyTimeoutMs?: number;
 }
@@ -47,8 +47,10 @@ export async function startLocalServer(options: ServerOptions = {}): Promise<Loc
   const dir = mkdtempSync(join(tmpdir(), 'modelflare-server-'));
   const adminKey = `mf_admin_test_${randomBytes(16).toString('hex')}`;
   const vars = {
+    ENVIRONMENT: 'development',
     ADMIN_API_KEY: adminKey,
     JWT_SECRET: randomBytes(32).toString('base64url'),
+    SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     // Tests run many commands quickly from one address and one key.
     RATE_LIMIT_MANAGEMENT: '100000',
     RATE_LIMIT_PREDICTION: '100000',

@@ -1,11 +1,11 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { conflict, unauthenticated } from '../core/errors';
 import { newId } from '../core/ids';
 import { isUniqueViolation } from '../storage/db';
 import { memberships, users, workspaces } from '../storage/schema';
 import type { AuthDeps } from './deps';
 import { requireAccounts } from './jwt';
-import { UNUSABLE_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords';
+import { UNUSABLE_PASSWORD_HASH, hashPassword, checkPassword } from './passwords';
 import { openSession, tokensFor, type Tokens } from './sessions';
 
 export type UserRow = typeof users.$inferSelect;
@@ -55,13 +55,25 @@ export async function register(
 export async function login(deps: AuthDeps, input: { email: string; password: string }): Promise<Tokens> {
   requireAccounts(deps.config);
   const user = await deps.db.query.users.findFirst({ where: eq(users.email, input.email) });
-  const matches = await verifyPassword(input.password, user?.passwordHash ?? UNUSABLE_PASSWORD_HASH);
-  if (!user || !matches) {
+  const check = await checkPassword(input.password, user?.passwordHash ?? UNUSABLE_PASSWORD_HASH);
+  if (!user || !check.ok) {
     throw unauthenticated('invalid e-mail address or password', { code: 'invalid_credentials' });
   }
+  if (check.needsRehash) await upgradeHash(deps, user, input.password);
   const session = await openSession(deps, user.id);
   await deps.db.batch(session.statements);
   return tokensFor(deps, user.id, session.sessionId, session.refreshToken);
+}
+
+/**
+ * Replaces a hash of an older scheme or cost with the current one, now that the password is
+ * known. Conditional on the old hash, so a password changed meanwhile is never overwritten.
+ */
+async function upgradeHash(deps: AuthDeps, user: UserRow, password: string): Promise<void> {
+  await deps.db
+    .update(users)
+    .set({ passwordHash: await hashPassword(password) })
+    .where(and(eq(users.id, user.id), eq(users.passwordHash, user.passwordHash)));
 }
 
 export async function getUser(deps: Pick<AuthDeps, 'db'>, userId: string): Promise<UserRow | undefined> {

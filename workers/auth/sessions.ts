@@ -1,7 +1,7 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, ne } from 'drizzle-orm';
 import { unauthenticated } from '../core/errors';
 import { newId } from '../core/ids';
-import { refreshTokens, sessions } from '../storage/schema';
+import { refreshTokens, sessions, type SessionEndReason } from '../storage/schema';
 import type { AuthDeps } from './deps';
 import { signAccessToken } from './jwt';
 import { REFRESH_TOKEN_PREFIX, SECRET_SHAPE, newSecret, sha256Hex } from './secrets';
@@ -63,11 +63,7 @@ export async function tokensFor(deps: AuthDeps, userId: string, sessionId: strin
 
 const invalidRefresh = () => unauthenticated('invalid refresh token: sign in again', { code: 'invalid_refresh_token' });
 
-export async function endSession(
-  deps: AuthDeps,
-  sessionId: string,
-  reason: 'logout' | 'refresh_token_reuse',
-): Promise<void> {
+export async function endSession(deps: AuthDeps, sessionId: string, reason: SessionEndReason): Promise<void> {
   await deps.db
     .update(sessions)
     .set({ revokedAt: Date.now(), revokedReason: reason })
@@ -75,12 +71,25 @@ export async function endSession(
   deps.changes.accessChanged();
 }
 
-export async function endAllSessions(deps: AuthDeps, userId: string): Promise<void> {
-  await deps.db
+/** Ends every live session of the user but `except` (the caller's own); answers how many ended. */
+export async function endAllSessions(
+  deps: AuthDeps,
+  userId: string,
+  options: { except?: string; reason?: SessionEndReason } = {},
+): Promise<number> {
+  const ended = await deps.db
     .update(sessions)
-    .set({ revokedAt: Date.now(), revokedReason: 'logout' })
-    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)));
+    .set({ revokedAt: Date.now(), revokedReason: options.reason ?? 'logout' })
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        options.except === undefined ? undefined : ne(sessions.id, options.except),
+      ),
+    )
+    .returning({ id: sessions.id });
   deps.changes.accessChanged();
+  return ended.length;
 }
 
 /** Trades a refresh token for a new access token and a new refresh token. */

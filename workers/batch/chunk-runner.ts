@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { BatchDeps } from './deps';
 import { DomainError, notFound } from '../core/errors';
+import { depthProblem } from '../core/json-depth';
 import { predictRows, type RowResult } from '../inference/predict-rows';
 import { resolveServedById } from '../inference/served-versions';
 import { chunkResultKey } from '../storage/r2-keys';
@@ -15,11 +16,15 @@ const ERROR_SAMPLE = 3;
 
 function parseRow(line: string): { row: unknown } | { error: string } {
   if (line.trim() === '') return { error: 'empty line' };
+  let row: unknown;
   try {
-    return { row: JSON.parse(line) };
+    row = JSON.parse(line);
   } catch (err) {
     return { error: `the line is not valid JSON: ${(err as Error).message}` };
   }
+  // Everything after this (validation, echoing the input, writing results) walks the row.
+  const tooDeep = depthProblem(row);
+  return tooDeep ? { error: tooDeep } : { row };
 }
 
 /** One result line per input row, in input order: `{"index", "prediction"}` or `{"index", "error"}`. */

@@ -8,7 +8,7 @@ import { selectOutputs } from '../inference/validate-inputs';
 import type { Scope } from '../registry/types';
 import { newestFirst, pageOf } from '../storage/paging';
 import { jobChunks, jobs, type JobStatus } from '../storage/schema';
-import { newSigningSecret } from '../webhooks/secrets';
+import { newStoredSecret, secretContext } from '../webhooks/stored-secrets';
 import { checkWebhookUrl } from '../webhooks/url-policy';
 import { emitEvent } from '../webhooks/events';
 import type { BatchMessage } from './messages';
@@ -72,15 +72,17 @@ export async function submitJob(
         )
       : null;
   const webhookUrl = spec.webhookUrl ? checkWebhookUrl(spec.webhookUrl, deps.config) : null;
-  const webhookSecret = webhookUrl ? newSigningSecret() : null;
-  const input = await resolveInput(deps, scope, spec.input);
   const id = spec.id ?? newId('job');
+  // Sealed before anything is stored: without an encryption key the job is refused whole.
+  const secret = webhookUrl ? await newStoredSecret(deps.config, secretContext.job(id)) : null;
+  const input = await resolveInput(deps, scope, spec.input);
   let created = false;
   try {
+    const webhookSecret = secret?.stored ?? null;
     const row = await insertJob(deps, scope, spec, { id, served, outputs, webhookUrl, webhookSecret, input });
     created = true;
     await deps.batchQueue.send({ kind: 'plan', jobId: id } satisfies BatchMessage);
-    return { job: withCounters(row, []), webhookSecret };
+    return { job: withCounters(row, []), webhookSecret: secret?.plaintext ?? null };
   } catch (err) {
     // No half-made job: the caller hears the failure and may submit again.
     await discardJob(deps, id, created, input).catch((cleanup: unknown) =>

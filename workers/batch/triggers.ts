@@ -1,13 +1,15 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { submitJob, type JobInput, type JobView } from './jobs';
 import type { BatchDeps } from './deps';
-import { notFound, unauthenticated } from '../core/errors';
+import { notFound } from '../core/errors';
 import { newId } from '../core/ids';
 import { resolveServed } from '../inference/served-versions';
 import type { Scope } from '../registry/types';
 import { triggerDeliveries, triggers } from '../storage/schema';
-import { activeSecrets, newSigningSecret, rotation, verifyDelivery } from '../webhooks/secrets';
+import { verifyHookSignature, type HookHeaders } from '../webhooks/hook-verification';
+import { newStoredSecret, secretContext, storedRotation } from '../webhooks/stored-secrets';
 
+/** As stored: `secret` and `previousSecret` encrypted, except in the answers of create and rotate. */
 export type TriggerRow = typeof triggers.$inferSelect;
 
 export interface TriggerSpec {
@@ -19,12 +21,15 @@ export interface TriggerSpec {
   includeInput?: boolean;
 }
 
+/** Answers the row with its secret in the clear (shown once); D1 keeps it encrypted. */
 export async function createTrigger(deps: BatchDeps, scope: Scope, spec: TriggerSpec): Promise<TriggerRow> {
   await resolveServed(deps, scope, spec.model, spec.version); // the model (and version) must exist now
+  const id = newId('trg');
+  const secret = await newStoredSecret(deps.config, secretContext.trigger(id));
   const [row] = await deps.db
     .insert(triggers)
     .values({
-      id: newId('trg'),
+      id,
       workspaceId: scope.workspaceId,
       name: spec.name,
       modelName: spec.model,
@@ -32,12 +37,12 @@ export async function createTrigger(deps: BatchDeps, scope: Scope, spec: Trigger
       chunkSize: spec.chunkSize ?? deps.config.BATCH_CHUNK_ROWS,
       outputs: spec.outputs ?? null,
       includeInput: spec.includeInput ?? false,
-      secret: newSigningSecret(),
+      secret: secret.stored,
       createdBy: scope.actorId,
       createdAt: Date.now(),
     })
     .returning();
-  return row!;
+  return { ...row!, secret: secret.plaintext };
 }
 
 export async function requireTrigger(deps: BatchDeps, scope: Scope, id: string): Promise<TriggerRow> {
@@ -63,10 +68,12 @@ export async function deleteTrigger(deps: BatchDeps, scope: Scope, id: string): 
   ]);
 }
 
+/** Answers the row with the new secret in the clear (shown once). */
 export async function rotateTriggerSecret(deps: BatchDeps, scope: Scope, id: string): Promise<TriggerRow> {
   const current = await requireTrigger(deps, scope, id);
-  const [row] = await deps.db.update(triggers).set(rotation(current.secret)).where(eq(triggers.id, id)).returning();
-  return row!;
+  const rotation = await storedRotation(deps.config, secretContext.trigger(id), current.secret);
+  const [row] = await deps.db.update(triggers).set(rotation.columns).where(eq(triggers.id, id)).returning();
+  return { ...row!, secret: rotation.plaintext };
 }
 
 export interface HookDelivery {
@@ -78,18 +85,35 @@ export interface HookDelivery {
 
 /**
  * An inbound webhook: verified against the trigger's secrets (constant time, five-minute window),
- * then deduplicated by webhook-id — a retried delivery answers with the job the first one
- * started instead of starting another.
+ * then started (startVerifiedHook). A route that charges budgets verifies first itself
+ * (verifyHookSignature) and calls startVerifiedHook once the signature holds.
  */
 export async function receiveHook(
   deps: BatchDeps,
   triggerId: string,
   delivery: HookDelivery,
 ): Promise<{ job: JobView | null; jobId: string; duplicate: boolean }> {
-  const trigger = await deps.db.query.triggers.findFirst({ where: eq(triggers.id, triggerId) });
-  if (!trigger) throw notFound(`trigger '${triggerId}' not found`, { code: 'trigger_not_found' });
-  const refusal = verifyDelivery(activeSecrets(trigger), delivery.payload, delivery.headers);
-  if (refusal) throw unauthenticated(`webhook signature refused: ${refusal}`);
+  const trigger = await verifyHookSignature(deps, triggerId, delivery.payload, hookHeaders(delivery.headers));
+  return startVerifiedHook(deps, trigger, delivery);
+}
+
+const hookHeaders = (headers: Record<string, string>): HookHeaders => ({
+  'webhook-id': headers['webhook-id'] ?? '',
+  'webhook-timestamp': headers['webhook-timestamp'] ?? '',
+  'webhook-signature': headers['webhook-signature'] ?? '',
+});
+
+/**
+ * Starts the job of a delivery whose signature verifyHookSignature accepted, deduplicated by
+ * webhook-id: a retried delivery answers with the job the first one started instead of
+ * starting another.
+ */
+export async function startVerifiedHook(
+  deps: BatchDeps,
+  trigger: TriggerRow,
+  delivery: HookDelivery,
+): Promise<{ job: JobView | null; jobId: string; duplicate: boolean }> {
+  const triggerId = trigger.id;
   const input = delivery.input(delivery.payload);
   const webhookId = delivery.headers['webhook-id']!;
   const jobId = newId('job');

@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Config } from '../core/config';
 import { invalidInput, notFound, payloadTooLarge } from '../core/errors';
+import { requireJsonDepth } from '../core/json-depth';
 import { newId } from '../core/ids';
 import type { RegistryDeps, Scope } from '../registry/types';
 import { uploadKey, workspaceInputPrefix } from '../storage/r2-keys';
@@ -64,6 +65,7 @@ export async function uploadRows(deps: Deps, scope: Scope, rows: unknown[]): Pro
       `at most ${deps.config.MAX_INLINE_ROWS} rows may be sent inline; upload larger inputs with POST /v1/uploads`,
     );
   }
+  rows.forEach((row, i) => requireJsonDepth(row, `row ${i}`));
   const bytes = new TextEncoder().encode(rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   const id = newId('upl');
   const key = uploadKey(scope.workspaceId, id);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { keyBytesFrom } from './secret-box';
 
 const MiB = 1024 * 1024;
 
@@ -27,6 +28,23 @@ const Origin = z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i, {
   error: 'CORS_ORIGINS holds origins such as https://app.example.com (no path, no trailing slash) or *',
 });
 
+const Port = z
+  .string()
+  .regex(/^\d{1,5}$/, { error: 'WEBHOOK_ALLOWED_PORTS holds port numbers such as 8443' })
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(65535));
+
+const KEY_HINT =
+  "32 random bytes in base64, e.g. node -e \"console.log(require('node:crypto').randomBytes(32).toString('base64'))\"";
+const SecretKey = z.string().transform((text, ctx) => {
+  const bytes = keyBytesFrom(text);
+  if (!bytes) {
+    ctx.issues.push({ code: 'custom', input: text, message: `secrets encryption keys are ${KEY_HINT}` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
 const JwtSecret = z.string().min(32, { error: 'JWT secrets must be at least 32 characters' });
 
 /** A variable that holds JSON, checked by `schema` once parsed. */
@@ -48,7 +66,12 @@ const ED25519_HINT = 'an Ed25519 JWK such as {"kty":"OKP","crv":"Ed25519","x":"â
 
 const ConfigSchema = z
   .object({
-    ENVIRONMENT: z.enum(['development', 'test', 'staging', 'production']).default('development'),
+    /**
+     * Unset means production: only the local setup (wrangler.toml's top-level [vars], npm start,
+     * the tests, the bench and the soak) says development or test, which relax the webhook URL
+     * policy and HSTS.
+     */
+    ENVIRONMENT: z.enum(['development', 'test', 'staging', 'production']).default('production'),
     MAX_MODEL_BYTES: count(24 * MiB),
     /** Nodes in a model's main graph: session creation costs CPU in proportion to them. */
     MAX_MODEL_NODES: count(20_000),
@@ -87,6 +110,8 @@ const ConfigSchema = z
     /** First retry delay of a failed webhook delivery; doubles per attempt. */
     WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().min(0).default(10),
     WEBHOOK_TIMEOUT_MS: count(10000),
+    /** Ports webhook URLs may name besides 443 and 80 outside local development. */
+    WEBHOOK_ALLOWED_PORTS: list(Port),
     /** A prediction-cache read that takes longer is given up: the model answers instead. */
     CACHE_READ_TIMEOUT_MS: count(500),
     /**
@@ -129,6 +154,15 @@ const ConfigSchema = z
     JWT_AUDIENCE: z.string().min(1).default('modelflare-api'),
     ACCESS_TOKEN_TTL_SECONDS: count(900, 3600),
     REFRESH_TOKEN_TTL_SECONDS: count(30 * 86400),
+
+    /**
+     * Encrypts webhook, trigger and per-job webhook signing secrets at rest (AES-256-GCM).
+     * Unset: creating them answers 503 secrets_key_missing; secrets stored before encryption
+     * existed still work.
+     */
+    SECRETS_ENCRYPTION_KEY: SecretKey.optional(),
+    /** Former encryption keys, comma-separated: they decrypt, never encrypt (rotation). */
+    SECRETS_PREVIOUS_KEYS: list(SecretKey),
 
     /** Origins whose browser pages may call the API; `*` allows any. Empty: no CORS at all. */
     CORS_ORIGINS: list(z.union([z.literal('*'), Origin])),

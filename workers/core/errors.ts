@@ -35,6 +35,9 @@ export const ERROR_CODES = {
   invalid_cursor: code('The pagination cursor was not one this API handed out', 'invalid_argument'),
   inference_failed: code('The model refused these inputs at run time (onnxruntime’s reason)', 'invalid_argument'),
   drift_unsupported: code('The model has no feature the drift statistics can read', 'invalid_argument'),
+  nesting_too_deep: code('A JSON value nests deeper than the limit', 'invalid_argument'),
+  wrong_password: code('The current password is not the one given', 'invalid_argument'),
+  weak_password: code('The new password does not meet the rules', 'invalid_argument'),
   // 401
   unauthenticated: code('No credential, or one that is malformed or unknown', 'unauthenticated'),
   invalid_credentials: code('Wrong e-mail or password', 'unauthenticated'),
@@ -46,6 +49,8 @@ export const ERROR_CODES = {
   session_ended: code('The session of this token has ended', 'unauthenticated'),
   key_revoked: code('The API key has been revoked', 'unauthenticated'),
   key_expired: code('The API key has expired', 'unauthenticated'),
+  invalid_reset_token: code('The password reset token is unknown, used or expired', 'unauthenticated'),
+  invalid_signature: code('The webhook signature does not verify', 'unauthenticated'),
   // 403
   permission_denied: code('The credential is valid but its role or scopes do not allow this', 'permission_denied'),
   scope_not_held: code('A key cannot be given scopes its creator does not hold', 'permission_denied'),
@@ -53,10 +58,17 @@ export const ERROR_CODES = {
   owner_only: code('Only an owner of the workspace can do this', 'permission_denied'),
   user_only: code('Only a signed-in user can do this', 'permission_denied'),
   invitation_email_mismatch: code('The invitation is for another e-mail address', 'permission_denied'),
+  own_password: code('Change your own password with the current one, not a reset', 'permission_denied'),
+  reset_needs_admin: code(
+    'The user belongs to workspaces you do not own: the platform admin resets it',
+    'permission_denied',
+  ),
   // 404
   not_found: code('No such resource in this workspace', 'not_found'),
   route_not_found: code('No route has this path', 'not_found'),
   workspace_not_found: code('The workspace does not exist or the credential cannot act in it', 'not_found'),
+  user_not_found: code('No such user', 'not_found'),
+  session_not_found: code('No such session of yours', 'not_found'),
   model_not_found: code('No model of that name in this workspace', 'not_found'),
   model_archived: code('The model is archived', 'not_found'),
   version_not_found: code('The model has no such version, alias or servable latest version', 'not_found'),
@@ -105,6 +117,9 @@ export const ERROR_CODES = {
   unavailable: code('The platform cannot serve this now (not configured, or not loadable)', 'unavailable'),
   storage_unavailable: code('A store did not answer; retry after Retry-After', 'unavailable'),
   artifact_missing: code('The version’s model file is missing from storage', 'unavailable'),
+  secrets_key_missing: code('SECRETS_ENCRYPTION_KEY is not set: signing secrets cannot be stored', 'unavailable'),
+  secrets_key_unknown: code('A stored secret was sealed with a key the server no longer has', 'unavailable'),
+  secrets_undecryptable: code('A stored secret does not decrypt (altered, or copied from another row)', 'unavailable'),
 } as const satisfies Record<string, CodeEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -54,9 +54,14 @@ export function createLogger(sink: LogSink = consoleSink, base: LogFields = {}):
 
 /*
  * drizzle wraps a failed statement as "Failed query: <sql>\nparams: <values>": the values are
- * what a tenant sent or stored. Only the driver's own reason (the cause) is kept.
+ * what a tenant sent or stored (a failed prediction-log insert once printed a 2.6 MB line of a
+ * request's inputs and outputs). Only the driver's own reason (the cause, D1's code and
+ * message) is kept, and anything after a "params:" is cut from any message.
  */
 const FAILED_QUERY = /^Failed query:/;
+const PARAMS = /\bparams:/;
+/** Longest error message kept: a driver's reason fits, a payload does not. */
+const MAX_REASON_CHARS = 300;
 
 /**
  * An error as a log may show it: its class, code and reason, never a query's parameters. With
@@ -69,10 +74,17 @@ export function errorFields(err: unknown, { stack = false } = {}): LogFields {
     const cause = err.cause instanceof Error ? err.cause.message : undefined;
     reason = `query failed${cause ? `: ${cause}` : ''}`;
   }
+  const params = reason.search(PARAMS);
+  if (params >= 0) reason = reason.slice(0, params).trim();
+  // drizzle's errors keep the name 'Error'; their class says what they are.
+  const name = err.name !== 'Error' ? err.name : err.constructor.name || err.name;
   const code = (err as { code?: unknown }).code;
   return {
-    error: cut(`${err.name}: ${reason}`, MAX_VALUE_CHARS),
+    error: cut(`${name}: ${reason}`, MAX_REASON_CHARS),
     error_code: typeof code === 'string' ? code : undefined,
-    stack: stack && err.stack ? cut(err.stack.split('\n').slice(1).join('\n'), MAX_VALUE_CHARS) : undefined,
+    stack:
+      stack && err.stack && !FAILED_QUERY.test(err.message)
+        ? cut(err.stack.split('\n').slice(1).join('\n'), MAX_VALUE_CHARS)
+        : undefined,
   };
 }

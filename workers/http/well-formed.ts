@@ -4,27 +4,37 @@
  * text. Management bodies are refused instead, naming the field.
  */
 
+import { formatPath, frameOf, isContainer, nextChild, type Frame } from '../core/json-depth';
+
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
 
-const join = (path: string, key: string | number) =>
-  typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key;
-
-/** The path ('' for the value itself) of the first string or key holding a lone surrogate. */
+/**
+ * The path ('' for the value itself) of the first string or key holding a lone surrogate.
+ * Iterative: a body nested thousands deep must not exhaust the stack (issue 13).
+ */
 export function illFormedPath(value: unknown, path = ''): string | undefined {
+  const at = (keys: (string | number)[]) => {
+    const rest = formatPath(keys);
+    if (!path) return rest;
+    return rest === '' || rest.startsWith('[') ? `${path}${rest}` : `${path}.${rest}`;
+  };
   if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = illFormedPath(value[i], join(path, i));
-      if (found !== undefined) return found;
+  if (!isContainer(value)) return undefined;
+  const stack: Frame[] = [frameOf(value, undefined)];
+  const keysTo = (key: string | number) => [...stack.slice(1).map((f) => f.key!), key];
+  while (stack.length > 0) {
+    const next = nextChild(stack[stack.length - 1]!);
+    if (next === undefined) {
+      stack.pop();
+      continue;
     }
-    return undefined;
-  }
-  if (typeof value === 'object' && value !== null) {
-    for (const [key, v] of Object.entries(value)) {
-      if (LONE_SURROGATE.test(key)) return join(path, key.replace(LONE_SURROGATES, '\ufffd'));
-      const found = illFormedPath(v, join(path, key));
-      if (found !== undefined) return found;
+    const [key, child] = next;
+    if (typeof key === 'string' && LONE_SURROGATE.test(key)) return at(keysTo(key.replace(LONE_SURROGATES, '\ufffd')));
+    if (typeof child === 'string') {
+      if (LONE_SURROGATE.test(child)) return at(keysTo(key));
+    } else if (isContainer(child)) {
+      stack.push(frameOf(child, key));
     }
   }
   return undefined;

@@ -35,6 +35,14 @@ export class MetricsBuffer {
     return this.entries.size > 0 && (now - this.since >= seconds * 1000 || this.entries.size >= 200);
   }
 
+  /** Drops what is buffered for a model (it was purged: its name may be taken again). */
+  discard(workspaceId: string, model: string): void {
+    for (const [id, { key }] of this.entries) {
+      if (key.workspaceId === workspaceId && key.model === model) this.entries.delete(id);
+    }
+    if (this.entries.size === 0) this.since = 0;
+  }
+
   take(): { key: MetricKey; counters: Counters }[] {
     const taken = [...this.entries.values()];
     this.entries = new Map();

@@ -72,6 +72,11 @@ export class Metrics {
     });
   }
 
+  /** Counts of a purged model that this isolate has not written yet are not written at all. */
+  forgetModel(workspaceId: string, model: string): void {
+    this.buffer.discard(workspaceId, model);
+  }
+
   /** Writes everything this isolate has buffered and waits for writes already under way. */
   async flush(db: Db): Promise<void> {
     await this.flushBuffer(db);

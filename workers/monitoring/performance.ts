@@ -115,7 +115,11 @@ export async function modelPerformance(
         gte(predictionFeedback.predictedAt, from),
       ),
     );
-  const pairs: Pair[] = rows.filter((r) => options.version === undefined || r.version === options.version);
+  // Feedback on a row whose predicted value was not logged (cut from a large log, or outputs
+  // not batched by row) is kept but cannot be scored.
+  const pairs: Pair[] = rows.filter(
+    (r) => r.predicted !== null && (options.version === undefined || r.version === options.version),
+  );
   const numeric =
     pairs.length > 0 && pairs.every((p) => typeof p.actual === 'number' && typeof p.predicted === 'number');
   const kind =

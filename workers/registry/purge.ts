@@ -11,13 +11,13 @@ export async function purgeModel(
   deps: RegistryDeps,
   scope: Scope,
   name: string,
-): Promise<{ versions: number; bytes: number }> {
+): Promise<{ versionIds: string[]; bytes: number }> {
   const model = await requireModel(deps, scope, name);
   // The files to delete are read in the same batch as the rows: a version uploaded a moment
   // before is then either in both or in neither, never deleted with its file left in R2.
   const [versions] = await deps.db.batch([
     deps.db
-      .select({ key: modelVersions.artifactKey, size: modelVersions.sizeBytes })
+      .select({ id: modelVersions.id, key: modelVersions.artifactKey, size: modelVersions.sizeBytes })
       .from(modelVersions)
       .where(eq(modelVersions.modelId, model.id)),
     deps.db.delete(modelAliases).where(eq(modelAliases.modelId, model.id)),
@@ -27,5 +27,5 @@ export async function purgeModel(
   deps.changes.modelChanged(scope.workspaceId, name);
   const keys = versions.map((v) => v.key);
   for (let i = 0; i < keys.length; i += 1000) await deps.bucket.delete(keys.slice(i, i + 1000));
-  return { versions: versions.length, bytes: versions.reduce((sum, v) => sum + v.size, 0) };
+  return { versionIds: versions.map((v) => v.id), bytes: versions.reduce((sum, v) => sum + v.size, 0) };
 }

@@ -1,9 +1,12 @@
 import { and, eq } from 'drizzle-orm';
 import type { Config } from '../core/config';
+import { DomainError } from '../core/errors';
 import type { RegistryDeps } from '../registry/types';
 import { jobs, webhookDeliveries, webhookEndpoints } from '../storage/schema';
-import { activeSecrets, signatureHeaders } from './secrets';
+import { signatureHeaders } from './secrets';
 import type { WebhookMessage } from './messages';
+import { openSigningSecrets, openStoredSecret, secretContext } from './stored-secrets';
+import { checkWebhookUrl } from './url-policy';
 
 /*
  * Sends one recorded delivery, signed per Standard Webhooks with the delivery id as
@@ -24,11 +27,28 @@ async function destination(deps: DeliveryDeps, delivery: typeof webhookDeliverie
       where: eq(webhookEndpoints.id, delivery.endpointId),
     });
     if (!endpoint || !endpoint.enabled) return undefined;
-    return { url: endpoint.url, secrets: activeSecrets(endpoint) };
+    return {
+      url: endpoint.url,
+      secrets: await openSigningSecrets(deps.config, secretContext.endpoint(endpoint.id), endpoint),
+    };
   }
   const job = delivery.jobId ? await deps.db.query.jobs.findFirst({ where: eq(jobs.id, delivery.jobId) }) : undefined;
   if (!job?.webhookUrl || !job.webhookSecret) return undefined;
-  return { url: job.webhookUrl, secrets: [job.webhookSecret] };
+  return {
+    url: job.webhookUrl,
+    secrets: [await openStoredSecret(deps.config, secretContext.job(job.id), job.webhookSecret)],
+  };
+}
+
+/** The URL policy at send time: URLs saved under an older, looser rule are not sent to. */
+function urlRefusal(url: string, config: Config): string | undefined {
+  try {
+    checkWebhookUrl(url, config);
+    return undefined;
+  } catch (err) {
+    if (err instanceof DomainError) return err.message;
+    throw err;
+  }
 }
 
 async function record(deps: DeliveryDeps, id: string, changes: Partial<typeof webhookDeliveries.$inferInsert>) {
@@ -39,10 +59,24 @@ async function record(deps: DeliveryDeps, id: string, changes: Partial<typeof we
 export async function deliver(deps: DeliveryDeps, deliveryId: string): Promise<void> {
   const delivery = await deps.db.query.webhookDeliveries.findFirst({ where: eq(webhookDeliveries.id, deliveryId) });
   if (!delivery || delivery.status === 'succeeded') return;
-  const target = await destination(deps, delivery);
   const attempts = delivery.attempts + 1;
+  let target: Awaited<ReturnType<typeof destination>>;
+  try {
+    target = await destination(deps, delivery);
+  } catch (err) {
+    // A missing or unknown encryption key: retried, since fixing the configuration cures it.
+    if (!(err instanceof DomainError)) throw err;
+    await record(deps, deliveryId, { status: 'pending', attempts, lastError: err.message, lastAttemptAt: Date.now() });
+    throw new DeliveryFailed(err.message);
+  }
   if (!target) {
     await record(deps, deliveryId, { status: 'failed', attempts, lastError: 'the endpoint was deleted or disabled' });
+    return;
+  }
+  const refused = urlRefusal(target.url, deps.config);
+  if (refused) {
+    // No retry: the URL will not become acceptable by waiting.
+    await record(deps, deliveryId, { status: 'failed', attempts, lastError: refused });
     return;
   }
   let status: number | null = null;

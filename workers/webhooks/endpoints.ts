@@ -5,9 +5,10 @@ import { newId } from '../core/ids';
 import type { RegistryDeps, Scope } from '../registry/types';
 import { newestFirst, pageOf } from '../storage/paging';
 import { webhookDeliveries, webhookEndpoints, type WebhookEvent } from '../storage/schema';
-import { newSigningSecret, rotation } from './secrets';
+import { newStoredSecret, secretContext, storedRotation } from './stored-secrets';
 import { checkWebhookUrl } from './url-policy';
 
+/** As stored: `secret` and `previousSecret` encrypted, except in the answers of create and rotate. */
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 
@@ -23,25 +24,29 @@ export async function requireEndpoint(deps: Deps, scope: Scope, id: string): Pro
   return row;
 }
 
+/** Answers the row with its secret in the clear (shown once); D1 keeps it encrypted. */
 export async function createEndpoint(
   deps: Deps,
   scope: Scope,
   input: { url: string; events: WebhookEvent[]; description?: string },
 ): Promise<EndpointRow> {
+  const id = newId('whe');
+  const url = checkWebhookUrl(input.url, deps.config);
+  const secret = await newStoredSecret(deps.config, secretContext.endpoint(id));
   const [row] = await deps.db
     .insert(webhookEndpoints)
     .values({
-      id: newId('whe'),
+      id,
       workspaceId: scope.workspaceId,
-      url: checkWebhookUrl(input.url, deps.config),
+      url,
       events: [...new Set(input.events)],
       description: input.description ?? '',
-      secret: newSigningSecret(),
+      secret: secret.stored,
       createdBy: scope.actorId,
       createdAt: Date.now(),
     })
     .returning();
-  return row!;
+  return { ...row!, secret: secret.plaintext };
 }
 
 export async function listEndpoints(deps: Deps, scope: Scope): Promise<EndpointRow[]> {
@@ -74,15 +79,19 @@ export async function deleteEndpoint(deps: Deps, scope: Scope, id: string): Prom
   await deps.db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id));
 }
 
-/** A new secret; the old one keeps signing beside it for a day so receivers can switch over. */
+/**
+ * A new secret; the old one keeps signing beside it for a day so receivers can switch over.
+ * Answers the row with the new secret in the clear (shown once).
+ */
 export async function rotateEndpointSecret(deps: Deps, scope: Scope, id: string): Promise<EndpointRow> {
   const current = await requireEndpoint(deps, scope, id);
+  const rotation = await storedRotation(deps.config, secretContext.endpoint(id), current.secret);
   const [row] = await deps.db
     .update(webhookEndpoints)
-    .set(rotation(current.secret))
+    .set(rotation.columns)
     .where(eq(webhookEndpoints.id, id))
     .returning();
-  return row!;
+  return { ...row!, secret: rotation.plaintext };
 }
 
 export async function listDeliveries(

@@ -14,15 +14,6 @@ export function newSigningSecret(): string {
   return `whsec_${btoa(String.fromCharCode(...bytes))}`;
 }
 
-/** The columns a rotation writes: a new secret, the old one kept valid for the overlap. */
-export function rotation(currentSecret: string, now = Date.now()) {
-  return {
-    secret: newSigningSecret(),
-    previousSecret: currentSecret,
-    previousSecretExpiresAt: now + ROTATION_OVERLAP_MS,
-  };
-}
-
 export interface SigningSecrets {
   secret: string;
   previousSecret: string | null;

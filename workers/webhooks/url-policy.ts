@@ -1,60 +1,62 @@
 import type { Config } from '../core/config';
 import { invalidInput } from '../core/errors';
+import { isNonPublicIpv4, nonPublicIpv6 } from './ip-ranges';
 
 /*
- * Where the platform agrees to send webhooks. Outside local development: https only, and no
- * private, loopback, link-local or otherwise internal address, so a tenant cannot aim the
- * platform at infrastructure. (Workers cannot resolve DNS ahead of the request; names that
- * resolve inward are refused by Cloudflare's network itself.)
+ * Where the platform agrees to send webhooks. Outside local development: https only, ports 443
+ * and 80 (plus WEBHOOK_ALLOWED_PORTS), and no private, loopback, link-local or otherwise
+ * internal address, so a tenant cannot aim the platform at infrastructure. Workers cannot
+ * resolve DNS ahead of the request; names that resolve inward are refused by Cloudflare's
+ * network itself, which is why literal addresses and internal names are what is checked here.
+ * It is checked when a URL is saved and again before each delivery (a rule tightened since
+ * then applies to URLs saved before).
  */
 
-const INTERNAL_NAMES = /(^|\.)(localhost|local|internal|intranet|home\.arpa)$/i;
+/** Suffixes that only ever resolve inside a network (RFC 6761, RFC 6762, RFC 8375, common practice). */
+const INTERNAL_NAMES = /(^|\.)(localhost|local|internal|intranet|lan|localdomain|home\.arpa)$/;
 
-function ipv4Private(host: string): boolean {
-  const parts = host.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return false;
-  const [a, b] = parts as [number, number, number, number];
-  return (
-    a === 0 ||
-    a === 10 ||
-    a === 127 ||
-    (a === 100 && b >= 64 && b <= 127) ||
-    (a === 169 && b === 254) ||
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 198 && (b === 18 || b === 19)) ||
-    a >= 224
-  );
+const DEFAULT_PORTS = new Set(['', '80', '443']);
+
+export type UrlPolicyConfig = Pick<Config, 'ENVIRONMENT'> & Partial<Pick<Config, 'WEBHOOK_ALLOWED_PORTS'>>;
+
+const isLocal = (config: UrlPolicyConfig) => config.ENVIRONMENT === 'development' || config.ENVIRONMENT === 'test';
+
+/** Why the host is not a public destination, or undefined. */
+function internalHost(hostname: string): string | undefined {
+  if (hostname.startsWith('[')) return nonPublicIpv6(hostname);
+  // `localhost.` and `metadata.google.internal.` are the same names as without the dot.
+  const name = hostname.toLowerCase().replace(/\.+$/, '');
+  if (isNonPublicIpv4(name)) return 'a private, loopback, link-local or reserved IPv4 address';
+  if (INTERNAL_NAMES.test(name)) return 'an internal name';
+  if (!name.includes('.')) return 'a single-label name, which only resolves inside a network';
+  return undefined;
 }
 
-function ipv6Private(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (!h.includes(':')) return false;
-  if (h === '::' || h === '::1') return true;
-  if (/^f[cd]/.test(h) || /^fe[89ab]/.test(h)) return true;
-  // IPv4-mapped addresses, which URL parsing writes in hex (::ffff:10.0.0.1 -> ::ffff:a00:1).
-  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
-  if (dotted) return ipv4Private(dotted[1]!);
-  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(h);
-  if (!hex) return false;
-  const [hi, lo] = [parseInt(hex[1]!, 16), parseInt(hex[2]!, 16)];
-  return ipv4Private(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
-}
-
-export function checkWebhookUrl(raw: string, config: Pick<Config, 'ENVIRONMENT'>): string {
+/** The URL in normal form, or an invalid_argument error naming what is wrong with it. */
+export function checkWebhookUrl(raw: string, config: UrlPolicyConfig): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw invalidInput(`webhook URL '${raw.slice(0, 100)}' is not an absolute URL`);
   }
-  const local = config.ENVIRONMENT === 'development' || config.ENVIRONMENT === 'test';
+  const local = isLocal(config);
   if (url.username || url.password) throw invalidInput('webhook URLs may not carry credentials');
   if (url.protocol !== 'https:' && !(local && url.protocol === 'http:')) {
     throw invalidInput(`webhook URLs must use https${local ? ' (or http in local development)' : ''}`);
   }
-  if (!local && (INTERNAL_NAMES.test(url.hostname) || ipv4Private(url.hostname) || ipv6Private(url.hostname))) {
-    throw invalidInput(`webhook URL host '${url.hostname}' is a private, loopback or internal address`);
+  if (local) return url.toString();
+  const why = internalHost(url.hostname);
+  if (why) {
+    throw invalidInput(
+      `webhook URL host '${url.hostname}' is ${why}: private, loopback or internal addresses are refused`,
+    );
+  }
+  const extra = config.WEBHOOK_ALLOWED_PORTS ?? [];
+  if (!DEFAULT_PORTS.has(url.port) && !extra.includes(Number(url.port))) {
+    throw invalidInput(
+      `webhook URL port ${url.port} is not allowed: use 443 (or 80${extra.length ? `, ${extra.join(', ')}` : ''})`,
+    );
   }
   return url.toString();
 }

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { createModel, getModel, listModels, updateModel, type ModelFields } from '../../registry/models';
-import { purgeModel } from '../../registry/purge';
+import { purgeModelAndData } from '../../monitoring/purge-model';
 import { audit } from '../audit';
 import { presentModel } from '../presenters/registry';
 import { defineRoute } from '../route';
@@ -164,7 +164,7 @@ export const modelRoutes = newRouter()
       const { name } = c.req.valid('param');
       c.get('access').model = name;
       if (c.req.valid('query').purge) {
-        const purged = await purgeModel(c.get('deps'), scopeOf(c), name);
+        const purged = await purgeModelAndData(c.get('deps'), scopeOf(c), name);
         await audit(c, { action: 'model.purge', target: `model:${name}`, details: purged });
         return c.body(null, 204);
       }

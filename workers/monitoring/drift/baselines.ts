@@ -1,5 +1,6 @@
 import { and, asc, count, eq, inArray } from 'drizzle-orm';
 import { invalidInput, notFound } from '../../core/errors';
+import { requireJsonDepth } from '../../core/json-depth';
 import type { Datatype } from '../../core/tensor';
 import { instancesToTensors } from '../../inference/instances';
 import { resolveServedById, type ServedVersion } from '../../inference/served-versions';
@@ -58,6 +59,7 @@ export async function setBaselineFromRows(
   if (rows.length < MIN_BASELINE_ROWS || rows.length > MAX_BASELINE_ROWS) {
     throw invalidInput(`a baseline needs ${MIN_BASELINE_ROWS} to ${MAX_BASELINE_ROWS} rows; got ${rows.length}`);
   }
+  rows.forEach((row, i) => requireJsonDepth(row, `baseline row ${i}`));
   const { columns, datatypes } = columnsOf(served);
   const inputs = instancesToTensors(served, rows, (i) => `baseline row ${i}`);
   const features = buildBaseline(columns, datatypes, featureRows(columns, inputs, rows.length));

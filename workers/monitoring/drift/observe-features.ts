@@ -50,6 +50,14 @@ export class DriftCounts {
     this.plans.deleteWhere((key) => key === versionId);
   }
 
+  /** Purged versions: their plans and anything buffered for them are dropped, never written. */
+  forgetVersions(versionIds: readonly string[]): void {
+    const gone = new Set(versionIds);
+    this.plans.deleteWhere((key) => gone.has(key));
+    for (const key of this.bins.keys()) if (gone.has(key.slice(0, key.indexOf('\0')))) this.bins.delete(key);
+    this.captured = this.captured.filter((row) => !gone.has(row.versionId));
+  }
+
   /** Reads the rows' features now (the tensors are at hand) and counts them once the plan is known. */
   observe(deps: ObserveDeps, served: ServedVersion, inputs: NamedTensors, rows: number): void {
     const hour = Math.floor(Date.now() / 3_600_000);

@@ -10,13 +10,26 @@ export const users = sqliteTable('users', {
   /** Lower-cased at registration so one address is one account. */
   email: text('email').notNull().unique(),
   name: text('name').notNull().default(''),
-  /** `pbkdf2-sha256$<iterations>$<salt>$<hash>`: self-describing so the cost can grow later. */
+  /**
+   * `scrypt$ln=14,r=8,p=5$<salt>$<hash>` (or `pbkdf2-sha256$<iterations>$…` from before scrypt):
+   * self-describing, so an older scheme or cost is recognised and re-hashed at login.
+   */
   passwordHash: text('password_hash').notNull(),
   personalWorkspaceId: text('personal_workspace_id')
     .notNull()
     .references(() => workspaces.id),
   createdAt: createdAt(),
 });
+
+/** Why a session ended: signed out, a stolen refresh token, or the password changed or was reset. */
+export const SESSION_END_REASONS = [
+  'logout',
+  'refresh_token_reuse',
+  'ended_by_user',
+  'password_changed',
+  'password_reset',
+] as const;
+export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 
 /** One login: the family of refresh tokens that rotate from it, and what access tokens name in `sid`. */
 export const sessions = sqliteTable(
@@ -28,7 +41,7 @@ export const sessions = sqliteTable(
       .references(() => users.id),
     createdAt: createdAt(),
     revokedAt: integer('revoked_at'),
-    revokedReason: text('revoked_reason', { enum: ['logout', 'refresh_token_reuse'] }),
+    revokedReason: text('revoked_reason', { enum: SESSION_END_REASONS }),
   },
   (t) => [index('sessions_user').on(t.userId)],
 );
@@ -81,6 +94,31 @@ export const invitations = sqliteTable(
     revokedAt: integer('revoked_at'),
   },
   (t) => [index('invitations_workspace').on(t.workspaceId, t.createdAt)],
+);
+
+/**
+ * One-time password reset tokens, issued by a workspace owner or the platform administrator for
+ * a user (there is no e-mail): only the SHA-256 is stored; a token works once, until it expires,
+ * and issuing another for the same user revokes it.
+ */
+export const passwordResets = sqliteTable(
+  'password_resets',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    tokenHash: text('token_hash').notNull().unique(),
+    /** Who issued it: the admin, or the owner's user id. */
+    issuedBy: text('issued_by').notNull(),
+    /** The workspace whose owner issued it; null for the platform administrator. */
+    workspaceId: text('workspace_id'),
+    createdAt: createdAt(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('password_resets_user').on(t.userId)],
 );
 
 export const apiKeys = sqliteTable(

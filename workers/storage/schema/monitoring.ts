@@ -62,6 +62,14 @@ export const metricTotals = sqliteTable(
   (t) => [primaryKey({ columns: [t.workspaceId, t.model, t.version] })],
 );
 
+/** Original sizes of the parts of a logged prediction that did not fit its row. */
+export interface PredictionTruncation {
+  inputs?: { bytes: number };
+  outputs?: { bytes: number };
+  /** `kept` of `rows` predicted values were logged: the leading ones. */
+  predicted?: { rows: number; kept: number };
+}
+
 /** Sampled predictions: the inputs and outputs, for lookup, feedback and audits. */
 export const predictionLogs = sqliteTable(
   'prediction_logs',
@@ -77,6 +85,8 @@ export const predictionLogs = sqliteTable(
     predicted: text('predicted', { mode: 'json' }).$type<unknown[] | null>(),
     rows: integer('rows').notNull(),
     cache: text('cache').notNull(),
+    /** What was cut to keep the row within its budget (monitoring/predictions.ts); null: nothing. */
+    truncated: text('truncated', { mode: 'json' }).$type<PredictionTruncation | null>(),
     createdAt: createdAt(),
   },
   (t) => [index('prediction_logs_model').on(t.workspaceId, t.model, t.createdAt)],

@@ -1,0 +1,1 @@
+ALTER TABLE `prediction_logs` ADD `truncated` text;
