@@ -180,6 +180,7 @@ describe('password reset tokens', () => {
     const key: Principal = {
       kind: 'api_key',
       id: 'key_x',
+      ownerId: owner.userId,
       workspaceId: team.id,
       permissions: allPermissions(),
       limits,

@@ -4,7 +4,7 @@ import { invalidInput, notFound, permissionDenied } from '../core/errors';
 import { newId } from '../core/ids';
 import type { Db } from '../storage/db';
 import { newestFirst, pageOf, type Page } from '../storage/paging';
-import { apiKeys, workspaces } from '../storage/schema';
+import { apiKeys, memberships, workspaces } from '../storage/schema';
 import type { Principal } from './principal';
 import type { AccessWriteDeps } from './deps';
 import { API_KEY_PREFIX, SECRET_SHAPE, newSecret, sha256Hex } from './secrets';
@@ -48,6 +48,8 @@ export async function createApiKey(
       keyHash: await sha256Hex(secret),
       scopes: [...new Set(input.scopes)],
       createdBy: principal.id,
+      // A key made by a key acts for the same person as its maker.
+      ownerId: principal.kind === 'api_key' ? principal.ownerId : principal.id,
       createdAt: now,
       expiresAt: input.expiresAt ?? null,
     })
@@ -92,12 +94,19 @@ const KEY_SHAPE = SECRET_SHAPE(API_KEY_PREFIX);
 /** Whether a bearer token is shaped like an API key; no other token is looked up. */
 export const isApiKeyShaped = (token: string): boolean => KEY_SHAPE.test(token);
 
-/** The key stored under `keyHash`, with its workspace's limits; undefined when there is none. */
+/**
+ * The key stored under `keyHash`, with its workspace's limits and its owner's role there (null
+ * when the owner is no longer a member), in one query; undefined when there is no such key.
+ */
 export async function findApiKey(db: Db, keyHash: string) {
   const [found] = await db
-    .select({ key: apiKeys, workspace: workspaces })
+    .select({ key: apiKeys, workspace: workspaces, ownerRole: memberships.role })
     .from(apiKeys)
     .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))
+    .leftJoin(
+      memberships,
+      and(eq(memberships.workspaceId, apiKeys.workspaceId), eq(memberships.userId, apiKeys.ownerId)),
+    )
     .where(eq(apiKeys.keyHash, keyHash));
   return found;
 }

@@ -144,7 +144,7 @@ async function asApiKey(db: Db, token: string, digest: ArrayBuffer, requested: s
   if (!isApiKeyShaped(token)) throw unauthenticated('invalid credential');
   const found = await findApiKey(db, hexOf(digest));
   if (!found) throw unauthenticated('invalid credential');
-  const { key, workspace } = found;
+  const { key, workspace, ownerRole } = found;
   if (key.revokedAt !== null) throw unauthenticated('this API key has been revoked', { code: 'key_revoked' });
   if (key.expiresAt !== null && key.expiresAt <= Date.now()) throw keyExpired();
   if (requested !== undefined && requested !== key.workspaceId) throw workspaceNotFound(requested);
@@ -152,14 +152,31 @@ async function asApiKey(db: Db, token: string, digest: ArrayBuffer, requested: s
     principal: {
       kind: 'api_key',
       id: key.id,
+      ownerId: key.ownerId ?? '',
       workspaceId: key.workspaceId,
-      permissions: new Set<Permission>(key.scopes),
+      permissions: keyPermissions(key, ownerRole),
       limits: limitsOf(workspace),
     },
     validUntil: key.expiresAt ?? Infinity,
     expired: keyExpired,
     key,
   };
+}
+
+/**
+ * A key is the act of its owner inside one workspace: it may do what its scopes say and the
+ * owner's role there still allows; once the owner is no longer a member, nothing. The
+ * platform admin's keys keep their scopes.
+ */
+function keyPermissions(key: { ownerId: string | null; scopes: Permission[] }, ownerRole: Role | null) {
+  if (key.ownerId === 'admin') return new Set<Permission>(key.scopes);
+  if (ownerRole === null) {
+    throw unauthenticated('this API key’s owner is no longer a member of its workspace', {
+      code: 'key_owner_removed',
+    });
+  }
+  const allowed = permissionsOf(ownerRole);
+  return new Set<Permission>(key.scopes.filter((scope) => allowed.has(scope)));
 }
 
 const tokenExpired = () =>

@@ -31,9 +31,13 @@ export interface UserPrincipal extends PrincipalBase {
   sessionId: string;
 }
 
-/** An API key: bound to its workspace, with its scopes as permissions. */
+/**
+ * An API key: bound to its workspace, acting for its owner (the user who made it, or `admin`),
+ * with its scopes as permissions, cut to what the owner's role there allows.
+ */
 export interface ApiKeyPrincipal extends PrincipalBase {
   kind: 'api_key';
+  ownerId: string;
 }
 
 /** Who is calling. */

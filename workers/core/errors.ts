@@ -49,6 +49,7 @@ export const ERROR_CODES = {
   session_ended: code('The session of this token has ended', 'unauthenticated'),
   key_revoked: code('The API key has been revoked', 'unauthenticated'),
   key_expired: code('The API key has expired', 'unauthenticated'),
+  key_owner_removed: code('The API key’s owner is no longer a member of its workspace', 'unauthenticated'),
   invalid_reset_token: code('The password reset token is unknown, used or expired', 'unauthenticated'),
   invalid_signature: code('The webhook signature does not verify', 'unauthenticated'),
   // 403

@@ -30,6 +30,7 @@ export const presentApiKey = (k: ApiKey): z.infer<typeof ApiKeySchema> => ({
   prefix: k.prefix,
   scopes: k.scopes,
   created_by: k.createdBy,
+  owner_id: k.ownerId,
   created_at: iso(k.createdAt)!,
   expires_at: iso(k.expiresAt),
   revoked_at: iso(k.revokedAt),

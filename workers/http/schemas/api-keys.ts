@@ -24,7 +24,11 @@ export const ApiKey = z
     name: z.string(),
     prefix: z.string().openapi({ example: 'mfk_Ab3dE9xY', description: 'The first characters of the secret' }),
     scopes: z.array(Permission),
-    created_by: z.string(),
+    created_by: z.string().openapi({ description: 'Who made it: a user, a key, or `admin`' }),
+    owner_id: z.string().nullable().openapi({
+      description:
+        'Who the key acts for: the user who made it (or whose key did), or `admin`. It works only while that user is a member here, with no more than their role allows.',
+    }),
     created_at: Timestamp,
     expires_at: Timestamp.nullable(),
     revoked_at: Timestamp.nullable(),

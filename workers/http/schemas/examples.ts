@@ -323,6 +323,7 @@ export const API_KEY = {
   prefix: 'mfk_Ab3dE9xY',
   scopes: ['predict' as const, 'jobs' as const],
   created_by: USER,
+  owner_id: USER,
   created_at: AT,
   expires_at: '2027-01-31T00:00:00.000Z',
   revoked_at: null,

@@ -135,6 +135,12 @@ export const apiKeys = sqliteTable(
     keyHash: text('key_hash').notNull().unique(),
     scopes: text('scopes', { mode: 'json' }).$type<Permission[]>().notNull(),
     createdBy: text('created_by').notNull(),
+    /**
+     * Who the key acts for: the user who made it (or whose key made it), or `admin` for the
+     * platform administrator. The key works only while that user is a member of its workspace,
+     * with no more than the user's role allows.
+     */
+    ownerId: text('owner_id'),
     createdAt: createdAt(),
     expiresAt: integer('expires_at'),
     revokedAt: integer('revoked_at'),
