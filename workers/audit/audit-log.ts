@@ -21,7 +21,12 @@ export interface AuditEvent {
   workspaceId?: string;
 }
 
-export async function recordAudit(db: Db, actor: Principal, requestId: string, event: AuditEvent): Promise<void> {
+export async function recordAudit(
+  db: Db,
+  actor: Pick<Principal, 'kind' | 'id' | 'workspaceId'>,
+  requestId: string,
+  event: AuditEvent,
+): Promise<void> {
   await db.insert(auditLog).values({
     workspaceId: event.workspaceId ?? actor.workspaceId,
     actorKind: actor.kind,

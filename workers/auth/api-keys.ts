@@ -1,6 +1,6 @@
-import { and, eq, isNull, lte, or } from 'drizzle-orm';
+import { and, count, eq, gt, isNull, lte, or } from 'drizzle-orm';
 import type { Permission } from '../core/access';
-import { invalidInput, notFound, permissionDenied } from '../core/errors';
+import { conflict, invalidInput, notFound, permissionDenied } from '../core/errors';
 import { newId } from '../core/ids';
 import type { Db } from '../storage/db';
 import { newestFirst, pageOf, type Page } from '../storage/paging';
@@ -22,10 +22,19 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
 
 const visible = ({ keyHash: _, ...key }: typeof apiKeys.$inferSelect): ApiKey => key;
 
+/** Keys that still work: not revoked, not expired. */
+const live = (workspaceId: string, now: number) =>
+  and(
+    eq(apiKeys.workspaceId, workspaceId),
+    isNull(apiKeys.revokedAt),
+    or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
+  );
+
 export async function createApiKey(
   db: Db,
   principal: Principal,
   input: { name: string; scopes: Permission[]; expiresAt?: number },
+  maxLiveKeys: number,
 ): Promise<{ key: ApiKey; secret: string }> {
   const beyond = input.scopes.filter((s) => !principal.permissions.has(s));
   if (beyond.length > 0) {
@@ -36,6 +45,13 @@ export async function createApiKey(
   const now = Date.now();
   if (input.expiresAt !== undefined && input.expiresAt <= now) {
     throw invalidInput("request body 'expires_at': must be in the future");
+  }
+  const [held] = await db.select({ n: count() }).from(apiKeys).where(live(principal.workspaceId, now));
+  if ((held?.n ?? 0) >= maxLiveKeys) {
+    throw conflict(
+      `this workspace holds ${held!.n} live API keys, the most it may (MAX_API_KEYS_PER_WORKSPACE): revoke one first`,
+      { code: 'key_limit_reached' },
+    );
   }
   const secret = newSecret(API_KEY_PREFIX);
   const [row] = await db

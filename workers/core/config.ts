@@ -171,8 +171,15 @@ const ConfigSchema = z
     RATE_LIMIT_PREDICTION: count(600),
     RATE_LIMIT_MANAGEMENT: count(120),
     RATE_LIMIT_WINDOW_SECONDS: count(60, 86400),
-    /** Register, login and refresh attempts per window per client address. */
+    /**
+     * Per client address and window: register, login and refresh attempts, failed credentials,
+     * and refused inbound hooks (each counted apart).
+     */
     RATE_LIMIT_AUTH: count(30),
+    /** A workspace's callers together get at most this many callers' budgets. */
+    RATE_LIMIT_WORKSPACE_CALLERS: count(4, 1000),
+    /** Live (not revoked, not expired) API keys a workspace may hold. */
+    MAX_API_KEYS_PER_WORKSPACE: count(100, 100_000),
   })
   .refine((c) => c.SESSION_CACHE_BYTES >= c.MAX_MODEL_BYTES, {
     error: 'SESSION_CACHE_BYTES must be at least MAX_MODEL_BYTES so the largest model fits',

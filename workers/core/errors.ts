@@ -105,6 +105,7 @@ export const ERROR_CODES = {
   job_ended: code('The job has ended', 'conflict'),
   job_not_finished: code('The job has not ended yet', 'conflict'),
   feedback_exists: code('The prediction has feedback already', 'conflict'),
+  key_limit_reached: code('The workspace holds as many live API keys as it may', 'conflict'),
   baseline_not_ready: code('The baseline is still being captured', 'conflict'),
   // 411, 413, 415, 422
   length_required: code('The body must declare its Content-Length', 'length_required'),

@@ -16,6 +16,7 @@ import { aliasRoutes } from './routes/aliases';
 import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
+import { passwordRoutes } from './routes/passwords';
 import { dashboardRoutes } from './routes/dashboard';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
@@ -73,6 +74,7 @@ export function createApp(servicesFor: (env: Env) => IsolateServices) {
 
   app.route('/', healthRoutes);
   app.route('/', authRoutes);
+  app.route('/', passwordRoutes);
   app.route('/', workspaceRoutes);
   app.route('/', memberRoutes);
   app.route('/', invitationRoutes);

@@ -1,4 +1,5 @@
 import { invalidInput, unsupportedMediaType } from '../core/errors';
+import { requireJsonDepth } from '../core/json-depth';
 import type { VersionFields } from '../registry/versions';
 import { readBodyLimited, tooLarge } from './read-body';
 import { describeZodError } from './router';
@@ -20,6 +21,7 @@ function parseMetadata(raw: string): VersionFields {
   } catch {
     throw invalidInput("the 'metadata' part is not valid JSON");
   }
+  requireJsonDepth(json, "the 'metadata' part");
   const parsed = VersionFieldsBody.safeParse(json);
   if (!parsed.success) throw invalidInput(describeZodError(parsed.error, "'metadata' part"));
   const at = illFormedPath(parsed.data);

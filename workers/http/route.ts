@@ -1,11 +1,21 @@
 import { createRoute, type RouteConfig } from '@hono/zod-openapi';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { authenticate, authorize } from '../auth/authenticate';
 import type { Permission } from '../auth/principal';
 import type { Config } from '../core/config';
-import { invalidInput, RateLimitedError } from '../core/errors';
-import { addressBudget, callerBudget, hookBudget, takeBudget, type BudgetPlan } from '../ratelimit/budgets';
+import { requireJsonDepth } from '../core/json-depth';
+import { DomainError, invalidInput, RateLimitedError } from '../core/errors';
+import {
+  addressBudget,
+  callerBudget,
+  peekBudget,
+  takeBudget,
+  workspaceBudget,
+  type AddressBudget,
+  type BudgetPlan,
+} from '../ratelimit/budgets';
+import type { RateDecision } from '../ratelimit/gcra';
 import type { AppEnv } from './app-env';
 import { errorResponses } from './errors';
 import { tooLarge } from './read-body';
@@ -27,10 +37,12 @@ export interface RouteRules {
   access: 'public' | 'signed-in' | 'own-credential' | Permission;
   /**
    * The budget a request draws on: predictions and management per caller (apart, so a busy
-   * model cannot starve its own tooling), sign-in attempts per client address, inbound hooks
-   * per trigger; `unmetered` for pages and probes. The platform administrator is never limited.
+   * model cannot starve its own tooling) under a ceiling per workspace; sign-in attempts and
+   * scrapes per client address; `hook` for inbound webhooks, charged by the handler once it
+   * knows whether the signature holds (the trigger's budget, else the sender's address);
+   * `unmetered` for pages and probes. The platform administrator is never limited.
    */
-  budget: 'prediction' | 'management' | 'sign-in' | 'hook' | 'unmetered';
+  budget: 'prediction' | 'management' | 'sign-in' | 'scrape' | 'hook' | 'unmetered';
   /**
    * The body: none; JSON within MAX_JSON_BODY_BYTES; tensors within MAX_PREDICT_BODY_BYTES; or a
    * stream the handler reads against its own limit (model files, JSON Lines uploads, hooks).
@@ -113,50 +125,98 @@ function enforce(rules: RouteRules): MiddlewareHandler<AppEnv> {
       if (workspace && !workspace.success) {
         throw invalidInput(`header '${WORKSPACE_HEADER}': expected a workspace id such as ws_default`);
       }
-      const principal = await authenticate(deps, {
-        authorization: c.req.header('authorization'),
-        workspaceId: workspace?.data,
-      });
+      const principal = await authenticated(c, workspace?.data);
       const access = c.get('access');
       access.actor = principal.id;
       access.workspace = principal.workspaceId;
       if (rules.access !== 'signed-in') authorize(principal, rules.access);
       c.set('principal', principal);
     }
-    const plan = planFor(c, rules);
-    if (plan) {
-      const decision = takeBudget(deps, plan);
-      if (!decision.allowed) {
-        throw new RateLimitedError(
-          `rate limit exceeded: ${decision.limit} requests per ${plan.windowSeconds} s; retry after ${decision.retryAfterSeconds} s`,
-          decision.limit,
-          decision.resetSeconds,
-          decision.retryAfterSeconds,
-        );
-      }
-      // Set before the handler so the response is built with them.
+    const plans = plansFor(c, rules);
+    if (plans.length > 0) {
+      const decisions = plans.map((plan) => takeBudget(deps, plan));
+      const refused = decisions.findIndex((d) => !d.allowed);
+      if (refused >= 0) throw limited(decisions[refused]!, plans[refused]!);
+      // The caller's own budget, set before the handler so the response is built with it.
+      const decision = decisions[0]!;
       c.header('RateLimit-Limit', String(decision.limit));
       c.header('RateLimit-Remaining', String(decision.remaining));
       c.header('RateLimit-Reset', String(decision.resetSeconds));
     }
-    if (rules.body === 'json' || rules.body === 'tensors') return bodyLimits(deps.config)[rules.body](c, next);
+    if (rules.body === 'tensors') return bodyLimits(deps.config).tensors(c, next);
+    if (rules.body === 'json') return bodyLimits(deps.config).json(c, () => checkDepth(c, next));
     await next();
   };
 }
 
-function planFor(c: Context<AppEnv>, rules: RouteRules): BudgetPlan | undefined {
+export const clientAddress = (c: Context<AppEnv>) => c.req.header('cf-connecting-ip') ?? 'unknown';
+
+export function limited(decision: RateDecision, plan: BudgetPlan): RateLimitedError {
+  return new RateLimitedError(
+    `rate limit exceeded: ${decision.limit} requests per ${plan.windowSeconds} s; retry after ${decision.retryAfterSeconds} s`,
+    decision.limit,
+    decision.resetSeconds,
+    decision.retryAfterSeconds,
+  );
+}
+
+/** Charges one request to a client address's budget (a failure the handler found); 429 once spent. */
+export function chargeAddress(c: Context<AppEnv>, kind: AddressBudget): void {
+  const deps = c.get('deps');
+  const plan = addressBudget(deps.config, kind, clientAddress(c));
+  const decision = takeBudget(deps, plan);
+  if (!decision.allowed) throw limited(decision, plan);
+}
+
+/**
+ * The caller. Failed credentials are counted per client address, and once an address has
+ * spent that budget it is refused before any credential is even looked at.
+ */
+async function authenticated(c: Context<AppEnv>, workspaceId: string | undefined) {
+  const deps = c.get('deps');
+  const failures = addressBudget(deps.config, 'failed-credential', clientAddress(c));
+  const spent = peekBudget(deps, failures);
+  if (!spent.allowed) throw limited(spent, failures);
+  try {
+    return await authenticate(deps, { authorization: c.req.header('authorization'), workspaceId });
+  } catch (err) {
+    if (err instanceof DomainError && err.kind === 'unauthenticated') takeBudget(deps, failures);
+    throw err;
+  }
+}
+
+/**
+ * A JSON body's nesting is checked before any validator walks it (a 14 KB body can nest 7,000
+ * levels). hono keeps the parsed body, so the validator that follows does not parse it again;
+ * a body that does not parse is left to the validator to refuse.
+ */
+async function checkDepth(c: Context<AppEnv>, next: Next): Promise<void> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    return next();
+  }
+  requireJsonDepth(body, 'request body');
+  await next();
+}
+
+function plansFor(c: Context<AppEnv>, rules: RouteRules): BudgetPlan[] {
   const config = c.get('deps').config;
   switch (rules.budget) {
     case 'unmetered':
-      return undefined;
-    case 'sign-in':
-      return addressBudget(config, c.req.header('cf-connecting-ip') ?? 'unknown');
     case 'hook':
-      return hookBudget(config, c.req.param('id') ?? '');
+      return [];
+    case 'sign-in':
+    case 'scrape':
+      return [addressBudget(config, rules.budget, clientAddress(c))];
     default: {
       const principal = c.get('principal');
-      if (!principal || principal.kind === 'admin') return undefined;
-      return callerBudget(config, principal.workspaceId, principal.id, rules.budget, principal.limits);
+      if (!principal || principal.kind === 'admin') return [];
+      return [
+        callerBudget(config, principal.workspaceId, principal.id, rules.budget, principal.limits),
+        workspaceBudget(config, principal.workspaceId, rules.budget, principal.limits),
+      ];
     }
   }
 }

@@ -5,8 +5,6 @@ import type { RateDecision } from './gcra';
 import type { LocalBudgets } from './local-budgets';
 import type { RateLimiter } from './rate-limiter';
 
-/** Prediction and management routes are counted apart; `auth` guards the public login routes. */
-export type Budget = 'prediction' | 'management' | 'auth';
 
 export interface BudgetPlan {
   /** Names the Durable Object that counts this budget. */
@@ -32,12 +30,32 @@ export function callerBudget(
   };
 }
 
-/** The budget of anonymous register/login/refresh attempts from one client address. */
-export function addressBudget(config: Config, address: string): BudgetPlan {
-  return { key: `auth:${address}`, limit: config.RATE_LIMIT_AUTH, windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS };
+/**
+ * The ceiling over every caller of a workspace together: no number of keys or sessions gets
+ * more than RATE_LIMIT_WORKSPACE_CALLERS callers' budgets.
+ */
+export function workspaceBudget(
+  config: Config,
+  workspaceId: string,
+  budget: 'prediction' | 'management',
+  limits: WorkspaceLimits,
+): BudgetPlan {
+  const caller = callerBudget(config, workspaceId, '*', budget, limits);
+  return { ...caller, limit: caller.limit * config.RATE_LIMIT_WORKSPACE_CALLERS };
 }
 
-/** Inbound webhooks of one trigger: a management budget, whoever sends them. */
+/** What one client address may try: `sign-in` attempts, failed credentials, refused hooks, scrapes. */
+export type AddressBudget = 'sign-in' | 'failed-credential' | 'refused-hook' | 'scrape';
+
+export function addressBudget(config: Config, kind: AddressBudget, address: string): BudgetPlan {
+  return {
+    key: `${kind}:${address}`,
+    limit: kind === 'scrape' ? config.RATE_LIMIT_MANAGEMENT : config.RATE_LIMIT_AUTH,
+    windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+  };
+}
+
+/** Signed inbound webhooks of one trigger: a management budget, charged once the signature holds. */
 export function hookBudget(config: Config, triggerId: string): BudgetPlan {
   return {
     key: `hook:${triggerId}`,
@@ -52,6 +70,11 @@ export interface BudgetDeps {
   rateLimiter: DurableObjectNamespace<RateLimiter>;
   /** Keeps the report to the budget's object alive after the response. */
   defer: (work: Promise<unknown>) => void;
+}
+
+/** What `plan` would decide for one more request now, without counting it. */
+export function peekBudget(deps: Pick<BudgetDeps, 'budgets'>, plan: BudgetPlan): RateDecision {
+  return deps.budgets.peek(plan);
 }
 
 /** Counts one request against `plan`, decided in this isolate; the object learns of it after. */

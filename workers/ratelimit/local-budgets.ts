@@ -53,6 +53,12 @@ export class LocalBudgets {
     return { decision, reporting: this.reportAll(plan, budget, report) };
   }
 
+  /** What `take` would decide now, counting nothing (a budget only spent on failure). */
+  peek(plan: BudgetPlan): RateDecision {
+    const budget = this.budgets.get(plan.key);
+    return gcra(budget?.tat, this.now(), plan.limit, plan.windowSeconds * 1000).decision;
+  }
+
   stats(): { budgets: number; reports: number; failedReports: number; unsettled: number } {
     let unsettled = 0;
     for (const budget of this.budgets.values()) if (budget.reporting || budget.unreported > 0) unsettled += 1;

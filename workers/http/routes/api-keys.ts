@@ -12,7 +12,7 @@ const IdParam = z.object({ id: ResourceId('key', 'id') });
 export const apiKeyRoutes = newRouter()
   .openapi(
     defineRoute(
-      { access: 'admin', budget: 'management', body: 'json' },
+      { access: 'admin', budget: 'management', body: 'json', errors: [409] },
       {
         method: 'post',
         path: '/v1/api-keys',
@@ -26,11 +26,17 @@ export const apiKeyRoutes = newRouter()
     ),
     async (c) => {
       const body = c.req.valid('json');
-      const { key, secret } = await createApiKey(c.get('deps').db, c.get('principal'), {
-        name: body.name,
-        scopes: body.scopes,
-        expiresAt: body.expires_at === undefined ? undefined : Date.parse(body.expires_at),
-      });
+      const deps = c.get('deps');
+      const { key, secret } = await createApiKey(
+        deps.db,
+        c.get('principal'),
+        {
+          name: body.name,
+          scopes: body.scopes,
+          expiresAt: body.expires_at === undefined ? undefined : Date.parse(body.expires_at),
+        },
+        deps.config.MAX_API_KEYS_PER_WORKSPACE,
+      );
       await audit(c, {
         action: 'api_key.create',
         target: `api_key:${key.id}`,

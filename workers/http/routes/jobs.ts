@@ -4,6 +4,7 @@ import { streamResults } from '../../batch/results';
 import { createUpload } from '../../batch/uploads';
 import { lengthRequired } from '../../core/errors';
 import { JOB_STATUSES } from '../../storage/schema';
+import { audit } from '../audit';
 import { defineRoute } from '../route';
 import { presentJob, presentUpload } from '../presenters/batch';
 import { newRouter } from '../router';
@@ -91,6 +92,11 @@ export const jobRoutes = newRouter()
         webhookUrl: body.webhook_url,
       });
       c.get('access').version = job.version;
+      await audit(c, {
+        action: 'job.submit',
+        target: `job:${job.id}`,
+        details: { model: job.modelName, version: job.version, rows: job.rowsTotal },
+      });
       return c.json({ ...presentJob(job), webhook_secret: webhookSecret }, 202, { Location: `/v1/jobs/${job.id}` });
     },
   )
@@ -149,7 +155,11 @@ export const jobRoutes = newRouter()
         responses: { 200: jsonContent(Job, 'The cancelled job') },
       },
     ),
-    async (c) => c.json(presentJob(await cancelJob(c.get('deps'), scopeOf(c), c.req.valid('param').id)), 200),
+    async (c) => {
+      const job = await cancelJob(c.get('deps'), scopeOf(c), c.req.valid('param').id);
+      await audit(c, { action: 'job.cancel', target: `job:${job.id}` });
+      return c.json(presentJob(job), 200);
+    },
   )
   .openapi(
     defineRoute(

@@ -77,7 +77,7 @@ async function scrapeScope(c: Context<AppEnv>): Promise<string | undefined> {
 export const monitoringRoutes = newRouter()
   .openapi(
     defineRoute(
-      { access: 'own-credential', budget: 'unmetered', body: 'none' },
+      { access: 'own-credential', budget: 'scrape', body: 'none' },
       {
         method: 'get',
         path: '/metrics',

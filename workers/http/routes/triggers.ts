@@ -1,14 +1,18 @@
 import { z } from '@hono/zod-openapi';
-import { invalidInput } from '../../core/errors';
+import { DomainError, invalidInput } from '../../core/errors';
+import { requireJsonDepth } from '../../core/json-depth';
+import { hookBudget, takeBudget } from '../../ratelimit/budgets';
+import { verifyHookSignature } from '../../webhooks/hook-verification';
 import {
   createTrigger,
   deleteTrigger,
   listTriggers,
-  receiveHook,
   requireTrigger,
+  startVerifiedHook,
   rotateTriggerSecret,
 } from '../../batch/triggers';
-import { defineRoute } from '../route';
+import { audit } from '../audit';
+import { chargeAddress, defineRoute, limited } from '../route';
 import { presentTrigger } from '../presenters/batch';
 import { readBodyLimited } from '../read-body';
 import { describeZodError, newRouter } from '../router';
@@ -63,6 +67,11 @@ export const triggerRoutes = newRouter()
         outputs: body.outputs,
         includeInput: body.include_input,
       });
+      await audit(c, {
+        action: 'trigger.create',
+        target: `trigger:${trigger.id}`,
+        details: { name: trigger.name, model: trigger.modelName },
+      });
       return c.json({ ...presentTrigger(trigger), secret: trigger.secret }, 201);
     },
   )
@@ -112,6 +121,7 @@ export const triggerRoutes = newRouter()
     ),
     async (c) => {
       await deleteTrigger(c.get('deps'), scopeOf(c), c.req.valid('param').id);
+      await audit(c, { action: 'trigger.delete', target: `trigger:${c.req.valid('param').id}` });
       return c.body(null, 204);
     },
   )
@@ -131,6 +141,7 @@ export const triggerRoutes = newRouter()
     ),
     async (c) => {
       const trigger = await rotateTriggerSecret(c.get('deps'), scopeOf(c), c.req.valid('param').id);
+      await audit(c, { action: 'trigger.rotate_secret', target: `trigger:${trigger.id}` });
       return c.json({ ...presentTrigger(trigger), secret: trigger.secret }, 200);
     },
   )
@@ -161,15 +172,28 @@ export const triggerRoutes = newRouter()
       },
     ),
     async (c) => {
-      const payload = bodyText(
-        await readBodyLimited(c.req.raw, c.get('deps').config.MAX_JSON_BODY_BYTES, 'the webhook body'),
-      );
+      const deps = c.get('deps');
+      const payload = bodyText(await readBodyLimited(c.req.raw, deps.config.MAX_JSON_BODY_BYTES, 'the webhook body'));
       const headers = {
         'webhook-id': c.req.header('webhook-id') ?? '',
         'webhook-timestamp': c.req.header('webhook-timestamp') ?? '',
         'webhook-signature': c.req.header('webhook-signature') ?? '',
       };
-      const result = await receiveHook(c.get('deps'), c.req.valid('param').id, {
+      // Verified before any budget is charged: unsigned or forged calls spend their sender's
+      // address budget, never the trigger's, so junk cannot block the real sender.
+      let trigger;
+      try {
+        trigger = await verifyHookSignature(deps, c.req.valid('param').id, payload, headers);
+      } catch (err) {
+        if (err instanceof DomainError && (err.kind === 'unauthenticated' || err.kind === 'not_found')) {
+          chargeAddress(c, 'refused-hook');
+        }
+        throw err;
+      }
+      const plan = hookBudget(deps.config, trigger.id);
+      const decision = takeBudget(deps, plan);
+      if (!decision.allowed) throw limited(decision, plan);
+      const result = await startVerifiedHook(deps, trigger, {
         payload,
         headers,
         input: (text) => {
@@ -179,6 +203,7 @@ export const triggerRoutes = newRouter()
           } catch {
             throw invalidInput('the webhook body is not valid JSON');
           }
+          requireJsonDepth(json, 'the webhook body');
           const parsed = JobInputBody.safeParse(json);
           if (!parsed.success) throw invalidInput(describeZodError(parsed.error, 'json'));
           return jobInputFrom(parsed.data);

@@ -10,6 +10,7 @@ import {
   rotateEndpointSecret,
   updateEndpoint,
 } from '../../webhooks/endpoints';
+import { audit } from '../audit';
 import { defineRoute } from '../route';
 import { presentDelivery, presentEndpoint } from '../presenters/batch';
 import { newRouter } from '../router';
@@ -59,6 +60,7 @@ export const webhookRoutes = newRouter()
     ),
     async (c) => {
       const endpoint = await createEndpoint(c.get('deps'), scopeOf(c), c.req.valid('json'));
+      await audit(c, { action: 'webhook.create', target: `webhook:${endpoint.id}`, details: { url: endpoint.url } });
       return c.json({ ...presentEndpoint(endpoint), secret: endpoint.secret }, 201);
     },
   )
@@ -112,6 +114,11 @@ export const webhookRoutes = newRouter()
     ),
     async (c) => {
       const endpoint = await updateEndpoint(c.get('deps'), scopeOf(c), c.req.valid('param').id, c.req.valid('json'));
+      await audit(c, {
+        action: 'webhook.update',
+        target: `webhook:${endpoint.id}`,
+        details: { fields: Object.keys(c.req.valid('json')) },
+      });
       return c.json(presentEndpoint(endpoint), 200);
     },
   )
@@ -130,6 +137,7 @@ export const webhookRoutes = newRouter()
     ),
     async (c) => {
       await deleteEndpoint(c.get('deps'), scopeOf(c), c.req.valid('param').id);
+      await audit(c, { action: 'webhook.delete', target: `webhook:${c.req.valid('param').id}` });
       return c.body(null, 204);
     },
   )
@@ -149,6 +157,7 @@ export const webhookRoutes = newRouter()
     ),
     async (c) => {
       const endpoint = await rotateEndpointSecret(c.get('deps'), scopeOf(c), c.req.valid('param').id);
+      await audit(c, { action: 'webhook.rotate_secret', target: `webhook:${endpoint.id}` });
       return c.json({ ...presentEndpoint(endpoint), secret: endpoint.secret }, 200);
     },
   )

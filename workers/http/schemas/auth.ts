@@ -87,3 +87,70 @@ export const Jwks = z
     ),
   })
   .openapi('Jwks', { example: ex.JWKS });
+
+const NewPassword = z
+  .string()
+  .min(10, { error: 'passwords have at least 10 characters' })
+  .max(256)
+  .openapi({ example: 'a longer horse battery staple' });
+
+export const ChangePasswordBody = z
+  .object({ current_password: z.string().min(1).max(256), new_password: NewPassword })
+  .strict()
+  .openapi('ChangePassword', {
+    example: { current_password: 'correct horse battery staple', new_password: 'a longer horse battery staple' },
+  });
+
+export const PasswordChanged = z
+  .object({ ended_sessions: z.number().int().openapi({ description: 'Other sessions of yours that ended' }) })
+  .openapi('PasswordChanged', { example: { ended_sessions: 2 } });
+
+export const UserSession = z
+  .object({
+    id: z.string().openapi({ example: 'ses_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f' }),
+    created_at: Timestamp,
+    last_active_at: Timestamp.openapi({ description: 'The last sign-in or refresh' }),
+    expires_at: Timestamp.openapi({ description: 'When it ends unless refreshed' }),
+    current: z.boolean().openapi({ description: 'The session of the token asking' }),
+  })
+  .openapi('UserSession');
+
+export const UserSessionList = z.object({ sessions: z.array(UserSession) }).openapi('UserSessionList', {
+  example: {
+    sessions: [
+      {
+        id: 'ses_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f',
+        created_at: '2026-11-26T12:00:00.000Z',
+        last_active_at: '2026-11-26T12:30:00.000Z',
+        expires_at: '2026-12-26T12:30:00.000Z',
+        current: true,
+      },
+    ],
+  },
+});
+
+export const IssuedReset = z
+  .object({
+    id: z.string(),
+    user_id: z.string(),
+    token: z.string().openapi({ description: 'Hand it to the user: shown this once, works once, for an hour' }),
+    expires_at: Timestamp,
+  })
+  .openapi('PasswordResetIssued', {
+    example: {
+      id: 'pwr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f',
+      user_id: 'usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f',
+      token: 'mfp_Qm9vayBvZiBKb2IgZm9yIHRoZSBleGFtcGxlIG9ubHkgISEhIQ',
+      expires_at: '2026-11-26T13:00:00.000Z',
+    },
+  });
+
+export const RedeemResetBody = z
+  .object({ token: z.string().min(1).max(256), new_password: NewPassword })
+  .strict()
+  .openapi('RedeemPasswordReset', {
+    example: {
+      token: 'mfp_Qm9vayBvZiBKb2IgZm9yIHRoZSBleGFtcGxlIG9ubHkgISEhIQ',
+      new_password: 'a longer horse battery staple',
+    },
+  });

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { jsonDepthExceeded } from '../../core/json-depth';
 import { DATATYPES } from '../../core/tensor';
 import * as ex from './examples';
 
@@ -7,8 +8,14 @@ import * as ex from './examples';
  * here: element-by-element checks happen once, against the model's signature, while decoding.
  */
 
+/** Deepest `parameters` object: the protocol's are flat; anything deeper is no parameter at all. */
+const MAX_PARAMETERS_DEPTH = 8;
+
 const Parameters = z
   .record(z.string(), z.unknown())
+  .refine((p) => jsonDepthExceeded(p, MAX_PARAMETERS_DEPTH) === undefined, {
+    error: `parameters nest deeper than the limit of ${MAX_PARAMETERS_DEPTH} levels`,
+  })
   .optional()
   .openapi({ description: 'Accepted and ignored unless documented' });
 
