@@ -72,7 +72,9 @@ describe('deep prediction bodies', () => {
     ]) {
       const res = await v2(body);
       expect(res.status).toBe(400);
-      expect((await res.json<any>()).error).toMatch(/nested data does not match the shape|nested deeper than the shape|limit of 8 levels/);
+      expect((await res.json<any>()).error).toMatch(
+        /nested data does not match the shape|nested deeper than the shape|limit of 8 levels/,
+      );
     }
     const records = await call('POST', `/v1/models/${model}/predict`, { body: { instances: [deep] } });
     expect(records.status).toBe(400);

@@ -5,7 +5,6 @@ import type { RateDecision } from './gcra';
 import type { LocalBudgets } from './local-budgets';
 import type { RateLimiter } from './rate-limiter';
 
-
 export interface BudgetPlan {
   /** Names the Durable Object that counts this budget. */
   key: string;
