@@ -28,13 +28,20 @@ export interface CallOptions {
 export interface TestWorker {
   fetch(request: Request): Promise<Response>;
   services: ReturnType<ReturnType<typeof createWorker>['servicesFor']>;
+  /** The deps its routes get: for calling services as if from inside this worker. */
+  deps(): PlatformDeps;
 }
 
 export function testWorker(): TestWorker {
   const worker = createWorker();
+  const services = worker.servicesFor(env);
   return {
     fetch: async (request) => worker.fetch(request, env, createExecutionContext()),
-    services: worker.servicesFor(env),
+    services,
+    deps: () => {
+      const ctx = createExecutionContext();
+      return platformDeps(env, services, (work) => ctx.waitUntil(work));
+    },
   };
 }
 

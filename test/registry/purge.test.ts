@@ -55,7 +55,14 @@ const rows = (n: number, shift = 0) =>
 
 async function monitoredModel(name: string): Promise<void> {
   await callJson('POST', '/v1/models', 201, {
-    body: { name, task: 'regression', feature_names: ['a', 'b'], monitoring: { log_sample_rate: 1 } },
+    // Shared: its cached predictions go to KV too, which the purge must empty.
+    body: {
+      name,
+      task: 'regression',
+      feature_names: ['a', 'b'],
+      monitoring: { log_sample_rate: 1 },
+      cache: { shared: true },
+    },
   });
   expect((await uploadRaw(name, fixture('generated/regressor.onnx'))).status).toBe(201);
 }
