@@ -158,7 +158,7 @@ export function renderMarkdown(report) {
     const floor = q.json_floor;
     lines.push(
       '',
-      `The ${b.model} job: ${q.rows.toLocaleString('en')} JSON Lines rows (${f(q.upload_mib, 1)} MiB, uploaded in ${f(q.upload_s, 1)} s, not counted), ${q.chunks} chunks of ${q.chunk_rows} rows, ${f(q.job_s, 1)} s from submission to \`succeeded\` as its poller saw it; every result line checked present. JSON alone in the isolate: the job’s own input split into the same chunks and lines, every line parsed, and the job’s own result lines (${f(floor.result_bytes / 2 ** 20, 1)} MiB) written again, nothing else; timed by the isolate around that work (whole passes for at least 100 ms each time), median of 5: ${f(floor.ms, 1)} ms a pass.`,
+      `The ${b.model} job: ${q.rows.toLocaleString('en')} JSON Lines rows (${f(q.upload_mib, 1)} MiB, uploaded in ${f(q.upload_s, 1)} s, not counted), ${q.chunks} chunks of ${q.chunk_rows} rows, ${f(q.job_s, 1)} s from submission to \`succeeded\` as its poller saw it; every result line checked present. JSON alone in the isolate: the job’s own input split into the same chunks and lines, every line parsed, and the job’s own result lines (${floor.result_bytes >= 2 ** 20 ? `${f(floor.result_bytes / 2 ** 20, 1)} MiB` : `${f(floor.result_bytes / 1024, 0)} KiB`}) written again, nothing else; timed by the isolate around that work (whole passes for at least 100 ms each time), median of 5: ${f(floor.ms, 1)} ms a pass.`,
     );
   }
 
