@@ -79,7 +79,8 @@ function defined(o: Record<string, unknown>): Record<string, unknown> {
 
 /*
  * Which input is valid, written from the contract (README's name rule, the limits the OpenAPI
- * document states), not from the code under test: valid input must be accepted, invalid refused.
+ * document states, no `__proto__` key in a record), not from the code under test: valid input
+ * must be accepted, invalid refused.
  */
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const isAlias = (s: string) => NAME.test(s) && !/^\d+$/.test(s) && s !== 'latest';
@@ -91,13 +92,15 @@ const FIELD_RULES: Record<string, (v: unknown) => boolean> = {
   tags: (v) =>
     isObject(v) &&
     Object.keys(v).length <= 50 &&
-    Object.entries(v).every(([k, x]) => /^[A-Za-z0-9_.:-]{1,64}$/.test(k) && isText(x, 0, 256)),
+    Object.entries(v).every(([k, x]) => /^[A-Za-z0-9_.:-]{1,64}$/.test(k) && k !== '__proto__' && isText(x, 0, 256)),
   feature_names: (v) => v === null || (Array.isArray(v) && v.length <= 4096 && v.every((x) => isText(x, 1, 128))),
   class_labels: (v) => v === null || (Array.isArray(v) && v.length <= 4096 && v.every((x) => isText(x, 1, 128))),
   metrics: (v) =>
     isObject(v) &&
     Object.keys(v).length <= 100 &&
-    Object.entries(v).every(([k, x]) => isText(k, 1, 64) && typeof x === 'number' && Number.isFinite(x)),
+    Object.entries(v).every(
+      ([k, x]) => isText(k, 1, 64) && k !== '__proto__' && typeof x === 'number' && Number.isFinite(x),
+    ),
 };
 /** Every field known and within its rule. */
 const validFields = (fields: Record<string, unknown>) =>
