@@ -3,7 +3,8 @@
 /*
  * Part of `npm test`: the browser tests drive Debian's Chromium (playwright cannot download its
  * own here). A fresh CI machine does not have it: install it with apt-get when we are root.
- * When it truly cannot be had, say why; the browser tests then report themselves skipped.
+ * When it truly cannot be had, say why; the browser tests then report themselves skipped, or
+ * fail under CI=true (test/node/required-tool.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -38,7 +39,11 @@ if (process.getuid?.() !== 0) {
 }
 if (reason) {
   console.log(`chromium could not be installed: ${reason.split('\n').slice(-3).join(' ')}`);
-  console.log('the browser tests will be reported as skipped');
+  console.log(
+    /^(1|true|yes)$/i.test(process.env.CI ?? '')
+      ? 'the browser tests will fail: CI=true, where every test must run'
+      : 'the browser tests will be reported as skipped (under CI=true they fail)',
+  );
 } else {
   console.log(`installed ${CHROMIUM}`);
 }

@@ -89,5 +89,7 @@ export async function queueBatch({ origin, key, model, rows, count, chunkRows })
     upload_s: uploadS,
     job_s: jobS,
     queue_rows_per_s: count / jobS,
+    /** The job's result lines, for the JSON floor (not kept in results.json). */
+    resultsText: results.text,
   };
 }

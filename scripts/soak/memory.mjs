@@ -53,28 +53,39 @@ export async function startMemorySampler(inspectorPort, everyMs, snapshotDir) {
   };
 }
 
+/** Readings the second half of the load needs before a line through them says anything. */
+export const MIN_TREND_READINGS = 3;
+
 /**
  * Flat means the heap after collection has stopped growing: over the second half of the load
  * (the first fills the bounded caches: sessions, resolutions, the isolate's prediction copies),
  * a least-squares line through the readings rises by no more than `tolerance` of their mean.
+ * With fewer than MIN_TREND_READINGS readings in that half there is no verdict (`flat: null`).
  */
 export function memoryTrend(samples, tolerance = 0.05) {
+  const start = samples.find((s) => s.label === 'start');
   const load = samples.filter((s) => !s.label);
   const half = load.slice(Math.floor(load.length / 2));
   const n = half.length;
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const ts = half.map((s) => s.s);
   const hs = half.map((s) => s.heapMiB);
+  const judged = n >= MIN_TREND_READINGS;
   const [mt, mh] = [mean(ts), mean(hs)];
-  const slope =
-    n < 2 ? 0 : ts.reduce((a, t, i) => a + (t - mt) * (hs[i] - mh), 0) / ts.reduce((a, t) => a + (t - mt) ** 2, 0) || 0;
-  const rise = slope * (ts[n - 1] - ts[0]);
+  const slope = judged
+    ? ts.reduce((a, t, i) => a + (t - mt) * (hs[i] - mh), 0) / ts.reduce((a, t) => a + (t - mt) ** 2, 0) || 0
+    : null;
+  const rise = judged ? slope * (ts[n - 1] - ts[0]) : null;
   return {
-    firstMiB: load[0]?.heapMiB,
-    halfMiB: hs[0],
-    lastMiB: hs[n - 1],
-    secondHalfRiseMiB: +rise.toFixed(2),
-    growth: +(rise / mh).toFixed(3),
-    flat: rise / mh <= tolerance,
+    /** The reading taken once the setup was done, before the load began. */
+    beforeLoad: start ? { s: start.s, heapMiB: start.heapMiB } : null,
+    /** The first reading of the second half of the load, and the last reading under load. */
+    secondHalfFrom: half[0] ? { s: half[0].s, heapMiB: half[0].heapMiB } : null,
+    lastUnderLoad: half[n - 1] ? { s: half[n - 1].s, heapMiB: half[n - 1].heapMiB } : null,
+    readingsUnderLoad: load.length,
+    secondHalfReadings: n,
+    secondHalfRiseMiB: judged ? +rise.toFixed(2) : null,
+    growth: judged ? +(rise / mh).toFixed(3) : null,
+    flat: judged ? rise / mh <= tolerance : null,
   };
 }

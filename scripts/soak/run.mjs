@@ -50,6 +50,8 @@ const WORKERS = positive('workers');
 const MEMORY_EVERY_S = positive('memory-every');
 const SEED = positive('seed');
 const SETTLE_MS = 180_000;
+/** Versions the setup uploads before the load; the load's uploads number on from them. */
+const SETUP_VERSIONS = [1, 2];
 
 /** How often each operation is picked, out of the sum. */
 const MIX = [
@@ -84,7 +86,7 @@ async function setUp(ctx, receiver) {
     must(await ctx.send('setup', 'POST', '/v1/api-keys', { token: admin, json: { name, scopes } }), 201, name).key;
   ctx.keys.predict = await key('soak predictions', ['predict']);
   ctx.keys.jobs = await key('soak jobs', ['jobs']);
-  for (const version of [1, 2]) {
+  for (const version of SETUP_VERSIONS) {
     must(
       await ctx.send('setup', 'POST', `/v1/models/${MODEL}/versions`, {
         token: admin,
@@ -218,6 +220,8 @@ try {
   console.error(`soak: ${DURATION_S} s, ${WORKERS} clients, against ${server.url}`);
   const started = Date.now();
   const deadline = started + DURATION_S * 1000;
+  // Requests answered before the load (the setup) and after it (polls, result reads) are not the load's.
+  const requestsBeforeLoad = tally.requests;
   let clientsDone = false;
   const progress = setInterval(
     () => {
@@ -231,6 +235,7 @@ try {
   const poller = pollJobs(ctx, () => clientsDone && ctx.jobs.pending.size === 0);
   await Promise.all(Array.from({ length: WORKERS }, () => worker(ctx, deadline)));
   const loadSeconds = (Date.now() - started) / 1000;
+  const loadRequests = tally.requests - requestsBeforeLoad;
   clientsDone = true;
   await memory.stopLoad();
   const settleTimer = setTimeout(() => {
@@ -252,7 +257,7 @@ try {
       loadSeconds: +loadSeconds.toFixed(1),
     },
     requests: tally.requests,
-    requestsPerSecond: +(tally.requests / loadSeconds).toFixed(1),
+    load: { requests: loadRequests, requestsPerSecond: +(loadRequests / loadSeconds).toFixed(1) },
     byStatus: tally.byStatus,
     byOperation: tally.byOp,
     serverErrors: tally.serverErrors,
@@ -260,7 +265,12 @@ try {
     failures: tally.failures,
     rows: { ...tally.rows, lost: tally.rows.submitted - tally.rows.returned },
     jobs: tally.jobs,
-    versions: { uploaded: registry.offsets.size, aliasTarget: registry.aliasTarget },
+    versions: {
+      setup: SETUP_VERSIONS.length,
+      uploadedDuringLoad: tally.byOp.upload?.statuses?.['201'] ?? 0,
+      total: registry.offsets.size,
+      aliasTarget: registry.aliasTarget,
+    },
     webhooks: receiver.tally,
     memory: { samples, trend: memoryTrend(samples) },
     workerdErrors: workerdErrors
@@ -269,8 +279,12 @@ try {
       .filter((l) => /error|exception|warn/i.test(l))
       .slice(0, 20),
   };
+  // A heap too briefly watched to judge is reported as not judged, neither flat nor growing.
   const clean =
-    result.serverErrors === 0 && result.wrongAnswers === 0 && result.rows.lost === 0 && result.memory.trend.flat;
+    result.serverErrors === 0 &&
+    result.wrongAnswers === 0 &&
+    result.rows.lost === 0 &&
+    result.memory.trend.flat !== false;
   result.clean = clean;
   writeFileSync(join(opts.out, 'soak.json'), `${JSON.stringify(result, null, 2)}\n`);
   const markdown = renderSoak(result);

@@ -4,6 +4,7 @@ import { callJson, fixture, newModel, resultLines } from '../helpers';
 import { captureBatchQueue, captureWebhookQueue, drain, type Captured } from '../batch/queue-driver';
 import { consumeWith, scheduledWith, sendJson } from './drive';
 import { faultyEnv, type Faults, type FaultRule } from './faulty-env';
+import { realOutage } from './outage-shapes';
 import { reportFaults } from './report';
 
 /*
@@ -121,7 +122,7 @@ describe('a chunk whose processing fails once', () => {
     )
       .bind(run.job.id)
       .first<any>();
-    expect(chunk).toMatchObject({ status: 'pending', attempts: 3, last_error: expect.stringContaining('(10001)') });
+    expect(chunk).toMatchObject({ status: 'pending', attempts: 3, last_error: realOutage('BUCKET', 'put').message });
   });
 });
 

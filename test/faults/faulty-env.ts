@@ -1,12 +1,13 @@
 import { env } from 'cloudflare:test';
 import type { Env } from '../../workers/platform/env';
+import { realOutage } from './outage-shapes';
 
 /*
  * The real local bindings behind Proxies that fail chosen calls. A rule names a binding and a
  * method, and optionally which calls (the nth of that method, counted from 1) or a predicate
  * over what the call carries (for D1 the SQL text); the fault is a throw of the error the
- * runtime itself gives when that store is down, or a promise that never settles. Every call
- * and every injected fault is counted, per binding and method.
+ * real local binding throws when its store is down (captured in outages.json), or a promise
+ * that never settles. Every call and every injected fault is counted, per binding and method.
  */
 
 export type BindingName = 'DB' | 'BUCKET' | 'CACHE' | 'BATCH_QUEUE' | 'WEBHOOK_QUEUE';
@@ -22,19 +23,12 @@ export interface FaultRule {
   /** Fail at most this many times (after `nth` and `when` have matched). */
   times?: number;
   fault?: 'throw' | 'hang';
-  /** The error to throw; by default the one workerd gives for an outage of that store. */
+  /** The error to throw; by default the one the real binding throws when its store is down. */
   error?: () => Error;
 }
 
-/** Messages in the shapes workerd gives them (see workers/storage/outage.ts). */
-export const OUTAGE: Record<BindingName, (method: string) => Error> = {
-  DB: () => new Error('D1_ERROR: Network connection lost.'),
-  BUCKET: (method) => new Error(`${method}: We encountered an internal error. Please try again. (10001)`),
-  CACHE: (method) =>
-    new Error(`KV ${method === 'getWithMetadata' ? 'GET' : method.toUpperCase()} failed: 503 Service Unavailable`),
-  BATCH_QUEUE: () => new Error('Queue send failed: Service Unavailable'),
-  WEBHOOK_QUEUE: () => new Error('Queue send failed: Service Unavailable'),
-};
+/** By default a fault is what the real binding throws when its store is down (outage-shapes.ts). */
+export const OUTAGE = (binding: BindingName, method: string): Error => realOutage(binding, method);
 
 interface ActiveRule extends FaultRule {
   fired: number;
@@ -123,7 +117,7 @@ export class Faults {
     rule.fired += 1;
     this.injected.set(key, (this.injected.get(key) ?? 0) + 1);
     if (rule.fault === 'hang') return new Promise<never>(() => {});
-    return Promise.reject((rule.error ?? (() => OUTAGE[binding](method)))());
+    return Promise.reject((rule.error ?? (() => OUTAGE(binding, method)))());
   }
 
   private wrap<T extends object>(binding: BindingName, target: T): T {

@@ -1,11 +1,14 @@
+import { env } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
+import { readCachedModelBytes } from '../../workers/inference/model-bytes';
 import { SESSION_OVERHEAD_BYTES, SessionCache } from '../../workers/inference/session-cache';
 
 /** What an entry of a 100-byte file counts for: the file and a session's fixed overhead. */
 const ENTRY = 100 + SESSION_OVERHEAD_BYTES;
 import type { LoadedModel } from '../../workers/runtime/model-session';
 import { loadOnnxModel } from '../../workers/runtime/onnx-session';
-import { fixture, infer, newModel, testWorker, uploadRaw } from '../helpers';
+import { fixture, infer, newModel, sha256Hex, testWorker, uploadRaw } from '../helpers';
+import { pb } from '../hostile/onnx-writer';
 
 const MODEL = fixture('models/onnx-node.test_sigmoid.onnx');
 
@@ -113,15 +116,40 @@ describe('sessions in the worker', () => {
     expect((await two.json<any>()).outputs[0].data).toEqual([4]);
   });
 
-  it('loads a model again from R2 (through the Cache API) after eviction', async () => {
-    const name = await newModel(fixture('generated/regressor2.onnx'), 'again');
+  it('loads a model from R2 when cold, then again from the Cache API after eviction', async () => {
+    // Bytes no other test has: the Cache API is keyed by the file's sha256, shared by every test here.
+    const bytes = new Uint8Array([...fixture('generated/regressor2.onnx'), ...pb.str(6, `doc ${crypto.randomUUID()}`)]);
+    const name = await newModel(bytes, 'again');
+    const { sha256, artifact_key: artifactKey } = (await env.DB.prepare(
+      'select v.sha256, v.artifact_key from model_versions v join models m on m.id = v.model_id where m.name = ?',
+    )
+      .bind(name)
+      .first<{ sha256: string; artifact_key: string }>())!;
+    expect(sha256).toBe(await sha256Hex(bytes));
+    expect(await readCachedModelBytes(sha256)).toBeNull();
+
     const request = { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 1] }] };
-    for (let i = 0; i < 2; i++) {
-      // Each time a new isolate's worth of caches: the file is read again, the model loaded again.
+    /** A prediction on a new isolate's worth of caches: it loads the model, as Server-Timing shows. */
+    const coldPrediction = async () => {
       const cold = testWorker();
       const res = await infer(`/v2/models/${name}/infer`, request, { 'cache-control': 'no-store' }, cold);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('server-timing')).toMatch(/\bload;dur=/);
       expect((await res.json<any>()).outputs[0].data).toEqual([2]);
       expect(cold.services.sessions.stats().loads).toBe(1);
+    };
+
+    // Cold, with only R2 holding the file: read from R2, then copied into the Cache API.
+    await coldPrediction();
+    let cached: Uint8Array | null = null;
+    for (let i = 0; i < 100 && !cached; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      cached = await readCachedModelBytes(sha256);
     }
+    expect(cached).toEqual(bytes);
+
+    // Cold again with the R2 object gone: only the Cache API can have served the load.
+    await env.BUCKET.delete(artifactKey);
+    await coldPrediction();
   });
 });

@@ -5,16 +5,13 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Page } from 'playwright-core';
 import type { TestContext } from 'vitest';
+import { requireTool } from './required-tool';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Skips the test, saying why, when there is no browser (never a silent pass). */
+/** Without a browser: fails under CI=true, else skips saying why (never a silent pass). */
 export function requireBrowser(ctx: TestContext): void {
-  if (existsSync(CHROMIUM)) return;
-  const reason = `${CHROMIUM} is missing: npm test installs it with apt-get when run as root`;
-  // Written past vitest's console capture, so the reason shows in any run's output.
-  process.stderr.write(`browser test skipped: ${reason}\n`);
-  ctx.skip(reason);
+  requireTool(ctx, existsSync(CHROMIUM), `${CHROMIUM} is missing: npm test installs it with apt-get when run as root`);
 }
 
 /**

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { DEMO, buildDemoModel } from '../../scripts/demo-model.mjs';
 import { Modelflare, ModelflareError, main } from '../../scripts/examples/client';
 import { adminApi, tempHome } from './cli';
+import { requireTool } from './required-tool';
 import { ROOT } from './server';
 
 /** The examples, run as their headers say, against the local server with the demo model. */
@@ -27,18 +28,20 @@ const serverEnv = () => {
   return { ...process.env, MODELFLARE_URL: url, MODELFLARE_TOKEN: adminKey };
 };
 
-const hasPython = spawnSync('python3', ['--version']).status === 0;
+/** The interpreter the Python example runs with (PYTHON overrides it). */
+const PYTHON = process.env.PYTHON ?? 'python3';
+const hasPython = spawnSync(PYTHON, ['--version']).status === 0;
 
 describe('examples', () => {
   it('infer.py calls V2 infer with the standard library', (ctx) => {
-    if (!hasPython) ctx.skip('python3 is not installed');
-    const run = spawnSync('python3', [join(ROOT, 'scripts/examples/infer.py')], { env: serverEnv(), encoding: 'utf8' });
+    requireTool(ctx, hasPython, `${PYTHON} is not installed`);
+    const run = spawnSync(PYTHON, [join(ROOT, 'scripts/examples/infer.py')], { env: serverEnv(), encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain('iris version 1');
     expect(run.stdout).toMatch(/\[5\.1, 3\.5, 1\.4, 0\.2\] -> setosa \(p=0\.9\d+\)/);
     expect(run.stdout).toMatch(/\[6\.7, 3\.0, 5\.2, 2\.3\] -> virginica/);
 
-    const refused = spawnSync('python3', [join(ROOT, 'scripts/examples/infer.py')], {
+    const refused = spawnSync(PYTHON, [join(ROOT, 'scripts/examples/infer.py')], {
       env: { ...serverEnv(), MODEL: 'no-such-model' },
       encoding: 'utf8',
     });

@@ -140,6 +140,24 @@ describe('instances API, property-based', () => {
   const labels = ['setosa', 'versicolor', 'virginica'];
   const irisFeatures = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 
+  /** Valid instances of the regressor in each documented form, and what one means (undefined: invalid). */
+  const regressorInstance = fc.oneof(
+    fc.tuple(value, value),
+    fc.tuple(value, value).map((x) => ({ x })),
+    fc.tuple(value, value).map(([a, b]) => ({ [features[0]!]: a, [features[1]!]: b })),
+    fc.tuple(value, value).map(([a, b]) => ({ [features[1]!]: b, [features[0]!]: a })),
+  );
+  const regressorMeaning = (v: unknown): number[] | undefined => {
+    if (!isRecord(v)) return fp32Row(v, 2);
+    const keys = Object.keys(v);
+    if (keys.length === 1 && keys[0] === 'x') return fp32Row(v.x, 2);
+    if (keys.length !== 2 || !features.every((f) => keys.includes(f))) return undefined;
+    return fp32Row(
+      features.map((f) => v[f]),
+      2,
+    );
+  };
+
   beforeAll(async () => {
     regressor = uniqueName('prop-reg');
     multi = uniqueName('prop-multi');
@@ -163,27 +181,11 @@ describe('instances API, property-based', () => {
   it(
     `regressor (y = 2·x1 − x2 + 0.5): arrays, {x: …} and feature records (${RUNS.regressor} runs)`,
     async () => {
-      const valid = fc.oneof(
-        fc.tuple(value, value),
-        fc.tuple(value, value).map((x) => ({ x })),
-        fc.tuple(value, value).map(([a, b]) => ({ [features[0]!]: a, [features[1]!]: b })),
-        fc.tuple(value, value).map(([a, b]) => ({ [features[1]!]: b, [features[0]!]: a })),
-      );
-      const interpret = (v: unknown): number[] | undefined => {
-        if (!isRecord(v)) return fp32Row(v, 2);
-        const keys = Object.keys(v);
-        if (keys.length === 1 && keys[0] === 'x') return fp32Row(v.x, 2);
-        if (keys.length !== 2 || !features.every((f) => keys.includes(f))) return undefined;
-        return fp32Row(
-          features.map((f) => v[f]),
-          2,
-        );
-      };
       await check(
         instancesProperty(
           () => regressor,
-          valid,
-          interpret,
+          regressorInstance,
+          regressorMeaning,
           (p, [x1, x2]) => {
             const want = 2 * x1! - x2! + 0.5;
             expect(
@@ -303,20 +305,42 @@ describe('instances API, property-based', () => {
   );
 
   it(
-    `arbitrary bodies: 200 only for valid instances, else a 4xx envelope (${RUNS.bodies} runs)`,
+    `arbitrary bodies: 200 exactly for valid instances, else a 4xx envelope (${RUNS.bodies} runs)`,
     async () => {
       const body = fc.oneof(
         fc.jsonValue(),
         fc.record({ instances: fc.jsonValue() }),
         fc.record({ instances: fc.array(fc.jsonValue(), { maxLength: 4 }), parameters: fc.jsonValue() }),
         fc.record({ instances: fc.constant([]) }),
+        // Valid bodies too, so "200 for valid" is tested as often as "4xx otherwise".
+        fc.record(
+          {
+            instances: fc.array(regressorInstance, { minLength: 1, maxLength: 4 }),
+            parameters: fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 2 }),
+          },
+          { requiredKeys: ['instances'] },
+        ),
       );
+      /** Valid as the documentation says: 1 to 10,000 valid instances, parameters an object if present. */
+      const validBody = (b: unknown): b is { instances: unknown[] } =>
+        isRecord(b) &&
+        Array.isArray(b.instances) &&
+        b.instances.length >= 1 &&
+        b.instances.length <= 10_000 &&
+        (b.parameters === undefined || isRecord(b.parameters)) &&
+        b.instances.every((i) => regressorMeaning(i) !== undefined);
       await check(
         fc.asyncProperty(body, fc.constantFrom('', '/versions/1', '/versions/latest', '/versions/9'), async (b, v) => {
           const a = await answer(await call('POST', `/v1/models/${regressor}${v}/predict`, { body: b as object }));
-          if (a.status === 200)
-            expect(a.json.predictions.length).toBe((b as { instances: unknown[] }).instances.length);
-          else expectEnvelope(a);
+          const valid = v !== '/versions/9' && validBody(b);
+          expect(a.status === 200, `${valid ? 'valid' : 'invalid'} body answered ${a.status}: ${a.text}`).toBe(valid);
+          if (valid) {
+            expect(a.json.predictions).toHaveLength(b.instances.length);
+            a.json.predictions.forEach((p: unknown, i: number) => {
+              const [x1, x2] = regressorMeaning(b.instances[i])!;
+              expect(close(p, 2 * x1! - x2! + 0.5, 2 * Math.abs(x1!) + Math.abs(x2!)), JSON.stringify(p)).toBe(true);
+            });
+          } else expectEnvelope(a);
         }),
         RUNS.bodies,
       );

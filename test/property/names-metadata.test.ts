@@ -1,12 +1,22 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, callJson, fixture, newModel, registerUser, uniqueName, type TestUser } from '../helpers';
-import { answer, check, expectEnvelope, expectNames, oddString, pathSegment, type Answer } from './support';
+import {
+  answer,
+  check,
+  expectEnvelope,
+  expectNames,
+  isWellFormed,
+  oddString,
+  pathSegment,
+  type Answer,
+} from './support';
 
 /*
  * Property: a name or a piece of metadata (model names, model and version metadata on create,
- * upload and PATCH, alias names, API key names, workspace names) is either accepted and read
- * back exactly as sent, or refused with a 4xx envelope naming the field. Never a 5xx.
+ * upload and PATCH, alias names, API key names, workspace names) is accepted and read back
+ * exactly as sent when the contract allows it, and refused with a 4xx envelope naming the field
+ * when it does not. Never a 5xx.
  * Fields the schema documents as trimmed (API key and workspace names) read back trimmed.
  */
 
@@ -67,8 +77,51 @@ function defined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
-/** Accepted: every sent field reads back as sent. Refused: a 4xx naming one of the sent fields. */
-function expectRoundTripOrNamed(a: Answer, sent: Record<string, unknown>, read: Record<string, unknown> | undefined) {
+/*
+ * Which input is valid, written from the contract (README's name rule, the limits the OpenAPI
+ * document states, no `__proto__` key in a record), not from the code under test: valid input
+ * must be accepted, invalid refused.
+ */
+const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const isAlias = (s: string) => NAME.test(s) && !/^\d+$/.test(s) && s !== 'latest';
+const isText = (v: unknown, min: number, max: number) =>
+  typeof v === 'string' && v.length >= min && v.length <= max && isWellFormed(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const FIELD_RULES: Record<string, (v: unknown) => boolean> = {
+  description: (v) => isText(v, 0, 4096),
+  tags: (v) =>
+    isObject(v) &&
+    Object.keys(v).length <= 50 &&
+    Object.entries(v).every(([k, x]) => /^[A-Za-z0-9_.:-]{1,64}$/.test(k) && k !== '__proto__' && isText(x, 0, 256)),
+  feature_names: (v) => v === null || (Array.isArray(v) && v.length <= 4096 && v.every((x) => isText(x, 1, 128))),
+  class_labels: (v) => v === null || (Array.isArray(v) && v.length <= 4096 && v.every((x) => isText(x, 1, 128))),
+  metrics: (v) =>
+    isObject(v) &&
+    Object.keys(v).length <= 100 &&
+    Object.entries(v).every(
+      ([k, x]) => isText(k, 1, 64) && k !== '__proto__' && typeof x === 'number' && Number.isFinite(x),
+    ),
+};
+/** Every field known and within its rule. */
+const validFields = (fields: Record<string, unknown>) =>
+  Object.entries(fields).every(([k, v]) => FIELD_RULES[k]?.(v) ?? false);
+
+/** A name the schema trims (API keys, workspaces): valid when its trimmed text has `min`..`max` characters. */
+const validTrimmed = (s: string, max: number) => isWellFormed(s) && s.trim().length >= 1 && s.trim().length <= max;
+
+/**
+ * Accepted: every sent field reads back as sent. Refused: a 4xx naming one of the sent fields.
+ * Which of the two is decided by `valid`, never by the answer itself.
+ */
+function expectRoundTripOrNamed(
+  a: Answer,
+  sent: Record<string, unknown>,
+  read: Record<string, unknown> | undefined,
+  valid: boolean,
+) {
+  expect(a.status < 300, `${valid ? 'valid' : 'invalid'} input answered ${a.status}: ${a.text.slice(0, 300)}`).toBe(
+    valid,
+  );
   if (a.status < 300) {
     for (const [field, value] of Object.entries(sent)) expect(read?.[field], field).toEqual(value);
     return;
@@ -91,13 +144,16 @@ describe('names and metadata, property-based', () => {
           }),
           async (name, fields) => {
             const sent = defined({ name, ...fields });
+            const valid = NAME.test(name) && validFields(defined(fields));
             const a = await answer(await call('POST', '/v1/models', { body: sent }));
             if (a.status === 409) {
+              // Only a valid name can already exist.
+              expect(valid, a.text).toBe(true);
               expectNames(expectEnvelope(a), [name]);
               return;
             }
             const read = a.status === 201 ? await callJson('GET', `/v1/models/${pathSegment(name)}`, 200) : undefined;
-            expectRoundTripOrNamed(a, sent, read);
+            expectRoundTripOrNamed(a, sent, read, valid);
           },
         ),
         RUNS.models,
@@ -134,7 +190,7 @@ describe('names and metadata, property-based', () => {
               expectNames(expectEnvelope(a), [`x_${typeof extra}`]);
               return;
             }
-            expectRoundTripOrNamed(a, sent, read);
+            expectRoundTripOrNamed(a, sent, read, validFields(sent));
             if (read) expect(a.json).toEqual(read);
           }),
           RUNS.versions,
@@ -160,7 +216,7 @@ describe('names and metadata, property-based', () => {
               }),
             );
             const read = a.status === 201 ? await callJson('GET', `/v1/models/${name}/versions/1`, 200) : undefined;
-            expectRoundTripOrNamed(a, sent, read);
+            expectRoundTripOrNamed(a, sent, read, validFields(sent));
           }),
           RUNS.uploads,
         );
@@ -183,6 +239,9 @@ describe('names and metadata, property-based', () => {
               expect(a.status).toBeLessThan(500);
               return;
             }
+            expect(a.status === 200, `alias ${JSON.stringify(alias)} answered ${a.status}: ${a.text}`).toBe(
+              isAlias(alias),
+            );
             if (a.status === 200) {
               expect(a.json).toMatchObject({ model, alias, version: 1 });
               const read = await callJson('GET', `/v1/models/${model}`, 200);
@@ -211,6 +270,9 @@ describe('names and metadata, property-based', () => {
       await check(
         fc.asyncProperty(fc.oneof(oddString(), fc.string({ unit: 'grapheme', maxLength: 70 })), async (name) => {
           const a = await answer(await call('POST', '/v1/api-keys', { body: { name, scopes: ['predict'] } }));
+          expect(a.status === 201, `name ${JSON.stringify(name)} answered ${a.status}: ${a.text}`).toBe(
+            validTrimmed(name, 64),
+          );
           if (a.status === 201) {
             expect(a.json.name).toBe(name.trim());
             const read = await callJson('GET', `/v1/api-keys/${a.json.id}`, 200);
@@ -238,6 +300,9 @@ describe('names and metadata, property-based', () => {
         await check(
           fc.asyncProperty(fc.oneof(oddString(), fc.string({ unit: 'grapheme', maxLength: 110 })), async (name) => {
             const a = await answer(await call('PATCH', '/v1/workspace', { token: owner.token, body: { name } }));
+            expect(a.status === 200, `name ${JSON.stringify(name)} answered ${a.status}: ${a.text}`).toBe(
+              validTrimmed(name, 100),
+            );
             if (a.status === 200) {
               expect(a.json.name).toBe(name.trim());
               const read = await callJson('GET', '/v1/workspace', 200, { token: owner.token });

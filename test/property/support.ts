@@ -97,6 +97,9 @@ export const headerString = (maxLength = 60): fc.Arbitrary<string> =>
 
 const LONE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+/** Whether the string is Unicode text (no lone surrogate). */
+export const isWellFormed = (s: string): boolean => s === wellFormed(s);
+
 /** The string as UTF-8 can carry it: each lone surrogate becomes U+FFFD. */
 export const wellFormed = (s: string): string => s.replace(LONE, '\ufffd');
 

@@ -79,6 +79,17 @@ const mutation = fc.oneof(
     index: fc.nat(),
     value: fc.oneof(nearNumbers, fc.jsonValue(), oddString(8)),
   }),
+  // The same elements under another shape: what only the per-dimension check can refuse.
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('reshape' as const),
+      at: fc.nat(),
+      both: fc.boolean(),
+      sameRank: fc.oneof({ arbitrary: fc.constant(true), weight: 2 }, { arbitrary: fc.constant(false), weight: 1 }),
+      pick: fc.nat(),
+    }),
+    weight: 2,
+  },
   fc.record({ kind: fc.constant('length' as const), at: fc.nat(), delta: fc.integer({ min: -3, max: 3 }) }),
   fc.record({ kind: fc.constant('nest' as const), at: fc.nat(), wrong: fc.boolean() }),
   fc.record({ kind: fc.constant('data-type' as const), at: fc.nat(), data: fc.jsonValue() }),
@@ -103,6 +114,43 @@ interface Mutated {
   body: unknown;
   /** Substrings of which a refusal must name one. */
   names: string[];
+  /** Nothing is wrong: anything but a 200 is. */
+  valid?: boolean;
+  /** The request is invalid whatever the runtime would make of it: a 200 is wrong. */
+  invalid?: boolean;
+}
+
+const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Ordered factorisations of `count` into `rank` dimensions (each at least 1; 0 goes anywhere). */
+function factorisations(count: number, rank: number): number[][] {
+  if (rank === 0) return count === 1 ? [[]] : [];
+  if (count === 0)
+    return Array.from({ length: rank }, (_, zero) => Array.from({ length: rank }, (_, k) => (k === zero ? 0 : 2)));
+  const out: number[][] = [];
+  for (let d = 1; d <= count; d++) {
+    if (count % d === 0) for (const rest of factorisations(count / d, rank - 1)) out.push([d, ...rest]);
+  }
+  return out;
+}
+
+function permutations(shape: readonly number[]): number[][] {
+  if (shape.length <= 1) return [[...shape]];
+  return shape.flatMap((d, i) => permutations([...shape.slice(0, i), ...shape.slice(i + 1)]).map((p) => [d, ...p]));
+}
+
+/**
+ * Shapes other than `shape` that hold exactly as many elements: its dimensions permuted or
+ * factored anew at the same rank, or at one rank more or less.
+ */
+function sameCountShapes(shape: readonly number[], sameRank: boolean): number[][] {
+  const count = product(shape);
+  const rank = shape.length;
+  const candidates = sameRank
+    ? [...permutations(shape), ...factorisations(count, rank)]
+    : [...factorisations(count, rank + 1), ...(rank > 1 ? factorisations(count, rank - 1) : [])];
+  const seen = new Set([JSON.stringify(shape)]);
+  return candidates.filter((c) => !seen.has(JSON.stringify(c)) && seen.add(JSON.stringify(c)));
 }
 
 function apply(request: Request, m: Mutation, outputs: string[]): Mutated {
@@ -110,7 +158,7 @@ function apply(request: Request, m: Mutation, outputs: string[]): Mutated {
   const pick = (at: number) => at % req.inputs.length;
   switch (m.kind) {
     case 'none':
-      return { body: req, names: [] };
+      return { body: req, names: [], valid: true };
     case 'drop': {
       const [gone] = req.inputs.splice(pick(m.at), 1);
       return { body: req, names: [gone!.name] };
@@ -141,6 +189,18 @@ function apply(request: Request, m: Mutation, outputs: string[]): Mutated {
       const data = input.data as unknown[];
       if (data.length > 0) data[m.index % data.length] = m.value;
       return { body: req, names: [input.name] };
+    }
+    case 'reshape': {
+      const input = req.inputs[pick(m.at)]!;
+      const shape = input.shape as number[];
+      let shapes = sameCountShapes(shape, m.sameRank);
+      if (shapes.length === 0) shapes = sameCountShapes(shape, !m.sameRank);
+      const reshaped = shapes[m.pick % shapes.length]!;
+      // Both inputs alike when they had one shape, so the runtime sees a consistent request.
+      const targets = m.both ? req.inputs.filter((i) => JSON.stringify(i.shape) === JSON.stringify(shape)) : [input];
+      for (const t of targets) t.shape = [...reshaped];
+      // Quoted as the platform quotes input names: a bare 'x' is found in any message ("axis").
+      return { body: req, names: targets.map((t) => `'${t.name}'`), invalid: true };
     }
     case 'length': {
       const input = req.inputs[pick(m.at)]!;
@@ -248,9 +308,10 @@ describe('V2 infer, property-based', () => {
           mutation,
           fc.constantFrom('', '/versions/1', '/versions/latest'),
           async (request, m, version) => {
-            const { body, names } = apply(request, m, identityOutputs);
+            const { body, names, valid, invalid } = apply(request, m, identityOutputs);
             const a = await send(`/v2/models/${identity}${version}/infer`, body);
-            if (m.kind === 'none') expect(a.status, a.text).toBe(200);
+            if (valid) expect(a.status, a.text).toBe(200);
+            if (invalid) expect(a.status, `${JSON.stringify(m)}: ${a.text}`).not.toBe(200);
             if (a.status === 200) {
               expectCorrect(a, body as Request, identity, identityOutputs, identityExpected(body as Request));
             } else {
@@ -269,9 +330,10 @@ describe('V2 infer, property-based', () => {
     async () => {
       await check(
         fc.asyncProperty(addRequest, mutation, async (request, m) => {
-          const { body, names } = apply(request, m, ['sum']);
+          const { body, names, valid, invalid } = apply(request, m, ['sum']);
           const a = await send(`/v2/models/${add}/infer`, body);
-          if (m.kind === 'none') expect(a.status, a.text).toBe(200);
+          if (valid) expect(a.status, a.text).toBe(200);
+          if (invalid) expect(a.status, `${JSON.stringify(body)}: ${a.text}`).not.toBe(200);
           if (a.status === 200) {
             const b = body as Request;
             expectCorrect(a, b, add, ['sum'], () => {

@@ -199,11 +199,15 @@ describe('tenancy: another workspace’s resources answer 404', () => {
     const b = await registerUser('tenant-b');
     expect((await uploadRaw(res.model, fixture(ADD_MODEL), { token: b.token })).status).toBe(201);
     const path = `/v2/models/${res.model}/infer`;
-    for (let i = 0; i < 50; i++) {
+    // A's answer must be in the cache first, or B's MISS below would show nothing about isolation.
+    let mine: string | null = null;
+    for (let i = 0; i < 50 && mine !== 'HIT'; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 10));
       const hit = await call('POST', path, { token: a.token, body: addInputs });
-      if (hit.headers.get('x-cache') === 'HIT') break;
-      await new Promise((r) => setTimeout(r, 10));
+      expect(hit.status).toBe(200);
+      mine = hit.headers.get('x-cache');
     }
+    expect(mine).toBe('HIT');
     const theirs = await call('POST', path, { token: b.token, body: addInputs });
     expect(theirs.status).toBe(200);
     expect(theirs.headers.get('x-cache')).toBe('MISS');
