@@ -610,6 +610,481 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change your password
+         * @description Needs the current password. Every other session of yours ends (this one stays); reset tokens not yet used stop working. A wrong current password (400 `wrong_password`) counts against your address like a failed sign-in.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ChangePassword"];
+                };
+            };
+            responses: {
+                /** @description Changed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PasswordChanged"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your sessions
+         * @description Where you are signed in: your live sessions, newest activity first, the current one marked.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Sessions */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UserSessionList"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one of your sessions
+         * @description Its refresh token and access tokens stop working: at once in the isolate that ended it, within CACHE_STALE_LIMIT_SECONDS everywhere else.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Ended */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{user_id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue a password reset token
+         * @description For a user locked out of her account (there is no e-mail): a one-time token, valid for an hour, that sets a new password and ends every session. Hand it over yourself; it is shown once, and a newer one revokes it.
+         *
+         *     A workspace owner may issue one for a member whose memberships are all in workspaces that owner owns (whoever holds the token holds the account, her personal workspace included); anyone else is reset by the platform administrator (403 `reset_needs_admin`). Your own password is changed with POST /v1/auth/password (403 `own_password`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    user_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The token */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PasswordResetIssued"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with a reset token
+         * @description No credential needed: the token is the credential. Sets the new password and ends every session of the user; sign in again. An unknown, used or expired token answers 401 `invalid_reset_token`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RedeemPasswordReset"];
+                };
+            };
+            responses: {
+                /** @description Password set; sign in */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/workspaces": {
         parameters: {
             query?: never;
@@ -1804,6 +2279,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description The request conflicts with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error409"];
                     };
                 };
                 /** @description The body is larger than this route accepts */
@@ -6484,6 +6968,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error403"];
                     };
                 };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
                 /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
                 503: {
                     headers: {
@@ -7551,7 +8044,7 @@ export interface components {
                  * @example model_not_found
                  * @enum {string}
                  */
-                code: "invalid_argument" | "invalid_cursor" | "inference_failed" | "drift_unsupported" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_expired" | "refresh_token_reused" | "session_ended" | "key_revoked" | "key_expired" | "permission_denied" | "scope_not_held" | "admin_only" | "owner_only" | "user_only" | "invitation_email_mismatch" | "not_found" | "route_not_found" | "workspace_not_found" | "model_not_found" | "model_archived" | "version_not_found" | "version_archived" | "alias_not_found" | "api_key_not_found" | "member_not_found" | "invitation_not_found" | "job_not_found" | "upload_not_found" | "input_not_found" | "trigger_not_found" | "webhook_not_found" | "delivery_not_found" | "prediction_not_found" | "baseline_not_found" | "method_not_allowed" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "baseline_not_ready" | "length_required" | "payload_too_large" | "unsupported_media_type" | "invalid_model" | "rate_limited" | "internal" | "unavailable" | "storage_unavailable" | "artifact_missing";
+                code: "invalid_argument" | "invalid_cursor" | "inference_failed" | "drift_unsupported" | "nesting_too_deep" | "wrong_password" | "weak_password" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_expired" | "refresh_token_reused" | "session_ended" | "key_revoked" | "key_expired" | "key_owner_removed" | "invalid_reset_token" | "invalid_signature" | "permission_denied" | "scope_not_held" | "admin_only" | "owner_only" | "user_only" | "invitation_email_mismatch" | "own_password" | "reset_needs_admin" | "not_found" | "route_not_found" | "workspace_not_found" | "user_not_found" | "session_not_found" | "model_not_found" | "model_archived" | "version_not_found" | "version_archived" | "alias_not_found" | "api_key_not_found" | "member_not_found" | "invitation_not_found" | "job_not_found" | "upload_not_found" | "input_not_found" | "trigger_not_found" | "webhook_not_found" | "delivery_not_found" | "prediction_not_found" | "baseline_not_found" | "method_not_allowed" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "key_limit_reached" | "baseline_not_ready" | "length_required" | "payload_too_large" | "unsupported_media_type" | "invalid_model" | "rate_limited" | "internal" | "unavailable" | "storage_unavailable" | "artifact_missing" | "secrets_key_missing" | "secrets_key_unknown" | "secrets_undecryptable";
                 /** @example model 'iris' not found */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -7673,7 +8166,7 @@ export interface components {
                  * @example invalid_argument
                  * @enum {string}
                  */
-                code: "invalid_argument" | "invalid_cursor" | "inference_failed" | "drift_unsupported";
+                code: "invalid_argument" | "invalid_cursor" | "inference_failed" | "drift_unsupported" | "nesting_too_deep" | "wrong_password" | "weak_password";
                 /** @example request body 'instances': expected array, received undefined */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -7698,7 +8191,7 @@ export interface components {
                  * @example duplicate_version
                  * @enum {string}
                  */
-                code: "version_archived" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "baseline_not_ready";
+                code: "version_archived" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "key_limit_reached" | "baseline_not_ready";
                 /** @example this file duplicates version 1 of model 'iris' */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -7798,7 +8291,7 @@ export interface components {
                  * @example unavailable
                  * @enum {string}
                  */
-                code: "unavailable" | "storage_unavailable" | "artifact_missing";
+                code: "unavailable" | "storage_unavailable" | "artifact_missing" | "secrets_key_missing" | "secrets_key_unknown" | "secrets_undecryptable";
                 /** @example user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set) */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -7841,7 +8334,7 @@ export interface components {
                  * @example unauthenticated
                  * @enum {string}
                  */
-                code: "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_expired" | "refresh_token_reused" | "session_ended" | "key_revoked" | "key_expired";
+                code: "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_expired" | "refresh_token_reused" | "session_ended" | "key_revoked" | "key_expired" | "key_owner_removed" | "invalid_reset_token" | "invalid_signature";
                 /** @example missing credential: send "Authorization: Bearer <token>" */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -7888,7 +8381,7 @@ export interface components {
                  * @example permission_denied
                  * @enum {string}
                  */
-                code: "permission_denied" | "scope_not_held" | "admin_only" | "owner_only" | "user_only" | "invitation_email_mismatch";
+                code: "permission_denied" | "scope_not_held" | "admin_only" | "owner_only" | "user_only" | "invitation_email_mismatch" | "own_password" | "reset_needs_admin";
                 /** @example this credential lacks the 'models:write' permission */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -7962,7 +8455,7 @@ export interface components {
                  * @example model_not_found
                  * @enum {string}
                  */
-                code: "not_found" | "route_not_found" | "workspace_not_found" | "model_not_found" | "model_archived" | "version_not_found" | "version_archived" | "alias_not_found" | "api_key_not_found" | "member_not_found" | "invitation_not_found" | "job_not_found" | "upload_not_found" | "input_not_found" | "trigger_not_found" | "webhook_not_found" | "delivery_not_found" | "prediction_not_found" | "baseline_not_found";
+                code: "not_found" | "route_not_found" | "workspace_not_found" | "user_not_found" | "session_not_found" | "model_not_found" | "model_archived" | "version_not_found" | "version_archived" | "alias_not_found" | "api_key_not_found" | "member_not_found" | "invitation_not_found" | "job_not_found" | "upload_not_found" | "input_not_found" | "trigger_not_found" | "webhook_not_found" | "delivery_not_found" | "prediction_not_found" | "baseline_not_found";
                 /** @example model 'iris' not found */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -7971,6 +8464,95 @@ export interface components {
                     [key: string]: unknown;
                 };
             };
+        };
+        /**
+         * @example {
+         *       "ended_sessions": 2
+         *     }
+         */
+        PasswordChanged: {
+            /** @description Other sessions of yours that ended */
+            ended_sessions: number;
+        };
+        /**
+         * @example {
+         *       "current_password": "correct horse battery staple",
+         *       "new_password": "a longer horse battery staple"
+         *     }
+         */
+        ChangePassword: {
+            current_password: string;
+            /** @example a longer horse battery staple */
+            new_password: string;
+        };
+        /**
+         * @example {
+         *       "sessions": [
+         *         {
+         *           "id": "ses_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *           "created_at": "2026-11-26T12:00:00.000Z",
+         *           "last_active_at": "2026-11-26T12:30:00.000Z",
+         *           "expires_at": "2026-12-26T12:30:00.000Z",
+         *           "current": true
+         *         }
+         *       ]
+         *     }
+         */
+        UserSessionList: {
+            sessions: components["schemas"]["UserSession"][];
+        };
+        UserSession: {
+            /** @example ses_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
+            id: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description The last sign-in or refresh
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            last_active_at: string;
+            /**
+             * Format: date-time
+             * @description When it ends unless refreshed
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            expires_at: string;
+            /** @description The session of the token asking */
+            current: boolean;
+        };
+        /**
+         * @example {
+         *       "id": "pwr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "user_id": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "token": "mfp_Qm9vayBvZiBKb2IgZm9yIHRoZSBleGFtcGxlIG9ubHkgISEhIQ",
+         *       "expires_at": "2026-11-26T13:00:00.000Z"
+         *     }
+         */
+        PasswordResetIssued: {
+            id: string;
+            user_id: string;
+            /** @description Hand it to the user: shown this once, works once, for an hour */
+            token: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            expires_at: string;
+        };
+        /**
+         * @example {
+         *       "token": "mfp_Qm9vayBvZiBKb2IgZm9yIHRoZSBleGFtcGxlIG9ubHkgISEhIQ",
+         *       "new_password": "a longer horse battery staple"
+         *     }
+         */
+        RedeemPasswordReset: {
+            token: string;
+            /** @example a longer horse battery staple */
+            new_password: string;
         };
         /**
          * @example {
@@ -8250,6 +8832,7 @@ export interface components {
          *         "jobs"
          *       ],
          *       "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "owner_id": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
          *       "created_at": "2026-11-26T12:00:00.000Z",
          *       "expires_at": "2027-01-31T00:00:00.000Z",
          *       "revoked_at": null,
@@ -8271,6 +8854,7 @@ export interface components {
          *         "jobs"
          *       ],
          *       "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "owner_id": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
          *       "created_at": "2026-11-26T12:00:00.000Z",
          *       "expires_at": "2027-01-31T00:00:00.000Z",
          *       "revoked_at": null,
@@ -8287,7 +8871,10 @@ export interface components {
              */
             prefix: string;
             scopes: components["schemas"]["Permission"][];
+            /** @description Who made it: a user, a key, or `admin` */
             created_by: string;
+            /** @description Who the key acts for: the user who made it (or whose key did), or `admin`. It works only while that user is a member here, with no more than their role allows. */
+            owner_id: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T12:00:00.000Z
@@ -8349,6 +8936,7 @@ export interface components {
          *             "jobs"
          *           ],
          *           "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *           "owner_id": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
          *           "created_at": "2026-11-26T12:00:00.000Z",
          *           "expires_at": "2027-01-31T00:00:00.000Z",
          *           "revoked_at": null,
