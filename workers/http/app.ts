@@ -7,9 +7,8 @@ import type { Env } from '../platform/env';
 import type { IsolateServices } from '../platform/services';
 import type { AppEnv } from './app-env';
 import { ErrorEnvelope, handleError } from './errors';
-import { cors } from './middleware/cors';
 import { requestScope } from './middleware/request-scope';
-import { securityHeaders } from './middleware/security-headers';
+import { responseHeaders } from './middleware/response-headers';
 import { plainRoute } from './route';
 import { newRouter } from './router';
 import { aliasRoutes } from './routes/aliases';
@@ -54,8 +53,7 @@ export function createApp(servicesFor: (env: Env) => IsolateServices) {
       },
     }),
     requestScope(servicesFor),
-    securityHeaders(),
-    cors(),
+    responseHeaders(),
     methodNotAllowed({
       app,
       onMethodNotAllowed: (c, found) => {
