@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { call, callJson, fixture, newModel } from '../helpers';
 import {
   concat,
+  kserveRequest,
   npBytes,
   rapidJson,
   readAnswer,
@@ -124,6 +125,40 @@ describe('binary tensor data', () => {
     await expectOk(res);
     const body = await res.json<any>();
     expect(body.outputs[TYPES.indexOf('BYTES')].data).toEqual(VALUES.BYTES);
+  });
+
+  it("takes KServe's Python client requests: octet-stream with a UTF-8 header, JSON without a Content-Type", async () => {
+    // A non-ASCII id: the header's length is in bytes, not characters.
+    const id = 'kserve-é-✓';
+    const outputs = [
+      { name: 'out_bytes', parameters: { binary_data: true } },
+      { name: 'out_fp32', parameters: { binary_data: false } },
+    ];
+    const binary = kserveRequest(
+      ident,
+      id,
+      inputs((t) => t !== 'UINT16'),
+      outputs,
+    );
+    const res = await call('POST', path, binary);
+    await expectOk(res);
+    const read = await readAnswer(res);
+    expect(read.json.id).toBe(id);
+    expect(read.outputs.map((o) => [o.name, o.binary])).toEqual([
+      ['out_bytes', true],
+      ['out_fp32', false],
+    ]);
+    expect(read.outputs[0]!.values).toEqual(VALUES.BYTES);
+    const json = kserveRequest(
+      ident,
+      id,
+      inputs(() => false),
+    );
+    expect(json.headers).toEqual({});
+    const plain = await call('POST', path, json);
+    await expectOk(plain);
+    expect(plain.headers.get('content-type')).toBe('application/json');
+    expect((await plain.json<any>()).outputs[TYPES.indexOf('BYTES')].data).toEqual(VALUES.BYTES);
   });
 
   it('reads gzip and deflate bodies, binary or JSON', async () => {

@@ -139,6 +139,47 @@ export async function tritonRequest(
   return { body, headers };
 }
 
+/**
+ * The body and headers KServe's Python SDK sends (`InferRequest.to_rest` and
+ * `InferenceRESTClient.infer`, kserve/protocol/infer_type.py and inference_client.py): orjson's
+ * compact UTF-8 (nothing escaped), `id` and `model_name` beside the inputs, each output's
+ * parameters as given; with binary inputs `content-type: application/octet-stream` and the
+ * header's length in bytes, else the JSON alone with no Content-Type.
+ */
+export function kserveRequest(
+  model: string,
+  id: string,
+  inputs: WireInput[],
+  outputs?: { name: string; parameters: Record<string, unknown> }[],
+): { body: Uint8Array; headers: Record<string, string> } {
+  const raws: Uint8Array[] = [];
+  const json: Record<string, unknown> = {
+    id,
+    model_name: model,
+    inputs: inputs.map((input) => {
+      const tensor: Record<string, unknown> = { name: input.name, shape: input.shape, datatype: input.datatype };
+      if (input.binary) {
+        const raw = npBytes(input.datatype, input.values);
+        raws.push(raw);
+        tensor.parameters = { binary_data_size: raw.byteLength };
+      } else {
+        tensor.data = input.values;
+      }
+      return tensor;
+    }),
+  };
+  if (outputs) json.outputs = outputs;
+  const header = encoder.encode(JSON.stringify(json));
+  if (raws.length === 0) return { body: header, headers: {} };
+  return {
+    body: concat(header, ...raws),
+    headers: {
+      'inference-header-content-length': String(header.byteLength),
+      'content-type': 'application/octet-stream',
+    },
+  };
+}
+
 export interface ReadOutput {
   name: string;
   datatype: string;
