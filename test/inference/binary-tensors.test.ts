@@ -161,6 +161,28 @@ describe('binary tensor data', () => {
     expect((await plain.json<any>()).outputs[TYPES.indexOf('BYTES')].data).toEqual(VALUES.BYTES);
   });
 
+  it("reads a body labelled as curl's -d labels it (a form) by the protocol", async () => {
+    const { body, headers } = await tritonRequest({ inputs: inputs(() => true) });
+    const res = await call('POST', path, {
+      body,
+      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    await expectOk(res);
+    const json = await call('POST', path, {
+      body: JSON.stringify({
+        inputs: inputs(() => false).map(({ name, datatype, shape, values }) => ({
+          name,
+          datatype,
+          shape,
+          data: values,
+        })),
+      }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    await expectOk(json);
+    expect((await json.json<any>()).outputs[TYPES.indexOf('BYTES')].data).toEqual(VALUES.BYTES);
+  });
+
   it('reads gzip and deflate bodies, binary or JSON', async () => {
     for (const compression of ['gzip', 'deflate'] as const) {
       const res = await send(path, { inputs: inputs((t) => t !== 'INT8'), compression });

@@ -15,7 +15,13 @@ import { readStreamLimited } from './read-body';
 export const INFERENCE_HEADER = 'Inference-Header-Content-Length';
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/;
-const OCTET_STREAM = 'application/octet-stream';
+/*
+ * Types an inference body arrives with besides JSON: KServe's client labels binary bodies
+ * octet-stream, and curl labels whatever `-d`/`--data-binary` sends as a form. Triton reads the
+ * body by the protocol, not by its label; so does this route (no credential travels in a
+ * cookie, so a form a page could post without a preflight carries none).
+ */
+const OTHER_TYPES = new Set(['application/octet-stream', 'application/x-www-form-urlencoded']);
 type Compression = 'gzip' | 'deflate';
 const DECODERS: Record<string, Compression> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate' };
 
@@ -75,7 +81,7 @@ export async function readTensorBody(
 ): Promise<void | Response> {
   const raw = c.req.raw;
   const type = mediaTypeOf(raw.headers.get('content-type'));
-  if (type !== '' && type !== OCTET_STREAM && !JSON_TYPE.test(type)) {
+  if (type !== '' && !OTHER_TYPES.has(type) && !JSON_TYPE.test(type)) {
     throw unsupportedMediaType(
       `an inference body is JSON (Content-Type application/json, or none), optionally followed by binary tensor data (${INFERENCE_HEADER}); not '${type}'`,
     );
