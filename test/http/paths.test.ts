@@ -7,7 +7,7 @@ import { call, callJson } from '../helpers';
  * path really takes. Every path of the OpenAPI document is tried with every method.
  */
 
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 /** What a response says, without what differs from call to call. */
 async function outcome(res: Response) {

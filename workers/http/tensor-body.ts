@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { DomainError, invalidInput, unsupportedMediaType } from '../core/errors';
 import type { AppEnv } from './app-env';
-import { readStreamLimited } from './read-body';
+import { readStreamLimited, tooLarge } from './read-body';
 
 /*
  * An inference body as Open Inference Protocol clients send it: JSON, with or without a
@@ -92,6 +92,8 @@ export async function readTensorBody(
     if (!JSON_TYPE.test(type)) c.req.raw = new Request(raw, { headers: asJsonHeaders(raw.headers) });
     return plain(c, next);
   }
+  // Uncompressed, a declared length past the limit is refused before a byte is read.
+  if (!encoding && Number(raw.headers.get('content-length') ?? NaN) > limit) throw tooLarge('the request body', limit);
   let bytes: Uint8Array;
   try {
     const body = encoding && raw.body ? raw.body.pipeThrough(new DecompressionStream(encoding)) : raw.body;
