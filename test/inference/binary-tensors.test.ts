@@ -407,6 +407,24 @@ describe('binary tensor data', () => {
       headers: { 'Inference-Header-Content-Length': String(header.length) },
     });
     await refused(big, 413, /the request body is larger than the limit of 8 MiB/);
+    // Without a Content-Length (a chunked body) the bytes are counted as they arrive.
+    const chunked = (bytes: Uint8Array) => {
+      let at = 0;
+      return new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (at >= bytes.byteLength) return controller.close();
+          controller.enqueue(bytes.slice(at, at + 65536));
+          at += 65536;
+        },
+      });
+    };
+    const streamed = await call('POST', path, {
+      body: chunked(concat(new TextEncoder().encode(header), new Uint8Array(9 * 2 ** 20))),
+      headers: { 'Inference-Header-Content-Length': String(header.length) },
+    });
+    await refused(streamed, 413, /the request body is larger than the limit of 8 MiB/);
+    const { body, headers } = await tritonRequest({ inputs: inputs(() => true) });
+    await expectOk(await call('POST', path, { body: chunked(body), headers }));
     // A bomb: 16 MiB of zeros in about 16 KiB of gzip.
     const zeros = new Blob([new Uint8Array(16 * 2 ** 20)]).stream().pipeThrough(new CompressionStream('gzip'));
     const bomb = new Uint8Array(await new Response(zeros).arrayBuffer());

@@ -92,12 +92,17 @@ export async function readTensorBody(
     if (!JSON_TYPE.test(type)) c.req.raw = new Request(raw, { headers: asJsonHeaders(raw.headers) });
     return plain(c, next);
   }
-  // Uncompressed, a declared length past the limit is refused before a byte is read.
-  if (!encoding && Number(raw.headers.get('content-length') ?? NaN) > limit) throw tooLarge('the request body', limit);
+  const declared = Number(raw.headers.get('content-length') ?? NaN);
+  // Uncompressed, a declared length past the limit is refused before a byte is read, and one
+  // within it is read in one go (the body cannot outgrow its Content-Length).
+  if (!encoding && declared > limit) throw tooLarge('the request body', limit);
   let bytes: Uint8Array;
   try {
-    const body = encoding && raw.body ? raw.body.pipeThrough(new DecompressionStream(encoding)) : raw.body;
-    bytes = await readStreamLimited(body, limit, encoding ? 'the request body, decompressed,' : 'the request body');
+    if (!encoding && declared <= limit) bytes = new Uint8Array(await raw.arrayBuffer());
+    else {
+      const body = encoding && raw.body ? raw.body.pipeThrough(new DecompressionStream(encoding)) : raw.body;
+      bytes = await readStreamLimited(body, limit, encoding ? 'the request body, decompressed,' : 'the request body');
+    }
   } catch (err) {
     if (err instanceof DomainError || !encoding) throw err;
     throw invalidInput(`the request body is not valid ${encoding} data (Content-Encoding: ${encoding})`);
