@@ -33,6 +33,16 @@ function batchDim(model: ModelProto): number | string {
   return 'batch';
 }
 
+/**
+ * A graph input the ZipMap reads directly, declared without a shape: onnxruntime reports it as
+ * a scalar, so it is given the shape ZipMap reads, [batch, classes].
+ */
+function declareShape(model: ModelProto, name: string, dims: (number | string)[]): void {
+  const input = model.graph!.input.find((i) => i.name === name);
+  const type = input?.type?.value;
+  if (input && type?.case === 'tensorType' && !type.value.shape) input.type = tensorType(type.value.elemType, dims);
+}
+
 export function rewriteZipMaps(model: ModelProto, names: Names): Rewrite[] {
   const graph = model.graph!;
   const read = new Set(graph.node.flatMap((n) => n.input));
@@ -58,7 +68,9 @@ export function rewriteZipMaps(model: ModelProto, names: Names): Rewrite[] {
       reshape = newNode('Reshape', [input], [output], name, { shape });
     }
     graph.node[at] = reshape;
-    graphOutput.type = tensorType(ElemType.FLOAT, [batchDim(model), labels.length]);
+    const batch = batchDim(model);
+    graphOutput.type = tensorType(ElemType.FLOAT, [batch, labels.length]);
+    declareShape(model, input, [batch, labels.length]);
     rewrites.push({ kind: 'zipmap', node: node.name || `ZipMap:${output}`, output, labels });
   });
   return rewrites;
