@@ -46,7 +46,7 @@ const describe = (rewrites: Rewrite[]) =>
     .join(', ');
 
 export async function importModel(bytes: Uint8Array, maxNodes: number): Promise<ImportedModel> {
-  checkModelFile(bytes, maxNodes);
+  const header = checkModelFile(bytes, maxNodes);
   let loaded: LoadedModel | undefined;
   let refusal: DomainError | undefined;
   try {
@@ -80,7 +80,9 @@ export async function importModel(bytes: Uint8Array, maxNodes: number): Promise<
   await loaded?.session.release();
   const servingBytes = encodeModel(model);
   try {
-    return { loaded: await loadOnnxModel(servingBytes), serving: { bytes: servingBytes, rewrites } };
+    const served = await loadOnnxModel(servingBytes);
+    // The version describes the uploaded file: its producer and opsets, not the serving graph's.
+    return { loaded: { ...served, header }, serving: { bytes: servingBytes, rewrites } };
   } catch (err) {
     if (!isRefusal(err)) throw err;
     throw invalidModel(`${err.message} (after the import's rewrites: ${describe(rewrites)})`);
