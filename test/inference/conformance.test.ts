@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { decodeModel, encodeModel } from '../../workers/runtime/import/onnx-graph';
 import {
   call,
   callJson,
@@ -67,6 +68,22 @@ describe('fixture conformance', () => {
       testCase.outputs.forEach((expected, i) => expectClose(body.outputs[i], expected, testCase.tolerance));
     });
   }
+
+  it("keeps every passing model's meaning through the protobuf codec of the import (decoded, written again)", async () => {
+    for (const entry of index.filter((c) => c.status === 'pass')) {
+      const testCase = fixtureJson<FixtureCase>(entry.case);
+      const name = uniqueName('codec');
+      const written = encodeModel(decodeModel(fixture(entry.model)));
+      expect((await uploadRaw(name, written)).status, entry.name).toBe(201);
+      const res = await infer(`/v2/models/${name}/infer`, {
+        inputs: testCase.inputs,
+        outputs: testCase.outputs.map((o) => ({ name: o.name })),
+      });
+      const body = await res.json<any>();
+      expect(res.status, `${entry.name}: ${JSON.stringify(body)}`).toBe(200);
+      testCase.outputs.forEach((expected, i) => expectClose(body.outputs[i], expected, testCase.tolerance));
+    }
+  }, 120_000);
 
   /** Uploads a case's model; the answer describes the version, with what the import rewrote. */
   async function uploaded(caseName: string) {
