@@ -192,10 +192,15 @@ describe('fixture conformance', () => {
     expect(version.signature.inputs).toEqual([
       { name: 'float_input', datatype: 'FP32', shape: [-1, vocabulary.length] },
     ]);
-    // The map itself, as a record keyed by feature name.
-    const predicted = await callJson('POST', `/v1/models/${name}/predict`, 200, { body: { instances: [record] } });
+    // The graph answered one map [1, 1]: it now answers a row per record.
+    expect(version.signature.outputs).toEqual([{ name: 'variable1', datatype: 'FP32', shape: [-1, 1] }]);
+    // The map itself, as a record keyed by feature name, beside records that answer otherwise.
+    const predicted = await callJson('POST', `/v1/models/${name}/predict`, 200, {
+      body: { instances: [record, { '0': 1 }, {}] },
+    });
     const [expected] = testCase.outputs;
-    expect(predicted.predictions).toHaveLength(1);
+    expect(predicted.predictions).toHaveLength(3);
+    expect(predicted.predictions[1]).not.toBe(predicted.predictions[0]);
     expectClose(
       { name: 'variable1', datatype: 'FP32', shape: [1, 1], data: [predicted.predictions[0]] },
       expected!,

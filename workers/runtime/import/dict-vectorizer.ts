@@ -28,6 +28,24 @@ function vocabularyOf(node: NodeProto): string[] {
   return strings.length > 0 ? strings : intsOf(attribute(node, 'int64_vocabulary'));
 }
 
+/**
+ * The map was one record, so an output declared with a first dimension of 1 held that record's
+ * answer: it now holds one row per record of the batch.
+ */
+function outputsPerRecord(model: ModelProto, batch: string): void {
+  for (const output of model.graph!.output) {
+    const type = output.type?.value;
+    if (type?.case !== 'tensorType') continue;
+    const dims = type.value.shape?.dim;
+    const first = dims?.[0]?.value;
+    if (!dims || first?.case !== 'dimValue' || first.value !== 1n) continue;
+    const rest = dims
+      .slice(1)
+      .map((d, i) => (d.value.case === 'dimValue' ? Number(d.value.value) : d.value.value || `${batch}_${i + 1}`));
+    output.type = tensorType(type.value.elemType, [batch, ...rest]);
+  }
+}
+
 export function rewriteDictVectorizers(model: ModelProto, names: Names): Rewrite[] {
   const graph = model.graph!;
   const rewrites: Rewrite[] = [];
@@ -53,7 +71,9 @@ export function rewriteDictVectorizers(model: ModelProto, names: Names): Rewrite
     if (value?.case !== 'tensorType') {
       throw invalidModel(`this model cannot be served: input '${input.name}' is a map whose values are not tensors`);
     }
-    input.type = tensorType(value.value.elemType, [names.fresh('batch'), vocabulary.length]);
+    const batch = names.fresh('batch');
+    input.type = tensorType(value.value.elemType, [batch, vocabulary.length]);
+    outputsPerRecord(model, batch);
     for (const reader of readers) {
       const at = graph.node.indexOf(reader);
       graph.node[at] = newNode(
