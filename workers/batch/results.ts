@@ -1,6 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
 import type { BatchDeps } from './deps';
 import { conflict } from '../core/errors';
+import { sequenceStream } from '../core/streams';
 import type { Scope } from '../registry/types';
 import { chunkResultKey } from '../storage/r2-keys';
 import { jobChunks } from '../storage/schema';
@@ -11,7 +12,8 @@ const encoder = new TextEncoder();
 /**
  * A job's results as one JSONL stream in input order: the chunks' result files one after the
  * other, each streamed from R2. Rows of a cancelled job that never ran get an error line, so
- * there is always one line per input row.
+ * there is always one line per input row. Read only as the client reads (sequenceStream): a
+ * client that stops early stops the reading, and nothing is left running.
  */
 export async function streamResults(deps: BatchDeps, scope: Scope, jobId: string): Promise<ReadableStream<Uint8Array>> {
   const job = await requireJob(deps, scope, jobId);
@@ -28,27 +30,26 @@ export async function streamResults(deps: BatchDeps, scope: Scope, jobId: string
     .from(jobChunks)
     .where(eq(jobChunks.jobId, jobId))
     .orderBy(asc(jobChunks.index));
-  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-  const pump = async () => {
-    for (const chunk of chunks) {
-      const object =
-        chunk.status === 'pending' ? null : await deps.bucket.get(chunkResultKey(job.workspaceId, jobId, chunk.index));
-      if (object) {
-        await object.body.pipeTo(writable, { preventClose: true });
-        continue;
-      }
-      const writer = writable.getWriter();
-      const reason =
-        job.status === 'cancelled'
-          ? 'the job was cancelled before this row ran'
-          : 'no result was recorded for this row';
-      for (let k = 0; k < chunk.rowCount; k++) {
-        await writer.write(encoder.encode(`${JSON.stringify({ index: chunk.firstRow + k, error: reason })}\n`));
-      }
-      writer.releaseLock();
+  const reason =
+    job.status === 'cancelled' ? 'the job was cancelled before this row ran' : 'no result was recorded for this row';
+  const part = async (chunk: (typeof chunks)[number]) => {
+    const object =
+      chunk.status === 'pending' ? null : await deps.bucket.get(chunkResultKey(job.workspaceId, jobId, chunk.index));
+    if (object) return object.body;
+    let lines = '';
+    for (let k = 0; k < chunk.rowCount; k++) {
+      lines += `${JSON.stringify({ index: chunk.firstRow + k, error: reason })}\n`;
     }
-    await writable.close();
+    return encoder.encode(lines);
   };
-  deps.defer(pump().catch((err) => writable.abort(err)));
-  return readable;
+  // One chunk: R2's own stream, which the runtime sends without running any of our code, so a
+  // client that leaves early ends it without a trace. Several: pulled one after the other.
+  const first = chunks.length === 1 ? await part(chunks[0]!) : undefined;
+  if (first && !(first instanceof Uint8Array)) return first;
+  let at = 0;
+  return sequenceStream(async () => {
+    const chunk = chunks[at++];
+    if (!chunk) return undefined;
+    return at === 1 && first ? first : part(chunk);
+  });
 }
