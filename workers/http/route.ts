@@ -16,6 +16,7 @@ import {
   type BudgetPlan,
 } from '../ratelimit/budgets';
 import type { RateDecision } from '../ratelimit/gcra';
+import { warmUpRuntime } from '../runtime/warm-up';
 import type { AppEnv } from './app-env';
 import { errorResponses } from './errors';
 import { tooLarge } from './read-body';
@@ -119,6 +120,8 @@ function enforce(rules: RouteRules): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const deps = c.get('deps');
     c.set('rules', rules);
+    // A cold isolate starts onnxruntime while the credential and model record are looked up.
+    if (rules.body === 'tensors') void warmUpRuntime();
     if (rules.access !== 'public' && rules.access !== 'own-credential') {
       const header = c.req.header(WORKSPACE_HEADER);
       const workspace = header === undefined ? undefined : WorkspaceId.safeParse(header);
