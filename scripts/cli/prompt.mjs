@@ -33,3 +33,21 @@ export function promptSecret(question) {
     });
   });
 }
+
+/**
+ * A destructive command goes ahead with --yes, or when the person at the terminal says so.
+ * @param {Record<string, unknown>} values the command's options
+ * @param {string} what e.g. `models delete iris`
+ */
+export async function confirm(values, what) {
+  if (values.yes) return;
+  if (!process.stdin.isTTY || !process.stderr.isTTY) {
+    throw usage(`${what} cannot be undone: pass --yes to do it without a terminal to ask on`);
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await new Promise((resolve) =>
+    rl.question(`${what}: this cannot be undone. Go ahead? [y/N] `, resolve),
+  );
+  rl.close();
+  if (!/^y(es)?$/i.test(String(answer).trim())) throw usage(`${what}: not done`);
+}
