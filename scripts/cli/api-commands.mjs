@@ -127,13 +127,22 @@ function valueOf({ field, flag }, raw) {
     case 'json':
     case 'any':
       try {
-        return JSON.parse(String(raw));
+        return JSON.parse(String(raw).startsWith('@') ? readFileArg(String(raw).slice(1)) : String(raw));
       } catch (err) {
         if (field.kind === 'any') return String(raw);
         throw usage(`--${flag} takes JSON: ${/** @type {Error} */ (err).message}`);
       }
     default:
       return oneOf(String(raw));
+  }
+}
+
+/** @param {string} path */
+function readFileArg(path) {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw usage(`cannot read ${path}: ${/** @type {Error} */ (err).message}`);
   }
 }
 
@@ -144,13 +153,7 @@ function valueOf({ field, flag }, raw) {
 async function dataOption(text) {
   let source = text;
   if (text === '-') source = await readStdin();
-  else if (text.startsWith('@')) {
-    try {
-      source = readFileSync(text.slice(1), 'utf8');
-    } catch (err) {
-      throw usage(`cannot read ${text.slice(1)}: ${/** @type {Error} */ (err).message}`);
-    }
-  }
+  else if (text.startsWith('@')) source = readFileArg(text.slice(1));
   try {
     return JSON.parse(source);
   } catch (err) {
@@ -169,7 +172,9 @@ async function secretValues(secrets, values) {
   /** @type {Record<string, string>} */
   const found = {};
   for (const [k, field] of secrets.entries()) {
-    const value = lines ? lines[k] : await promptSecret(`${field.name.replace(/_/g, ' ')}: `);
+    const value = lines
+      ? lines[k]
+      : await promptSecret(`${field.name.replace(/_/g, ' ')}: `, 'read it from standard input with --password-stdin');
     if (!value) throw usage(`no ${field.name.replace(/_/g, ' ')}: give one line per password on standard input`);
     found[field.name] = value;
   }

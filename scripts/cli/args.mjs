@@ -119,13 +119,7 @@ export function helpText(commands, words, command) {
   const group = words.length > 0 ? commands.filter((c) => c.name.split(' ')[0] === words[0]) : [];
   const shown = group.length > 0 ? group : commands;
   const width = Math.min(48, Math.max(...shown.map((c) => `${c.name} ${c.args ?? ''}`.length)));
-  /** @type {Map<string, Command[]>} */
-  const byGroup = new Map();
-  for (const name of GROUP_ORDER) byGroup.set(name, []);
-  for (const c of shown) {
-    const name = c.group ?? 'Other';
-    byGroup.set(name, [...(byGroup.get(name) ?? []), c]);
-  }
+  const byGroup = groupedCommands(shown);
   const listed = [...byGroup.entries()]
     .filter(([, list]) => list.length > 0)
     .flatMap(([name, list]) => [
@@ -146,6 +140,20 @@ export function helpText(commands, words, command) {
     'Run `modelflare <command> --help` for a command’s options.',
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Commands by the part of the API they belong to, in the order of GROUP_ORDER.
+ * @param {Command[]} commands
+ */
+export function groupedCommands(commands) {
+  /** @type {Map<string, Command[]>} */
+  const byGroup = new Map(GROUP_ORDER.map((name) => [name, []]));
+  for (const c of commands) {
+    const name = c.group ?? 'Other';
+    byGroup.set(name, [...(byGroup.get(name) ?? []), c]);
+  }
+  return new Map([...byGroup].filter(([, list]) => list.length > 0));
 }
 
 /** The order of the parts of the API in the help (the OpenAPI document's tags). */

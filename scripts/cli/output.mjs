@@ -129,7 +129,7 @@ const isScalar = (/** @type {unknown} */ v) => v === null || typeof v !== 'objec
 function human(value) {
   if (typeof value === 'number' && !Number.isInteger(value)) return String(Number(value.toFixed(4)));
   if (typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value)) return shortTime(value);
-  if (Array.isArray(value) && value.every(isScalar)) return value.map(human).join(',');
+  if (Array.isArray(value) && value.every(isScalar)) return value.length ? value.map(human).join(',') : '-';
   return show(value);
 }
 
@@ -208,7 +208,8 @@ export function renderAuto(data) {
   const object = /** @type {Record<string, unknown>} */ (data);
   const lists = Object.entries(object).filter(([, v]) => Array.isArray(v) && v.every(isObject));
   const rest = Object.entries(object).filter(([, v]) => !(Array.isArray(v) && v.every(isObject)));
-  if (lists.length === 1 && rest.every(([, v]) => isScalar(v))) {
+  const page = lists.length === 1 && ('next_cursor' in object || /** @type {unknown[]} */ (lists[0]?.[1]).length > 0);
+  if (page && rest.every(([, v]) => isScalar(v))) {
     const [, rows] = /** @type {[string, Record<string, unknown>[]]} */ (lists[0]);
     const after = rest
       .filter(([, v]) => v !== null)

@@ -15,11 +15,12 @@ export async function readStdin() {
 /**
  * Asks on the terminal, echoing nothing.
  * @param {string} question
+ * @param {string} [otherwise] how to give it without a terminal
  * @returns {Promise<string>}
  */
-export function promptSecret(question) {
+export function promptSecret(question, otherwise = 'pass --token, --token-stdin or --password-stdin') {
   if (!process.stdin.isTTY) {
-    throw usage('no credential given and no terminal to ask on: pass --token, --token-stdin or --password-stdin');
+    throw usage(`no ${question.replace(/:\s*$/, '')} given and no terminal to ask on: ${otherwise}`);
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   process.stderr.write(question);

@@ -135,7 +135,8 @@ describe('CLI answers', () => {
     expect(renderAuto({ name: 'iris', ready: true, at: '2026-01-02T03:04:05.678Z', tags: ['a', 'b'] })).toBe(
       'name   iris\nready  true\nat     2026-01-02 03:04:05Z\ntags   a,b\n',
     );
-    expect(renderAuto({ items: [] })).toBe('(none)\n');
+    expect(renderAuto({ items: [], next_cursor: null })).toBe('(none)\n');
+    expect(renderAuto({ name: 'modelflare', extensions: [] })).toBe('name        modelflare\nextensions  -\n');
   });
 
   it('names what came back when an error answer is not the API’s', () => {

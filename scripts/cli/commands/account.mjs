@@ -49,7 +49,9 @@ export const accountCommands = [
       /** @type {string | undefined} */
       let refreshToken;
       if (email) {
-        const password = values['password-stdin'] ? await readStdin() : await promptSecret('password: ');
+        const password = values['password-stdin']
+          ? await readStdin()
+          : await promptSecret('password: ', 'read it from standard input with --password-stdin');
         const tokens = await createClient({ url, timeoutSeconds }).request('post', '/v1/auth/login', {
           body: { email, password },
         });
@@ -58,7 +60,10 @@ export const accountCommands = [
       } else {
         token =
           str(values.token) ??
-          (values['token-stdin'] ? await readStdin() : env.MODELFLARE_TOKEN || (await promptSecret('token: ')));
+          (values['token-stdin']
+            ? await readStdin()
+            : env.MODELFLARE_TOKEN ||
+              (await promptSecret('token: ', 'pass --token or --token-stdin, or set MODELFLARE_TOKEN')));
       }
       if (!token) throw usage('no credential: pass --token, --token-stdin, or --email');
       const me = await createClient({ url, token, workspace, timeoutSeconds }).request('get', '/v1/me');
