@@ -208,7 +208,8 @@ export function renderAuto(data) {
   const object = /** @type {Record<string, unknown>} */ (data);
   const lists = Object.entries(object).filter(([, v]) => Array.isArray(v) && v.every(isObject));
   const rest = Object.entries(object).filter(([, v]) => !(Array.isArray(v) && v.every(isObject)));
-  const page = lists.length === 1 && ('next_cursor' in object || /** @type {unknown[]} */ (lists[0]?.[1]).length > 0);
+  const firstList = /** @type {unknown[]} */ (lists[0]?.[1] ?? []);
+  const page = lists.length === 1 && ('next_cursor' in object || firstList.length > 0);
   if (page && rest.every(([, v]) => isScalar(v))) {
     const [, rows] = /** @type {[string, Record<string, unknown>[]]} */ (lists[0]);
     const after = rest
