@@ -65,10 +65,17 @@ function bindings(variants, naming) {
 
 /** @param {Field} field */
 function describe(field) {
-  const text = field.description ?? '';
+  const text = field.description ?? field.name.replace(/_/g, ' ');
   const values = field.enum ? ` (${field.enum.join(', ')})` : '';
-  const kind = field.kind === 'json' ? ' [JSON]' : field.kind === 'list' ? ' [comma-separated, or repeated]' : '';
-  return `${text}${values}${kind}${field.required ? ' (required)' : ''}`.trim() || field.name;
+  const kind =
+    field.kind === 'json'
+      ? ' [JSON or @FILE]'
+      : field.kind === 'list'
+        ? ' [comma-separated]'
+        : field.kind === 'any'
+          ? ' [JSON or a word]'
+          : '';
+  return `${text}${values}${kind}${field.required ? ' (required)' : ''}`;
 }
 
 /** @param {Binding[]} bound */
