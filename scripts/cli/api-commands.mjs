@@ -265,7 +265,7 @@ function commandOf(name, ops, naming) {
       const op = variants.find((v) => v.params.length === ctx.args.length) ?? base;
       const params = Object.fromEntries(op.params.map((p, i) => [p.name, ctx.args[i]]));
       /** @type {Record<string, unknown>} */
-      const query = { ...naming.fixed };
+      const query = {};
       /** @type {Record<string, unknown> | undefined} */
       let body;
       if (op.body?.types.includes('application/json')) {

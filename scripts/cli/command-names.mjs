@@ -13,7 +13,6 @@
  * @property {string} [notes] more help
  * @property {Record<string, string>} [flags] a field's flag when its own name would clash (`url` is the server's)
  * @property {boolean} [confirm] destructive: asks on a terminal, needs --yes elsewhere
- * @property {Record<string, string>} [fixed] query values the command always sends
  */
 
 /** @type {Record<string, Naming>} */
