@@ -46,6 +46,8 @@ export default tseslint.config(
         setInterval: 'readonly',
         clearInterval: 'readonly',
         AbortSignal: 'readonly',
+        AbortController: 'readonly',
+        TransformStream: 'readonly',
         WebAssembly: 'readonly',
         Headers: 'readonly',
         ReadableStream: 'readonly',

@@ -78,6 +78,7 @@ function banner(key) {
    export MODELFLARE_URL=${BASE} MODELFLARE_TOKEN=$(grep ADMIN_API_KEY .dev.vars | cut -d= -f2)
    npx modelflare predict iris --data '[[5.1, 3.5, 1.4, 0.2]]'
 
+ dashboard   ${BASE}/dashboard   (sign in with the admin key)
  API docs    ${BASE}/docs
 ────────────────────────────────────────────────────────────────────────
 `);

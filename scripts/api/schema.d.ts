@@ -544,7 +544,7 @@ export interface paths {
         };
         /**
          * Who am I
-         * @description The caller as the server sees it: the kind of credential, the workspace it acts in, the role there and the permissions that follow.
+         * @description The caller as the server sees it: the kind of credential, the workspace it acts in, the role there and the permissions that follow; and the server’s body limits, so that a client can check a file before sending it.
          */
         get: {
             parameters: {
@@ -8427,7 +8427,13 @@ export interface components {
          *       ],
          *       "email": "ada@example.com",
          *       "name": "Ada Lovelace",
-         *       "created_at": "2026-11-26T12:00:00.000Z"
+         *       "created_at": "2026-11-26T12:00:00.000Z",
+         *       "limits": {
+         *         "max_model_bytes": 25165824,
+         *         "max_upload_bytes": 104857600,
+         *         "max_json_body_bytes": 1048576,
+         *         "max_predict_body_bytes": 8388608
+         *       }
          *     }
          */
         Me: {
@@ -8444,6 +8450,17 @@ export interface components {
              * @example 2026-11-26T12:00:00.000Z
              */
             created_at: string | null;
+            /** @description The server’s body limits, so that a client can refuse a file that is too large before sending it */
+            limits: {
+                /** @description Largest ONNX file a version may have */
+                max_model_bytes: number;
+                /** @description Largest JSONL upload (POST /v1/uploads) */
+                max_upload_bytes: number;
+                /** @description Largest JSON request body */
+                max_json_body_bytes: number;
+                /** @description Largest prediction request body */
+                max_predict_body_bytes: number;
+            };
         };
         /**
          * @description A user's role in the workspace; null for keys and the admin

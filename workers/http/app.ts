@@ -20,6 +20,7 @@ import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { inferenceRoutes } from './routes/inference';
 import { invitationRoutes } from './routes/invitations';
+import { landingRoutes } from './routes/landing';
 import { jobRoutes } from './routes/jobs';
 import { memberRoutes } from './routes/members';
 import { modelRoutes } from './routes/models';
@@ -87,6 +88,7 @@ export function createApp(servicesFor: (env: Env) => IsolateServices) {
   app.route('/', monitoringRoutes);
   app.route('/', docsRoutes);
   app.route('/', dashboardRoutes);
+  app.route('/', landingRoutes);
 
   app.openAPIRegistry.register('Error', ErrorEnvelope);
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {

@@ -17,3 +17,6 @@ export const workspaceInputPrefix = (workspaceId: string) => `uploads/${workspac
 /** Deterministic: a redelivered chunk overwrites its own result, never adds a second one. */
 export const chunkResultKey = (workspaceId: string, jobId: string, index: number) =>
   `jobs/${workspaceId}/${jobId}/chunks/${String(index).padStart(6, '0')}.jsonl`;
+
+/** A job's results in one object, written once its chunks are all done (see batch/results.ts). */
+export const jobResultsKey = (workspaceId: string, jobId: string) => `jobs/${workspaceId}/${jobId}/results.jsonl`;

@@ -275,6 +275,12 @@ export const ME = {
   email: 'ada@example.com',
   name: 'Ada Lovelace',
   created_at: AT,
+  limits: {
+    max_model_bytes: 25_165_824,
+    max_upload_bytes: 104_857_600,
+    max_json_body_bytes: 1_048_576,
+    max_predict_body_bytes: 8_388_608,
+  },
 };
 
 export const RATE_LIMITS = { prediction: 6000, management: 300, window_seconds: 60 };
