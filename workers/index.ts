@@ -81,6 +81,7 @@ export function createWorker() {
       // Independent chores: one failing (D1 down for drift's query) must not skip the repairs after it.
       const chores: [string, () => Promise<unknown>][] = [
         ['metrics', () => services.metrics.flush(deps.db)],
+        ['failed requests', () => services.failures.flush(deps.db)],
         ['drift', () => checkAllDrift(deps, at)],
         ['retention', () => applyRetention(deps.db, deps.config, at)],
         ['trigger deliveries', () => pruneTriggerDeliveries(deps, at)],

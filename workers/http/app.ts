@@ -26,6 +26,7 @@ import { memberRoutes } from './routes/members';
 import { modelRoutes } from './routes/models';
 import { monitoringRoutes } from './routes/monitoring';
 import { predictRoutes } from './routes/predict';
+import { requestFailureRoutes } from './routes/request-failures';
 import { triggerRoutes } from './routes/triggers';
 import { versionRoutes } from './routes/versions';
 import { webhookRoutes } from './routes/webhooks';
@@ -87,6 +88,7 @@ export function createApp(servicesFor: (env: Env) => IsolateServices) {
   app.route('/', triggerRoutes);
   app.route('/', webhookRoutes);
   app.route('/', monitoringRoutes);
+  app.route('/', requestFailureRoutes);
   app.route('/', docsRoutes);
   app.route('/', dashboardRoutes);
 

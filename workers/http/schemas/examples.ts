@@ -451,3 +451,16 @@ export const JWKS = {
     },
   ],
 };
+
+export const REQUEST_FAILURE = {
+  id: 'rqf_0a1b2c3d4e5f60718293a4b5c6d7e8f9',
+  request_id: 'req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f',
+  method: 'POST',
+  route: '/v1/models/:name/predict',
+  status: 400,
+  code: 'invalid_argument',
+  message: "instance 0 lacks feature 'petal_width'",
+  model: 'iris',
+  version: 2,
+  created_at: LATER,
+};

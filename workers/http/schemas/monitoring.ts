@@ -184,3 +184,22 @@ export const DriftStatus = z
 export const DriftHistory = z
   .object({ reports: z.array(DriftReport), next_cursor: z.string().nullable() })
   .openapi('DriftHistory', { example: { reports: [ex.DRIFT_REPORT], next_cursor: null } });
+
+export const RequestFailure = z
+  .object({
+    id: z.string(),
+    request_id: z.string(),
+    method: z.string(),
+    route: z.string().nullable().openapi({ description: 'The route pattern, e.g. /v1/models/:name/predict' }),
+    status: z.number().int(),
+    code: z.string().openapi({ description: 'The error code the caller got (see the Error schema)' }),
+    message: z.string(),
+    model: z.string().nullable(),
+    version: z.number().int().nullable(),
+    created_at: Timestamp,
+  })
+  .openapi('RequestFailure', { example: ex.REQUEST_FAILURE });
+
+export const RequestFailureList = z
+  .object({ errors: z.array(RequestFailure), next_cursor: z.string().nullable() })
+  .openapi('RequestFailureList', { example: { errors: [ex.REQUEST_FAILURE], next_cursor: null } });
