@@ -151,10 +151,25 @@ describe('drift detection', () => {
     await send(name, rowsOf(7, 1000, 0.3));
     const strict = await check(name, 1000);
     expect(strict.status).toBe('drifted');
+    expect(strict.thresholds).toEqual({ psi: 0.2, ks: 0.1 });
     await callJson('PATCH', `/v1/models/${name}`, 200, {
       body: { monitoring: { drift: { psi_threshold: 5, ks_threshold: 0.9 } } },
     });
-    expect((await check(name, 1000)).status).toBe('ok');
+    const lenient = await check(name, 1000);
+    expect(lenient).toMatchObject({ status: 'ok', thresholds: { psi: 5, ks: 0.9 } });
+    // Each report keeps the thresholds it was judged by: the history can draw them as they were.
+    const history = await callJson('GET', `/v1/models/${name}/drift/history?window=1h`, 200);
+    expect(history.reports.map((r: any) => [r.status, r.thresholds.psi])).toEqual([
+      ['ok', 5],
+      ['drifted', 0.2],
+    ]);
+    // A window that ends before the reports were made keeps none of them.
+    await env.DB.prepare('update drift_reports set created_at = created_at - 7200000 where model = ?').bind(name).run();
+    expect((await callJson('GET', `/v1/models/${name}/drift/history?window=1h`, 200)).reports).toEqual([]);
+    expect((await callJson('GET', `/v1/models/${name}/drift/history?window=3h`, 200)).reports).toHaveLength(2);
+    expect((await callJson('GET', `/v1/models/${name}/drift/history?window=5y`, 400)).error.message).toMatch(
+      /window is a number and a unit/,
+    );
   });
 
   it('captures a baseline from the first predictions, then measures against it', async () => {

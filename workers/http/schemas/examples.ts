@@ -385,6 +385,7 @@ export const PREDICTION = {
     { name: 'probabilities', datatype: 'FP32', shape: [1, 3], data: [0.0003, 0.9994, 0.0003] },
   ],
   predicted: ['versicolor'],
+  feedback: { actual: ['versicolor'], received_at: LATER },
   created_at: AT,
 };
 
@@ -394,7 +395,8 @@ export const FEEDBACK_ACCEPTED = { prediction_id: PREDICTION.id, rows: 1 };
 export const PERFORMANCE = {
   model: 'iris',
   kind: 'classification' as const,
-  step: 'day' as const,
+  step_minutes: 120,
+  step: 'hour' as const,
   count: 240,
   metrics: {
     accuracy: 0.9625,
@@ -430,6 +432,7 @@ export const DRIFT_REPORT = {
   status: 'drifted' as const,
   rows: 1480,
   window_hours: 24,
+  thresholds: { psi: 0.2, ks: 0.1 },
   features: [
     { name: 'sepal_length', kind: 'numeric' as const, psi: 0.04, ks: 0.05, drifted: false },
     { name: 'petal_length', kind: 'numeric' as const, psi: 0.31, ks: 0.19, drifted: true },
