@@ -4,6 +4,7 @@ import { errorFields } from './core/logger';
 import { platformDeps, type PlatformDeps } from './platform/deps';
 import type { Env } from './platform/env';
 import { createApp } from './http/app';
+import { evaluateAllAlerts } from './monitoring/alerts/evaluate';
 import { checkAllDrift } from './monitoring/drift/report';
 import { applyRetention } from './monitoring/retention';
 import { repairArtifacts } from './registry/repair';
@@ -83,6 +84,8 @@ export function createWorker() {
         ['metrics', () => services.metrics.flush(deps.db)],
         ['failed requests', () => services.failures.flush(deps.db)],
         ['drift', () => checkAllDrift(deps, at)],
+        // After drift: a drift rule reads the report this run just made.
+        ['alerts', () => evaluateAllAlerts(deps, at)],
         ['retention', () => applyRetention(deps.db, deps.config, at)],
         ['trigger deliveries', () => pruneTriggerDeliveries(deps, at)],
         ['stranded webhooks', () => requeueStrandedDeliveries(deps, at, grace)],

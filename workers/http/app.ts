@@ -11,6 +11,7 @@ import { requestScope } from './middleware/request-scope';
 import { responseHeaders } from './middleware/response-headers';
 import { plainRoute } from './route';
 import { newRouter } from './router';
+import { alertRoutes } from './routes/alerts';
 import { aliasRoutes } from './routes/aliases';
 import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
@@ -89,6 +90,7 @@ export function createApp(servicesFor: (env: Env) => IsolateServices) {
   app.route('/', webhookRoutes);
   app.route('/', monitoringRoutes);
   app.route('/', requestFailureRoutes);
+  app.route('/', alertRoutes);
   app.route('/', docsRoutes);
   app.route('/', dashboardRoutes);
 

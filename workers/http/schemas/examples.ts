@@ -455,6 +455,47 @@ export const JWKS = {
   ],
 };
 
+export const CREATE_ALERT_RULE = {
+  name: 'error rate over 5%',
+  metric: 'error_rate' as const,
+  threshold: 0.05,
+  window: '15m',
+  min_samples: 50,
+};
+
+export const ALERT_RULE = {
+  id: 'alr_7d1c2e3f4a5b6c7d8e9f0a1b2c3d4e5f',
+  model: 'iris',
+  name: 'error rate over 5%',
+  metric: 'error_rate' as const,
+  condition: 'above' as const,
+  threshold: 0.05,
+  window: '15m',
+  window_minutes: 15,
+  min_samples: 50,
+  version: null,
+  enabled: true,
+  state: 'firing' as const,
+  last_evaluation: { value: 0.31, samples: 412, at: LATER },
+  fired_at: LATER,
+  created_at: AT,
+  updated_at: AT,
+};
+
+export const ALERT_EVENT = {
+  id: 31,
+  alert_id: ALERT_RULE.id,
+  model: 'iris',
+  name: 'error rate over 5%',
+  kind: 'fired' as const,
+  metric: 'error_rate' as const,
+  condition: 'above' as const,
+  threshold: 0.05,
+  value: 0.31,
+  samples: 412,
+  created_at: LATER,
+};
+
 export const REQUEST_FAILURE = {
   id: 'rqf_0a1b2c3d4e5f60718293a4b5c6d7e8f9',
   request_id: 'req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f',
