@@ -163,6 +163,66 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/^modelflare_inference_duration_seconds_sum\{[^}]*\} [\d.e-]+$/m);
   });
 
+  it('has drift (PSI, KS per feature), quality (MAE) and alert gauges of the workspace only', async () => {
+    const user = await registerUser('gauges');
+    const as = { token: user.token };
+    await callJson('POST', '/v1/models', 201, {
+      ...as,
+      body: { name: 'watched', task: 'regression', feature_names: ['a', 'b'], monitoring: { log_sample_rate: 1 } },
+    });
+    expect((await uploadRaw('watched', fixture('generated/regressor.onnx'), as)).status).toBe(201);
+    const baseline = Array.from({ length: 200 }, (_, i) => [(i % 20) / 2, (i % 7) - 3]);
+    await callJson('PUT', '/v1/models/watched/versions/1/baseline', 200, { ...as, body: { rows: baseline } });
+    const live = baseline.map(([a, b]) => [a! + 3, b!]);
+    const res = await call('POST', '/v2/models/watched/infer', { ...as, body: body(live) });
+    expect(res.status).toBe(200);
+    // y = 2·a − b + 0.5; true values one off on every row: MAE 1.
+    const id = res.headers.get('x-prediction-id')!;
+    let logged;
+    for (let i = 0; i < 100 && !(logged = await call('GET', `/v1/predictions/${id}`, as)).ok; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    const predicted = ((await logged!.json()) as { predicted: number[] }).predicted;
+    await callJson('POST', `/v1/predictions/${id}/feedback`, 201, {
+      ...as,
+      body: { actual: predicted.map((y) => y + 1) },
+    });
+    let report;
+    for (let i = 0; i < 100; i++) {
+      report = await callJson('POST', '/v1/models/watched/drift/check', 200, as);
+      if (report.rows >= 200) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const rule = await callJson('POST', '/v1/models/watched/alerts', 201, {
+      ...as,
+      body: { metric: 'mae', threshold: 5 },
+    });
+    const admin = await createKey(['admin'], as);
+    const text = await (await scrape(admin.key)).text();
+    const families = parsePrometheusTextFormat(text) as any[];
+    const values = (n: string) =>
+      Object.fromEntries(
+        (families.find((f) => f.name === n)?.metrics ?? []).map((m: any) => [
+          m.labels.feature ?? m.labels.alert ?? '',
+          Number(m.value),
+        ]),
+      );
+    for (const f of report.features) {
+      expect(values('modelflare_drift_psi')[f.name]).toBeCloseTo(f.psi, 9);
+      expect(values('modelflare_drift_ks')[f.name]).toBeCloseTo(f.ks, 9);
+    }
+    expect(values('modelflare_drift_psi').a).toBeGreaterThan(1);
+    expect(values('modelflare_model_mae')['']).toBeCloseTo(1, 5);
+    expect(values('modelflare_model_feedback_rows')['']).toBe(200);
+    expect(values('modelflare_model_accuracy')).toEqual({});
+    expect(values('modelflare_alert_firing')).toEqual({ [rule.id]: 0 });
+    expect(text).toMatch(/^# TYPE modelflare_drift_psi gauge$/m);
+    // Another workspace's admin sees none of it.
+    const other = await registerUser('gauges-other');
+    const theirs = await (await scrape((await createKey(['admin'], { token: other.token })).key)).text();
+    expect(theirs).not.toContain(user.workspaceId);
+    expect(theirs).not.toMatch(/^modelflare_drift_psi\{/m);
+  });
+
   it('needs the admin key, the scrape token, or a workspace admin (who sees their own workspace)', async () => {
     expect((await scrape(null)).status).toBe(401);
     expect((await scrape('not-a-token')).status).toBe(401);

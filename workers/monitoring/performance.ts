@@ -1,7 +1,7 @@
-import { and, eq, gte } from 'drizzle-orm';
+import { and, eq, gte, isNotNull } from 'drizzle-orm';
 import type { Db } from '../storage/db';
 import { bucketsFor } from './buckets';
-import { predictionFeedback } from '../storage/schema';
+import { models, predictionFeedback } from '../storage/schema';
 
 /*
  * Model quality from ground truth: feedback rows (true value beside what was predicted) of
@@ -110,6 +110,70 @@ export function scorePairs(
         pairs.map((p) => ({ actual: asLabel(p.actual, classLabels), predicted: asLabel(p.predicted, classLabels) })),
       )
     : regression(pairs.map((p) => ({ actual: Number(p.actual), predicted: Number(p.predicted) })));
+}
+
+export interface VersionQuality {
+  workspaceId: string;
+  model: string;
+  version: number;
+  kind: Performance['kind'];
+  /** Rows with feedback that could be scored. */
+  count: number;
+  accuracy: number | null;
+  mae: number | null;
+}
+
+/**
+ * Accuracy or MAE of every version with feedback on predictions made in the window (of one
+ * workspace, or all): the quality gauges of /metrics.
+ */
+export async function qualityByVersion(
+  db: Db,
+  workspaceId: string | undefined,
+  windowMinutes: number,
+  now = Date.now(),
+): Promise<VersionQuality[]> {
+  const rows = await db
+    .select({
+      workspaceId: predictionFeedback.workspaceId,
+      model: predictionFeedback.model,
+      version: predictionFeedback.version,
+      actual: predictionFeedback.actual,
+      predicted: predictionFeedback.predicted,
+      task: models.task,
+      classLabels: models.classLabels,
+    })
+    .from(predictionFeedback)
+    .innerJoin(
+      models,
+      and(eq(models.workspaceId, predictionFeedback.workspaceId), eq(models.name, predictionFeedback.model)),
+    )
+    .where(
+      and(
+        gte(predictionFeedback.predictedAt, now - windowMinutes * 60000),
+        isNotNull(predictionFeedback.predicted),
+        workspaceId === undefined ? undefined : eq(predictionFeedback.workspaceId, workspaceId),
+      ),
+    );
+  const groups = new Map<string, typeof rows>();
+  for (const r of rows) {
+    const id = `${r.workspaceId}\0${r.model}\0${r.version}`;
+    (groups.get(id) ?? groups.set(id, []).get(id)!).push(r);
+  }
+  return [...groups.values()].map((group) => {
+    const { workspaceId: ws, model, version, task, classLabels } = group[0]!;
+    const kind = kindOf(task, group);
+    const m = scorePairs(kind, group, classLabels);
+    return {
+      workspaceId: ws,
+      model,
+      version,
+      kind,
+      count: group.length,
+      accuracy: 'accuracy' in m ? m.accuracy : null,
+      mae: 'mae' in m ? m.mae : null,
+    };
+  });
 }
 
 export async function modelPerformance(
