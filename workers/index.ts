@@ -6,6 +6,7 @@ import type { Env } from './platform/env';
 import { createApp } from './http/app';
 import { evaluateAllAlerts } from './monitoring/alerts/evaluate';
 import { checkAllDrift } from './monitoring/drift/report';
+import { exportDailyPredictions } from './monitoring/export/daily';
 import { applyRetention } from './monitoring/retention';
 import { repairArtifacts } from './registry/repair';
 import { createServices, type IsolateServices } from './platform/services';
@@ -86,6 +87,7 @@ export function createWorker() {
         ['drift', () => checkAllDrift(deps, at)],
         // After drift: a drift rule reads the report this run just made.
         ['alerts', () => evaluateAllAlerts(deps, at)],
+        ['prediction export', () => exportDailyPredictions(deps, at)],
         ['retention', () => applyRetention(deps.db, deps.config, at)],
         ['trigger deliveries', () => pruneTriggerDeliveries(deps, at)],
         ['stranded webhooks', () => requeueStrandedDeliveries(deps, at, grace)],

@@ -27,6 +27,7 @@ import { memberRoutes } from './routes/members';
 import { modelRoutes } from './routes/models';
 import { monitoringRoutes } from './routes/monitoring';
 import { predictRoutes } from './routes/predict';
+import { predictionExportRoutes } from './routes/prediction-export';
 import { requestFailureRoutes } from './routes/request-failures';
 import { triggerRoutes } from './routes/triggers';
 import { versionRoutes } from './routes/versions';
@@ -89,6 +90,7 @@ export function createApp(servicesFor: (env: Env) => IsolateServices) {
   app.route('/', triggerRoutes);
   app.route('/', webhookRoutes);
   app.route('/', monitoringRoutes);
+  app.route('/', predictionExportRoutes);
   app.route('/', requestFailureRoutes);
   app.route('/', alertRoutes);
   app.route('/', docsRoutes);

@@ -235,3 +235,20 @@ export const RequestFailureList = z
   .object({ errors: z.array(RequestFailure), next_cursor: z.string().nullable() })
   .openapi('RequestFailureList', { example: { errors: [ex.REQUEST_FAILURE], next_cursor: null } });
 
+/** A point in time: an ISO 8601 date-time, or a date (its midnight, UTC). */
+export const Instant = z
+  .string()
+  .max(40)
+  .transform((text, ctx) => {
+    const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : Date.parse(text);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) {
+      ctx.issues.push({
+        code: 'custom',
+        input: text,
+        message: 'expected a date (2026-11-26) or an ISO 8601 date-time',
+      });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .openapi({ type: 'string', example: '2026-11-26T00:00:00Z' });
