@@ -46,6 +46,7 @@ export function build(entry, outdir) {
 const MODULE_TYPES = [
   [/\.wasm$/, 'CompiledWasm'],
   [/\.(css|js)$/, 'Text'],
+  [/\.onnx$/, 'Data'],
 ];
 
 /** The bundle's files as Miniflare modules; the entry first. */

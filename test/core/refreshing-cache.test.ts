@@ -133,4 +133,42 @@ describe('RefreshingCache', () => {
     expect(await first).toBe('before the change');
     expect(h.cache.stats().entries).toBe(0);
   });
+
+  it('keeps a read made outside get under a key learnt later, unless a change or a newer copy came first', async () => {
+    const policy = { refreshAfterMs: 5_000, staleLimitMs: 10_000 };
+    const h = harness(policy);
+    expect(h.cache.holds('k', policy)).toBe(false);
+    const remember = h.cache.beginRead();
+    h.advance(100);
+    remember('k', 'read ahead');
+    expect(h.cache.holds('k', policy)).toBe(true);
+    expect(await h.get()).toBe('read ahead');
+    expect(h.loads()).toBe(0);
+    // Its age counts from when the read began.
+    h.advance(9_901);
+    expect(h.cache.holds('k', policy)).toBe(false);
+
+    const beforeChange = h.cache.beginRead();
+    h.cache.forget(() => true);
+    beforeChange('k', 'stale');
+    expect(h.cache.holds('k', policy)).toBe(false);
+
+    const older = h.cache.beginRead();
+    h.advance(10);
+    expect(await h.get()).toBe('v1');
+    older('k', 'older read');
+    expect(await h.get()).toBe('v1');
+  });
+
+  it('tells whether a key is being read', async () => {
+    const h = harness();
+    let release!: (v: string) => void;
+    h.answer(() => new Promise<string>((resolve) => (release = resolve)));
+    expect(h.cache.reading('k')).toBe(false);
+    const first = h.get();
+    expect(h.cache.reading('k')).toBe(true);
+    release('v');
+    await first;
+    expect(h.cache.reading('k')).toBe(false);
+  });
 });

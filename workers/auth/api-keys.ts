@@ -1,4 +1,4 @@
-import { and, count, eq, gt, isNull, lte, or } from 'drizzle-orm';
+import { and, count, eq, gt, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Permission } from '../core/access';
 import { conflict, invalidInput, notFound, permissionDenied } from '../core/errors';
 import { newId } from '../core/ids';
@@ -140,3 +140,7 @@ export function recordKeyUse(db: Db, key: ApiKey, now: number): Promise<unknown>
       ),
     );
 }
+
+/** The workspace of the key with this hash, as a subquery (none when no key has it). */
+export const workspaceOfKeyHash = (keyHash: string): SQL =>
+  sql`(select ${apiKeys.workspaceId} from ${apiKeys} where ${apiKeys.keyHash} = ${keyHash})`;

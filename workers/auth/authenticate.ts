@@ -90,13 +90,26 @@ export function refreshPolicy(config: Config): RefreshPolicy {
   };
 }
 
+const grantKey = (token: string, requested: string | undefined) =>
+  requested === undefined ? token : `${token}\0${requested}`;
+
+/** Whether this isolate holds, or is already reading, what a credential grants. */
+export function credentialKnown(
+  deps: Pick<AuthenticateDeps, 'credentials' | 'config'>,
+  token: string,
+  requested: string | undefined,
+): boolean {
+  const key = grantKey(token, requested);
+  return deps.credentials.grants.holds(key, refreshPolicy(deps.config)) || deps.credentials.grants.reading(key);
+}
+
 /** Resolves the caller and the workspace it acts in. */
 export async function authenticate(deps: AuthenticateDeps, credentials: Credentials): Promise<Principal> {
   const token = bearerToken(credentials.authorization);
   if (!token) throw unauthenticated('missing credential: send "Authorization: Bearer <token>"');
   const requested = credentials.workspaceId;
   const grant = await deps.credentials.grants.get(
-    requested === undefined ? token : `${token}\0${requested}`,
+    grantKey(token, requested),
     refreshPolicy(deps.config),
     () => grantFor(deps, token, requested),
     deps,

@@ -76,6 +76,33 @@ export class RefreshingCache<V> {
     return this.loadNow(key, load);
   }
 
+  /** Whether a copy of `key` would be served now without waiting. */
+  holds(key: string, policy: RefreshPolicy): boolean {
+    const entry = this.entries.get(key);
+    return entry !== undefined && this.now() - entry.readAt < policy.staleLimitMs;
+  }
+
+  /** Whether a request is reading `key` now. */
+  reading(key: string): boolean {
+    return this.pending.has(key);
+  }
+
+  /**
+   * Starts a read made outside `get` (one query that answers for a key learnt only later):
+   * what it returns stores the value unless a change was forgotten since the read began, or a
+   * copy as new is held already.
+   */
+  beginRead(): (key: string, value: V) => void {
+    const generation = this.generation;
+    const readAt = this.now();
+    return (key, value) => {
+      if (generation !== this.generation) return;
+      const held = this.entries.get(key);
+      if (held && held.readAt >= readAt) return;
+      this.store(key, { value, readAt, refreshing: false });
+    };
+  }
+
   /** Drops the copies whose key passes `test` (a change made through this isolate). */
   forget(test: (key: string) => boolean): void {
     this.generation += 1;

@@ -1,10 +1,11 @@
 import { createRoute, type RouteConfig } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { authenticate, authorize } from '../auth/authenticate';
+import { authenticate, authorize, bearerToken } from '../auth/authenticate';
 import type { Permission } from '../auth/principal';
 import type { Config } from '../core/config';
 import { requireJsonDepth } from '../core/json-depth';
+import { lookAhead, type LookAhead } from '../inference/look-ahead';
 import { DomainError, invalidInput, RateLimitedError } from '../core/errors';
 import {
   addressBudget,
@@ -16,10 +17,11 @@ import {
   type BudgetPlan,
 } from '../ratelimit/budgets';
 import type { RateDecision } from '../ratelimit/gcra';
+import { warmUpRuntime } from '../runtime/warm-up';
 import type { AppEnv } from './app-env';
 import { errorResponses } from './errors';
 import { tooLarge } from './read-body';
-import { WORKSPACE_HEADER, WorkspaceId } from './schemas/common';
+import { ModelName, VersionRef, WORKSPACE_HEADER, WorkspaceId } from './schemas/common';
 
 /*
  * Route rules live with the route: who may call it, which budget it draws on and what body it
@@ -119,18 +121,23 @@ function enforce(rules: RouteRules): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const deps = c.get('deps');
     c.set('rules', rules);
+    // A cold isolate starts onnxruntime while the credential and model record are looked up.
+    if (rules.body === 'tensors') void warmUpRuntime();
     if (rules.access !== 'public' && rules.access !== 'own-credential') {
       const header = c.req.header(WORKSPACE_HEADER);
       const workspace = header === undefined ? undefined : WorkspaceId.safeParse(header);
       if (workspace && !workspace.success) {
         throw invalidInput(`header '${WORKSPACE_HEADER}': expected a workspace id such as ws_default`);
       }
+      // ...and looks the model up while the credential is read (inference/look-ahead.ts).
+      const ahead = rules.body === 'tensors' ? modelLookAhead(c, workspace?.data) : undefined;
       const principal = await authenticated(c, workspace?.data);
       const access = c.get('access');
       access.actor = principal.id;
       access.workspace = principal.workspaceId;
       if (rules.access !== 'signed-in') authorize(principal, rules.access);
       c.set('principal', principal);
+      await ahead?.keep(principal);
     }
     const plans = plansFor(c, rules);
     if (plans.length > 0) {
@@ -147,6 +154,24 @@ function enforce(rules: RouteRules): MiddlewareHandler<AppEnv> {
     if (rules.body === 'json') return bodyLimits(deps.config).json(c, () => checkDepth(c, next));
     await next();
   };
+}
+
+/** The model a prediction route names, read beside an unknown API key; none if the path is not valid. */
+function modelLookAhead(c: Context<AppEnv>, requested: string | undefined): LookAhead | undefined {
+  // The protocol's paths call it {model}, the instances API's {name}.
+  const params: Record<string, string | undefined> = c.req.param();
+  const model = ModelName.safeParse(params.model ?? params.name);
+  const rawVersion = params.version;
+  const version = rawVersion === undefined ? undefined : VersionRef.safeParse(rawVersion);
+  if (!model.success || (version && !version.success)) return undefined;
+  let token: string | undefined;
+  try {
+    token = bearerToken(c.req.header('authorization'));
+  } catch {
+    return undefined; // authentication answers the malformed header
+  }
+  if (!token) return undefined;
+  return lookAhead(c.get('deps'), { token, requested, model: model.data, version: version?.data });
 }
 
 export const clientAddress = (c: Context<AppEnv>) => c.req.header('cf-connecting-ip') ?? 'unknown';

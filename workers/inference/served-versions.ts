@@ -74,6 +74,9 @@ export interface ServedVersionDeps extends RefreshHooks {
   servedVersions: ServedVersionCache;
 }
 
+export const servedKey = (workspaceId: string, name: string, ref: string | undefined) =>
+  `${workspaceId}\0${name}\0${ref ?? ''}`;
+
 /** The version a request names: a number, an alias, `latest`, or none (production, else latest). */
 export function resolveServed(
   deps: ServedVersionDeps,
@@ -82,7 +85,7 @@ export function resolveServed(
   ref: string | undefined,
 ): Promise<ServedVersion> {
   return deps.servedVersions.resolutions.get(
-    `${scope.workspaceId}\0${name}\0${ref ?? ''}`,
+    servedKey(scope.workspaceId, name, ref),
     {
       refreshAfterMs: deps.config.REGISTRY_CACHE_TTL_SECONDS * 1000,
       staleLimitMs: deps.config.CACHE_STALE_LIMIT_SECONDS * 1000,

@@ -31,9 +31,22 @@ function versionIdOf(ref: string | undefined): SQL {
   return alias(ref);
 }
 
-export async function resolveReference(
+export function resolveReference(
   deps: Pick<RegistryDeps, 'db'>,
   scope: Pick<Scope, 'workspaceId'>,
+  name: string,
+  ref: string | undefined,
+): Promise<Resolution> {
+  return resolveIn(deps, scope.workspaceId, name, ref);
+}
+
+/**
+ * The same, in a workspace given by id or by a subquery that yields one: serving can look a
+ * model up before it knows the workspace (see inference/look-ahead.ts).
+ */
+export async function resolveIn(
+  deps: Pick<RegistryDeps, 'db'>,
+  workspaceId: string | SQL,
   name: string,
   ref: string | undefined,
 ): Promise<Resolution> {
@@ -41,7 +54,7 @@ export async function resolveReference(
     .select({ model: models, version: modelVersions })
     .from(models)
     .leftJoin(modelVersions, eq(modelVersions.id, versionIdOf(ref)))
-    .where(and(eq(models.workspaceId, scope.workspaceId), eq(models.name, name)));
+    .where(and(eq(models.workspaceId, workspaceId), eq(models.name, name)));
   if (!row) return { found: false, miss: 'model' };
   const { model, version } = row;
   if (model.archivedAt !== null) return { found: false, miss: 'model_archived' };
