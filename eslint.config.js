@@ -44,6 +44,7 @@ export default tseslint.config(
         setInterval: 'readonly',
         clearInterval: 'readonly',
         AbortSignal: 'readonly',
+        AbortController: 'readonly',
         WebAssembly: 'readonly',
         Headers: 'readonly',
         ReadableStream: 'readonly',
