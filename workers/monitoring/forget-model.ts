@@ -22,8 +22,9 @@ import type { Metrics } from './observe';
  * Everything monitoring keeps about one model, deleted for a purge: prediction logs and their
  * feedback, metric rollups and totals, alert rules and history, failed requests (keyed by the
  * model's name and version numbers, which a new model of the same name reuses), and drift data
- * (keyed by version ids, never reused, but gone all the same). Counts still buffered in this isolate are dropped too, so they are not
- * written after the purge under a name a new model may take.
+ * (keyed by version ids, never reused, but gone all the same). Counts and failures still
+ * buffered in this isolate are dropped too, so they are not written after the purge under a
+ * name a new model may take.
  */
 
 /** Ids per statement: D1 binds at most 100 parameters. */

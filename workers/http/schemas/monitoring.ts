@@ -49,17 +49,15 @@ export const Stats = z
       from: Timestamp,
       to: Timestamp,
       step_minutes: z.number().int().openapi({
-        description: 'Bucket size: a round step (1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6, 12, 24 h) giving at most 120 points',
+        description:
+          'Bucket size: a round step (1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6, 12, 24 h) giving at most 120 points',
       }),
     }),
     total: Summary,
     versions: z.array(
       Summary.extend({
         version: z.number().int(),
-        series: z
-          .array(SeriesPoint)
-          .optional()
-          .openapi({ description: 'The version’s own points, with `by=version`' }),
+        series: z.array(SeriesPoint).optional().openapi({ description: 'The version’s own points, with `by=version`' }),
       }),
     ),
     series: z.array(SeriesPoint),
@@ -86,7 +84,9 @@ export const Prediction = z
         received_at: Timestamp,
       })
       .nullable()
-      .openapi({ description: 'The true values reported for it (POST /v1/predictions/{id}/feedback); null until then' }),
+      .openapi({
+        description: 'The true values reported for it (POST /v1/predictions/{id}/feedback); null until then',
+      }),
     created_at: Timestamp,
   })
   .openapi('LoggedPrediction', { example: ex.PREDICTION });
