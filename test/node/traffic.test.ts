@@ -5,11 +5,12 @@ import { describe, expect, inject, it } from 'vitest';
 import { apiClient } from '../../scripts/lib/api-client.mjs';
 import { localTarget } from '../../scripts/lib/local-target.mjs';
 import { DEMO_RULES, phaseAt, setUp } from '../../scripts/traffic.mjs';
+import { requireBrowser } from './browser';
 import { freePort, ROOT } from './server';
 
 /*
  * Issue 17: a traffic generator to drive the dashboard, drift and alerts (npm run traffic),
- * as a user runs it.
+ * and the screenshot script (npm run screenshots), as a user runs them.
  */
 
 const run = (script: string, args: string[], env: Record<string, string> = {}) =>
@@ -70,5 +71,21 @@ describe('npm run traffic', () => {
       /no credential: set MODELFLARE_TOKEN/,
     );
     expect(localTarget({ PORT: '9999', MODELFLARE_TOKEN: 't' })).toEqual({ base: 'http://127.0.0.1:9999', token: 't' });
+  });
+});
+
+describe('npm run screenshots', () => {
+  it('refuses a window it does not offer and a server that does not answer', async (ctx) => {
+    requireBrowser(ctx);
+    const wrong = run('scripts/dashboard/screenshots.mjs', ['--window', '2h'], { MODELFLARE_TOKEN: 't' });
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toContain('screenshots: --window is 1h, 6h, 24h, 7d or 30d');
+    const port = await freePort();
+    const nobody = run('scripts/dashboard/screenshots.mjs', ['--out', join(ROOT, '.generated/none')], {
+      MODELFLARE_URL: `http://127.0.0.1:${port}`,
+      MODELFLARE_TOKEN: 't',
+    });
+    expect(nobody.status).toBe(1);
+    expect(nobody.stderr).toContain(`screenshots: nothing answers at http://127.0.0.1:${port}: is npm start running?`);
   });
 });
