@@ -1,5 +1,4 @@
 import { createExecutionContext, createScheduledController, env } from 'cloudflare:test';
-import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import worker from '../../workers/index';
 import { evaluateAllAlerts, evaluateRule } from '../../workers/monitoring/alerts/evaluate';
@@ -7,7 +6,7 @@ import { MAX_RULES_PER_MODEL } from '../../workers/monitoring/alerts/rules';
 import { alertRules } from '../../workers/storage/schema';
 import { eq } from 'drizzle-orm';
 import { call, callJson, createKey, depsFor, fixture, registerUser, uniqueName, uploadRaw } from '../helpers';
-import { captureWebhookQueue, consume, drain } from '../batch/queue-driver';
+import { captureWebhookQueue, deliveredEvents, drain } from '../batch/queue-driver';
 
 /*
  * Issue 17, point 4: alert rules per model (error rate, p99 latency, drift, accuracy or MAE),
@@ -247,14 +246,7 @@ describe('alert evaluation', () => {
 
       const sent = drain(webhooks);
       expect(sent).toHaveLength(2);
-      const received: { body: string; headers: Record<string, string> }[] = [];
-      vi.spyOn(globalThis, 'fetch').mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
-        const request = new Request(input, init);
-        received.push({ body: await request.text(), headers: Object.fromEntries(request.headers) });
-        return new Response(null, { status: 204 });
-      });
-      await consume('modelflare-webhooks', sent);
-      const events = received.map((r) => new Webhook(hook.secret).verify(r.body, r.headers) as any);
+      const events = await deliveredEvents(sent, hook.secret);
       expect(events.map((e) => e.type).sort()).toEqual(['alert.fired', 'alert.resolved']);
       const firedEvent = events.find((e) => e.type === 'alert.fired');
       const resolvedEvent = events.find((e) => e.type === 'alert.resolved');

@@ -1,10 +1,9 @@
 import { createExecutionContext, createScheduledController, env } from 'cloudflare:test';
-import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import worker from '../../workers/index';
 import { ks, psi } from '../../workers/monitoring/drift/statistics';
 import { call, callJson, fixture, infer, newModel, uniqueName, uploadRaw } from '../helpers';
-import { captureWebhookQueue, consume, drain } from '../batch/queue-driver';
+import { captureWebhookQueue, deliveredEvents, drain } from '../batch/queue-driver';
 
 afterEach(async () => {
   vi.restoreAllMocks();
@@ -117,14 +116,7 @@ describe('drift detection', () => {
     await callJson('POST', `/v1/models/${shifted}/drift/check`, 200); // drifted again: no second event
     const sent = drain(webhooks);
     expect(sent).toHaveLength(1);
-    const received: { body: string; headers: Record<string, string> }[] = [];
-    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
-      const request = new Request(input, init);
-      received.push({ body: await request.text(), headers: Object.fromEntries(request.headers) });
-      return new Response(null, { status: 204 });
-    });
-    await consume('modelflare-webhooks', sent);
-    const event = new Webhook(hook.secret).verify(received[0]!.body, received[0]!.headers) as any;
+    const [event] = await deliveredEvents(sent, hook.secret);
     expect(event).toMatchObject({ type: 'drift.detected', data: { model: shifted, version: 1, rows: 1000 } });
     expect(event.data.features.map((f: any) => f.name)).toEqual(['a', 'b']);
 
