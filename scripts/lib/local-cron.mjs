@@ -31,8 +31,17 @@ export function localSchedule(mode, crons) {
 /**
  * Fires the schedule until `signal` aborts: at each due minute, one request per expression
  * due, one run at a time (a run that outlasts a minute makes the next one the first due after
- * it ends, as a missed trigger would not pile up). `report` hears each outcome:
- * { cron, at, ok, status?, error? }.
+ * it ends, as a missed trigger would not pile up). `report` hears each outcome.
+ *
+ * @param {{
+ *   base: string,
+ *   schedule: { specs: object[] },
+ *   signal?: AbortSignal,
+ *   report?: (outcome: { cron: string, at: number, ok: boolean, status?: number, error?: string }) => void,
+ *   fetchFn?: (url: string, init?: object) => Promise<Response>,
+ *   now?: () => number,
+ *   sleep?: (ms: number, abort?: AbortSignal) => Promise<unknown>,
+ * }} options
  */
 export async function runLocalCron({
   base,
