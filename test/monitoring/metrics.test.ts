@@ -223,6 +223,46 @@ describe('GET /metrics', () => {
     expect(theirs).not.toMatch(/^modelflare_drift_psi\{/m);
   });
 
+  it('quality gauges equal what /performance reports, a class index read as its label', async () => {
+    const user = await registerUser('quality');
+    const as = { token: user.token };
+    await callJson('POST', '/v1/models', 201, {
+      ...as,
+      body: {
+        name: 'species',
+        task: 'classification',
+        feature_names: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
+        class_labels: ['setosa', 'versicolor', 'virginica'],
+        monitoring: { log_sample_rate: 1 },
+      },
+    });
+    expect((await uploadRaw('species', fixture('generated/iris.onnx'), as)).status).toBe(201);
+    // setosa, virginica, versicolor predicted; told: right (by label), right (by index 2), wrong
+    // (an index no label has).
+    const res = await call('POST', '/v1/models/species/predict', {
+      ...as,
+      body: {
+        instances: [
+          [5.0, 3.4, 1.5, 0.2],
+          [6.8, 3.1, 5.8, 2.3],
+          [5.9, 2.9, 4.3, 1.3],
+        ],
+      },
+    });
+    const id = res.headers.get('x-prediction-id')!;
+    for (let i = 0; i < 100 && !(await call('GET', `/v1/predictions/${id}`, as)).ok; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    await callJson('POST', `/v1/predictions/${id}/feedback`, 201, { ...as, body: { actual: ['setosa', 2, -1] } });
+    const performance = await callJson('GET', '/v1/models/species/performance?window=1d', 200, as);
+    expect(performance.metrics.accuracy).toBeCloseTo(2 / 3, 12);
+    const admin = await createKey(['admin'], as);
+    const text = await (await scrape(admin.key)).text();
+    const accuracy = /^modelflare_model_accuracy\{[^}]*model="species"[^}]*\} (\S+)$/m.exec(text);
+    expect(Number(accuracy![1])).toBeCloseTo(performance.metrics.accuracy, 12);
+    expect(text).toMatch(/^modelflare_model_feedback_rows\{[^}]*model="species"[^}]*\} 3$/m);
+    expect(text).not.toMatch(/^modelflare_model_mae\{[^}]*model="species"/m);
+  });
+
   it('needs the admin key, the scrape token, or a workspace admin (who sees their own workspace)', async () => {
     expect((await scrape(null)).status).toBe(401);
     expect((await scrape('not-a-token')).status).toBe(401);

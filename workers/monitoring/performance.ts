@@ -1,7 +1,7 @@
-import { and, eq, gte, isNotNull } from 'drizzle-orm';
+import { and, eq, gte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../storage/db';
 import { bucketsFor } from './buckets';
-import { models, predictionFeedback } from '../storage/schema';
+import { predictionFeedback } from '../storage/schema';
 
 /*
  * Model quality from ground truth: feedback rows (true value beside what was predicted) of
@@ -125,7 +125,9 @@ export interface VersionQuality {
 
 /**
  * Accuracy or MAE of every version with feedback on predictions made in the window (of one
- * workspace, or all): the quality gauges of /metrics.
+ * workspace, or all): the quality gauges of /metrics. Aggregated in D1, since a scrape covers
+ * every model's day of feedback: the same figures as scorePairs (a class index read as its
+ * label), without reading the rows out.
  */
 export async function qualityByVersion(
   db: Db,
@@ -133,45 +135,47 @@ export async function qualityByVersion(
   windowMinutes: number,
   now = Date.now(),
 ): Promise<VersionQuality[]> {
-  const rows = await db
-    .select({
-      workspaceId: predictionFeedback.workspaceId,
-      model: predictionFeedback.model,
-      version: predictionFeedback.version,
-      actual: predictionFeedback.actual,
-      predicted: predictionFeedback.predicted,
-      task: models.task,
-      classLabels: models.classLabels,
-    })
-    .from(predictionFeedback)
-    .innerJoin(
-      models,
-      and(eq(models.workspaceId, predictionFeedback.workspaceId), eq(models.name, predictionFeedback.model)),
-    )
-    .where(
-      and(
-        gte(predictionFeedback.predictedAt, now - windowMinutes * 60000),
-        isNotNull(predictionFeedback.predicted),
-        workspaceId === undefined ? undefined : eq(predictionFeedback.workspaceId, workspaceId),
-      ),
-    );
-  const groups = new Map<string, typeof rows>();
-  for (const r of rows) {
-    const id = `${r.workspaceId}\0${r.model}\0${r.version}`;
-    (groups.get(id) ?? groups.set(id, []).get(id)!).push(r);
-  }
-  return [...groups.values()].map((group) => {
-    const { workspaceId: ws, model, version, task, classLabels } = group[0]!;
-    const kind = kindOf(task, group);
-    const m = scorePairs(kind, group, classLabels);
+  const numeric = (v: SQL) => sql`json_type(${v}) in ('integer', 'real')`;
+  // A class index within the labels reads as its label (any other integer, e.g. -1, as itself).
+  const label = (v: SQL) => sql`case
+      when json_type(${v}) = 'integer' and ${v} >= 0 and ${v} < json_array_length(m.class_labels)
+        then json_extract(m.class_labels, '$[' || ${v} || ']')
+      when json_type(${v}) = 'text' then json_extract(${v}, '$')
+      else ${v} end`;
+  const actual = sql`f.actual`;
+  const predicted = sql`f.predicted`;
+  const rows = await db.all<{
+    workspace_id: string;
+    model: string;
+    version: number;
+    task: string;
+    n: number;
+    numeric_n: number;
+    mae: number | null;
+    accuracy: number;
+  }>(sql`
+    select f.workspace_id, f.model, f.version, m.task, count(*) as n,
+      sum(${numeric(actual)} and ${numeric(predicted)}) as numeric_n,
+      avg(case when ${numeric(actual)} and ${numeric(predicted)} then abs(${actual} - ${predicted}) end) as mae,
+      avg(${label(actual)} = ${label(predicted)}) as accuracy
+    from prediction_feedback f
+    join models m on m.workspace_id = f.workspace_id and m.name = f.model
+    where f.predicted_at >= ${now - windowMinutes * 60000} and f.predicted is not null
+      ${workspaceId === undefined ? sql`` : sql`and f.workspace_id = ${workspaceId}`}
+    group by f.workspace_id, f.model, f.version
+    order by f.workspace_id, f.model, f.version`);
+  return rows.map((r) => {
+    // As kindOf: the task decides; a model of task `other` is a regressor when every value is a number.
+    const kind =
+      r.task === 'classification' || (r.task !== 'regression' && r.numeric_n < r.n) ? 'classification' : 'regression';
     return {
-      workspaceId: ws,
-      model,
-      version,
+      workspaceId: r.workspace_id,
+      model: r.model,
+      version: r.version,
       kind,
-      count: group.length,
-      accuracy: 'accuracy' in m ? m.accuracy : null,
-      mae: 'mae' in m ? m.mae : null,
+      count: r.n,
+      accuracy: kind === 'classification' ? r.accuracy : null,
+      mae: kind === 'regression' ? r.mae : null,
     };
   });
 }
