@@ -10463,6 +10463,7 @@ export interface components {
          *         "staging"
          *       ],
          *       "artifact_url": "/v1/models/iris/versions/2/artifact",
+         *       "serving": null,
          *       "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
          *       "created_at": "2026-11-26T12:00:04.000Z",
          *       "archived_at": null
@@ -10512,6 +10513,7 @@ export interface components {
             aliases: string[];
             /** @example /v1/models/iris/versions/1/artifact */
             artifact_url: string;
+            serving: components["schemas"]["ServingGraph"];
             created_by: string;
             /**
              * Format: date-time
@@ -10588,6 +10590,29 @@ export interface components {
              */
             shape: number[];
         };
+        /** @description The graph the version is served from when onnxruntime-web could not serve the uploaded file as it is: the import rewrote it, and stored it beside the file (which stays the artifact, unchanged). Null when the file is served as it is. */
+        ServingGraph: {
+            sha256: string;
+            size_bytes: number;
+            rewrites: ({
+                /** @enum {string} */
+                kind: "zipmap";
+                node: string;
+                output: string;
+                class_labels: string[];
+            } | {
+                /** @enum {string} */
+                kind: "dict_vectorizer";
+                node: string;
+                input: string;
+                vocabulary: string[];
+            } | {
+                /** @enum {string} */
+                kind: "batchwise_rnn";
+                node: string;
+                op: string;
+            })[];
+        } | null;
         /**
          * @example {
          *       "error": {
@@ -10676,6 +10701,7 @@ export interface components {
          *             "staging"
          *           ],
          *           "artifact_url": "/v1/models/iris/versions/2/artifact",
+         *           "serving": null,
          *           "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
          *           "created_at": "2026-11-26T12:00:04.000Z",
          *           "archived_at": null
