@@ -1,4 +1,4 @@
-import { and, eq, type SQL } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { newId } from '../core/ids';
 import type { Scope } from '../registry/types';
 import type { Db } from '../storage/db';
@@ -17,8 +17,6 @@ import type { ObserveDeps } from './observe';
 export const MAX_BUFFERED = 20;
 /** Messages are written for the caller and short; a long one is cut. */
 const MAX_MESSAGE_CHARS = 500;
-/** Columns bound per row: D1 binds at most 100 parameters a statement. */
-const ROWS_PER_STATEMENT = 9;
 
 export type FailureRow = typeof requestFailures.$inferSelect;
 export type Failure = Omit<FailureRow, 'id' | 'createdAt'>;
@@ -43,16 +41,38 @@ export class FailureLog {
     this.buffer = this.buffer.filter((f) => f.workspaceId !== workspaceId || f.model !== model);
   }
 
+  /**
+   * One statement whatever the count: the rows travel as one JSON parameter (D1 binds at most
+   * 100 per statement), so a flush is one round trip and never a batch.
+   */
   async flush(db: Db): Promise<void> {
     const taken = this.buffer;
     this.buffer = [];
     this.since = 0;
     if (taken.length === 0) return;
-    const statements = [];
-    for (let i = 0; i < taken.length; i += ROWS_PER_STATEMENT) {
-      statements.push(db.insert(requestFailures).values(taken.slice(i, i + ROWS_PER_STATEMENT)));
-    }
-    await db.batch(statements as [(typeof statements)[number], ...typeof statements]);
+    const rows = JSON.stringify(
+      taken.map((f) => [
+        f.id,
+        f.workspaceId,
+        f.model,
+        f.version,
+        f.requestId,
+        f.method,
+        f.route,
+        f.status,
+        f.code,
+        f.message,
+        f.createdAt,
+      ]),
+    );
+    await db.run(sql`
+      insert into request_failures
+        (id, workspace_id, model, version, request_id, method, route, status, code, message, created_at)
+      select json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), json_extract(r.value, '$[2]'),
+        json_extract(r.value, '$[3]'), json_extract(r.value, '$[4]'), json_extract(r.value, '$[5]'),
+        json_extract(r.value, '$[6]'), json_extract(r.value, '$[7]'), json_extract(r.value, '$[8]'),
+        json_extract(r.value, '$[9]'), json_extract(r.value, '$[10]')
+      from json_each(${rows}) as r`);
   }
 }
 
