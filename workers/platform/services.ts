@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../core/logger';
 import { ServedVersionCache } from '../inference/served-versions';
 import { SessionCache } from '../inference/session-cache';
 import { DriftCounts } from '../monitoring/drift/observe-features';
+import { FailureLog } from '../monitoring/failures';
 import { Metrics } from '../monitoring/observe';
 import { LocalBudgets } from '../ratelimit/local-budgets';
 import { onOutOfMemory } from '../runtime/onnx-session';
@@ -33,6 +34,8 @@ export interface IsolateServices {
   metrics: Metrics;
   /** Drift histogram counts, buffered before D1. */
   drift: DriftCounts;
+  /** The latest failing requests, buffered before D1 (the dashboard's errors view). */
+  failures: FailureLog;
   /** Request budgets, decided here and reported to their Durable Objects after. */
   budgets: LocalBudgets;
 }
@@ -57,6 +60,7 @@ export function createServices(config: Config, logger: Logger = createLogger()):
     credentials,
     metrics: new Metrics(),
     drift: new DriftCounts(),
+    failures: new FailureLog(),
     budgets: new LocalBudgets(),
   };
 }
