@@ -14,6 +14,9 @@ import { requeueStrandedDeliveries } from './webhooks/stranded';
 import { pruneTriggerDeliveries } from './batch/triggers';
 
 export { RateLimiter } from './ratelimit/rate-limiter';
+export { RunnerContainer } from './platform/runner-container';
+// Lets the runner containers' outbound requests for model files be answered by the worker.
+export { ContainerProxy } from '@cloudflare/containers';
 
 type Consume = (batch: MessageBatch<unknown>, deps: PlatformDeps) => Promise<void>;
 

@@ -25,6 +25,7 @@ import { memberRoutes } from './routes/members';
 import { modelRoutes } from './routes/models';
 import { monitoringRoutes } from './routes/monitoring';
 import { predictRoutes } from './routes/predict';
+import { runnerFileRoutes } from './routes/runner-files';
 import { triggerRoutes } from './routes/triggers';
 import { versionRoutes } from './routes/versions';
 import { webhookRoutes } from './routes/webhooks';
@@ -87,6 +88,7 @@ export function createApp(servicesFor: (env: Env) => IsolateServices) {
   app.route('/', monitoringRoutes);
   app.route('/', docsRoutes);
   app.route('/', dashboardRoutes);
+  app.route('/', runnerFileRoutes);
 
   app.openAPIRegistry.register('Error', ErrorEnvelope);
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {

@@ -9,7 +9,7 @@ import {
 } from '../cache/prediction-cache';
 import type { Scope } from '../registry/types';
 import { instancesToTensors, outputsToPredictions } from './instances';
-import { encodeOutputs, runModel, type ModelRunDeps } from './model-runs';
+import { encodeOutputs, isWarm, runModel, type ModelRunDeps } from './model-runs';
 import { resolveServed, type ServedVersion, type ServedVersionDeps } from './served-versions';
 import { Timing, type TimingEntry } from './timing';
 import type { NamedTensors, RequestTensor, ResponseTensor } from './types';
@@ -126,8 +126,8 @@ async function cachedOrRun(
     const hit = await timing.measure('cache', () =>
       readPrediction(deps, key, {
         shared: served.cacheShared,
-        // A model not loaded here costs a load: a KV answer is then worth its full deadline.
-        kvDeadlineMs: deps.sessions.isLoaded(served.versionId)
+        // A model not loaded here costs a load (or a backend call): a KV answer is then worth its full deadline.
+        kvDeadlineMs: isWarm(deps, served)
           ? served.cacheSharedTimeoutMs
           : Math.max(served.cacheSharedTimeoutMs, deps.config.CACHE_READ_TIMEOUT_MS),
       }),

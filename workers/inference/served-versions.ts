@@ -2,7 +2,7 @@ import type { ChangeFeed } from '../core/change-feed';
 import type { Config } from '../core/config';
 import { DomainError, notFound } from '../core/errors';
 import { RefreshingCache, type RefreshHooks } from '../core/refreshing-cache';
-import type { Signature } from '../core/signature';
+import type { BackendKind, RemoteBackend, Signature } from '../core/signature';
 import { resolveReference, type Resolution } from '../registry/resolve';
 import type { ModelRow, RegistryDeps, Scope, Task, VersionRow } from '../registry/types';
 import { getVersionById } from '../registry/versions';
@@ -35,6 +35,9 @@ export interface ServedVersion {
   zipmap: { output: string; labels: string[] } | null;
   /** An input the import made from a DictVectorizer's map: records may leave its features out. */
   sparseInput: string | null;
+  /** What runs it: this isolate, the native runner, or a remote server (`remote` then set). */
+  backend: BackendKind;
+  remote: RemoteBackend | null;
 }
 
 export function toServed(model: ModelRow, version: VersionRow): ServedVersion {
@@ -56,6 +59,8 @@ export function toServed(model: ModelRow, version: VersionRow): ServedVersion {
     signature: version.signature,
     featureNames: version.featureNames ?? model.featureNames,
     classLabels: version.classLabels ?? model.classLabels,
+    backend: version.backend,
+    remote: version.remote,
     ...servingOf(version),
   };
 }

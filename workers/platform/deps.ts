@@ -7,6 +7,8 @@ import { errorFields } from '../core/logger';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
 import type { IsolateServices } from './services';
 import { database, type Db } from '../storage/db';
+import type { RunnerGateway } from '../inference/backends/runner';
+import { runnerGateway } from './runner-container';
 
 /*
  * The composition root's per-invocation half: every entry point (fetch, queue, scheduled)
@@ -22,6 +24,8 @@ export interface PlatformDeps extends IsolateServices {
   batchQueue: Queue;
   webhookQueue: Queue;
   rateLimiter: DurableObjectNamespace<RateLimiter>;
+  /** The native runner, when configured (RUNNER_URL or the RUNNER container binding). */
+  runner: RunnerGateway | undefined;
   /** This invocation's logger (its lines carry the request id or the queue's name). */
   logger: Logger;
   /** Work that may finish after the response; a failure is logged, never raised. */
@@ -47,6 +51,7 @@ export function platformDeps(
     batchQueue: env.BATCH_QUEUE,
     webhookQueue: env.WEBHOOK_QUEUE,
     rateLimiter: env.RATE_LIMITER,
+    runner: runnerGateway(services.config, env),
     logger,
     defer: (work) => waitUntil(work.catch((err: unknown) => logger.warn('deferred work failed', errorFields(err)))),
     observer: undefined as unknown as PredictionObserver,

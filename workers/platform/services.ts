@@ -3,6 +3,7 @@ import { PredictionCache } from '../cache/prediction-cache';
 import { ChangeFeed } from '../core/change-feed';
 import { ortHeapLimit, type Config } from '../core/config';
 import { createLogger, type Logger } from '../core/logger';
+import { CircuitBreakers } from '../inference/backends/circuit-breaker';
 import { ServedVersionCache } from '../inference/served-versions';
 import { SessionCache } from '../inference/session-cache';
 import { DriftCounts } from '../monitoring/drift/observe-features';
@@ -35,6 +36,8 @@ export interface IsolateServices {
   drift: DriftCounts;
   /** Request budgets, decided here and reported to their Durable Objects after. */
   budgets: LocalBudgets;
+  /** A circuit per runner instance and remote server. */
+  breakers: CircuitBreakers;
 }
 
 export function createServices(config: Config, logger: Logger = createLogger()): IsolateServices {
@@ -58,5 +61,6 @@ export function createServices(config: Config, logger: Logger = createLogger()):
     metrics: new Metrics(),
     drift: new DriftCounts(),
     budgets: new LocalBudgets(),
+    breakers: new CircuitBreakers(config.BACKEND_BREAKER_FAILURES, config.BACKEND_BREAKER_SECONDS * 1000),
   };
 }

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { conflict, invalidModel, notFound } from '../core/errors';
-import type { Rewrite, ServingGraph } from '../core/signature';
+import type { BackendKind, OnnxHeader, RemoteBackend, Rewrite, ServingGraph, Signature } from '../core/signature';
 import { errorFields } from '../core/logger';
 import { artifactMissing } from './artifacts';
 import { newId } from '../core/ids';
@@ -146,7 +146,8 @@ export async function createVersion(
         key,
         sha256,
         bytes: bytes.byteLength,
-        loaded,
+        signature: loaded.signature,
+        header: loaded.header,
         serving,
         fields: labelled,
         task: serving?.rewrites.some((r) => r.kind === 'zipmap') ? 'classification' : undefined,
@@ -231,7 +232,11 @@ function adopt(
   return version;
 }
 
-async function requireModelForUpload(deps: RegistryDeps, scope: Scope, name: string): Promise<ModelRow | undefined> {
+export async function requireModelForUpload(
+  deps: RegistryDeps,
+  scope: Scope,
+  name: string,
+): Promise<ModelRow | undefined> {
   const model = await deps.db.query.models.findFirst({
     where: and(eq(models.workspaceId, scope.workspaceId), eq(models.name, name)),
   });
@@ -243,7 +248,7 @@ async function requireModelForUpload(deps: RegistryDeps, scope: Scope, name: str
   return model;
 }
 
-async function refuseDuplicate(deps: RegistryDeps, model: ModelRow, sha256: string): Promise<void> {
+export async function refuseDuplicate(deps: RegistryDeps, model: ModelRow, sha256: string): Promise<void> {
   const duplicate = await deps.db.query.modelVersions.findFirst({
     where: and(eq(modelVersions.modelId, model.id), eq(modelVersions.sha256, sha256)),
   });
@@ -255,20 +260,24 @@ async function refuseDuplicate(deps: RegistryDeps, model: ModelRow, sha256: stri
   }
 }
 
-async function insertVersion(
+export async function insertVersion(
   deps: RegistryDeps,
   scope: Scope,
   name: string,
   v: {
     id: string;
+    /** The file's R2 key; empty for a remote version, which has none. */
     key: string;
     sha256: string;
     bytes: number;
-    loaded: LoadedModel;
+    signature: Signature;
+    header: OnnxHeader;
     serving: ServingGraph | null;
     fields: VersionFields;
     /** The task of the model when this upload creates it. */
     task?: Task;
+    backend?: BackendKind;
+    remote?: RemoteBackend;
   },
 ): Promise<VersionRow> {
   const { fields } = v;
@@ -292,9 +301,11 @@ async function insertVersion(
             sha256: constant(v.sha256).as('sha256'),
             sizeBytes: constant(v.bytes).as('size_bytes'),
             artifactKey: constant(v.key).as('artifact_key'),
-            signature: constant(json(v.loaded.signature)).as('signature'),
-            onnx: constant(json(v.loaded.header)).as('onnx'),
+            signature: constant(json(v.signature)).as('signature'),
+            onnx: constant(json(v.header)).as('onnx'),
             serving: constant(v.serving ? json(v.serving) : null).as('serving'),
+            backend: constant(v.backend ?? 'isolate').as('backend'),
+            remote: constant(v.remote ? json(v.remote) : null).as('remote'),
             description: constant(fields.description ?? '').as('description'),
             tags: constant(json(fields.tags ?? {})).as('tags'),
             metrics: constant(json(fields.metrics ?? {})).as('metrics'),
@@ -408,6 +419,12 @@ export async function openArtifact(
   ref: VersionRef,
 ): Promise<{ version: ModelVersion; object: R2ObjectBody }> {
   const version = await getVersion(deps, scope, name, ref);
+  if (version.backend === 'remote') {
+    throw notFound(
+      `version ${version.version} of model '${name}' is served by a remote server (${version.remote?.url}); it has no file here`,
+      { code: 'version_not_found' },
+    );
+  }
   const object = await deps.bucket.get(version.artifactKey);
   if (!object) throw artifactMissing(version.artifactKey);
   return { version, object };

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { DomainError, unavailable } from '../../core/errors';
 import { predict, type Prediction } from '../../inference/data-plane';
-import { withSession } from '../../inference/model-runs';
+import { prepareModel } from '../../inference/model-runs';
 import { servedOrRefusal } from '../../inference/served-versions';
 import { resolveReference } from '../../registry/resolve';
 import { servableVersionNumbers } from '../../registry/versions';
@@ -76,9 +76,10 @@ async function metadata(c: Context<AppEnv>, model: string, version: string | und
     {
       name: served.modelName,
       versions: versions.map(String),
-      platform: 'onnxruntime_onnx' as const,
+      platform: served.backend === 'remote' ? ('remote' as const) : ('onnxruntime_onnx' as const),
       inputs: served.signature.inputs,
       outputs: served.signature.outputs,
+      parameters: { backend: served.backend },
     },
     200,
   );
@@ -94,7 +95,7 @@ async function ready(c: Context<AppEnv>, model: string, version: string | undefi
   const served = servedOrRefusal(resolution, model, version);
   Object.assign(c.get('access'), { model, version: served.version });
   try {
-    await withSession(deps, served, undefined, async () => undefined);
+    await prepareModel(deps, served);
   } catch (err) {
     if (err instanceof DomainError) {
       throw unavailable(`model '${model}' version ${served.version} cannot be loaded: ${err.message}`);

@@ -36,6 +36,15 @@ export const ERRORS: Record<number, { code: string; message: string }> = {
   },
   422: { code: 'invalid_model', message: 'not an ONNX model onnxruntime can load: protobuf parsing failed' },
   429: { code: 'rate_limited', message: 'rate limit exceeded: 120 requests per 60 s; retry after 1 s' },
+  502: {
+    code: 'backend_error',
+    message:
+      'remote backend https://triton.example.com model \'resnet50\' answered 500: {"error":"CUDA out of memory"}',
+  },
+  504: {
+    code: 'backend_timeout',
+    message: "remote backend https://triton.example.com model 'resnet50' did not answer within 10000 ms",
+  },
   503: {
     code: 'unavailable',
     message: 'user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)',
@@ -51,7 +60,9 @@ export const V2_ERRORS: Record<number, string> = {
   413: 'the request body is larger than the limit of 8 MiB',
   415: 'this route takes a JSON body: send "Content-Type: application/json"',
   429: 'rate limit exceeded: 600 requests per 60 s; retry after 1 s',
+  502: 'remote backend https://triton.example.com model \'resnet50\' answered 500: {"error":"CUDA out of memory"}',
   503: "model 'iris' has no version ready to serve",
+  504: "remote backend https://triton.example.com model 'resnet50' did not answer within 10000 ms",
 };
 
 export const CACHE = { enabled: true, ttl_seconds: 300, shared: false, shared_timeout_ms: 25 };
@@ -118,6 +129,8 @@ export const MODEL_VERSION = {
   aliases: ['staging'],
   artifact_url: '/v1/models/iris/versions/2/artifact',
   serving: null,
+  backend: 'isolate',
+  remote: null,
   created_by: USER,
   created_at: LATER,
   archived_at: null,
@@ -148,6 +161,7 @@ export const MODEL_METADATA = {
   platform: 'onnxruntime_onnx' as const,
   inputs: SIGNATURE.inputs,
   outputs: SIGNATURE.outputs,
+  parameters: { backend: 'isolate' as const },
 };
 
 export const PREDICT_RESPONSE = {

@@ -1,5 +1,5 @@
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import type { OnnxHeader, ServingGraph, Signature } from '../../core/signature';
+import type { BackendKind, OnnxHeader, RemoteBackend, ServingGraph, Signature } from '../../core/signature';
 import { createdAt } from './columns';
 
 /*
@@ -73,6 +73,13 @@ export const modelVersions = sqliteTable(
     onnx: text('onnx', { mode: 'json' }).$type<OnnxHeader>().notNull(),
     /** The rewritten graph the version is served from (R2 key, sha256, rewrites); null: the artifact itself. */
     serving: text('serving', { mode: 'json' }).$type<ServingGraph>(),
+    /** What runs the version: the isolate, the native runner, or a remote server (`remote`). */
+    backend: text('backend', { enum: ['isolate', 'runner', 'remote'] })
+      .$type<BackendKind>()
+      .notNull()
+      .default('isolate'),
+    /** The remote server and model a `remote` version calls (its credential encrypted); else null. */
+    remote: text('remote', { mode: 'json' }).$type<RemoteBackend>(),
     description: text('description').notNull().default(''),
     tags: text('tags', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
     metrics: text('metrics', { mode: 'json' }).$type<Record<string, number>>().notNull().default({}),
