@@ -28,6 +28,8 @@ export function ensureDevVars(path = '.dev.vars') {
     JWT_SECRET: () => randomBytes(32).toString('base64url'),
     // Encrypts webhook and trigger signing secrets in D1.
     SECRETS_ENCRYPTION_KEY: () => randomBytes(32).toString('base64'),
+    // What the worker and the native runner present to each other.
+    RUNNER_TOKEN: () => `mf_runner_${randomBytes(24).toString('hex')}`,
   };
   // Tokens are signed with one key: a user who chose an Ed25519 pair gets no secret beside it.
   if (vars.JWT_PRIVATE_KEY) delete wanted.JWT_SECRET;

@@ -2,7 +2,7 @@ import { DomainError, invalidModel } from '../../core/errors';
 import type { RemoteBackend, Signature } from '../../core/signature';
 import type { BackendDeps } from './backends';
 import { oipSignature, oipSpeaksBinary } from './oip-client';
-import { remoteName, remoteTarget } from './remote';
+import { remoteTarget } from './remote';
 import { runnerTarget } from './runner';
 
 /*
@@ -23,7 +23,7 @@ export async function describeRemote(
     return { signature, binary };
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
-    throw invalidModel(`cannot register ${remoteName(remote)}: ${err.message}`, {
+    throw invalidModel(`${err.message}; nothing was registered`, {
       code: 'remote_unreadable',
       details: { url: remote.url, model: remote.model },
     });
