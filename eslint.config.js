@@ -33,7 +33,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.{js,mjs}'],
+    files: ['scripts/**/*.{js,mjs}', 'runner/**/*.mjs'],
     languageOptions: {
       globals: {
         process: 'readonly',
@@ -52,6 +52,7 @@ export default tseslint.config(
         TextEncoder: 'readonly',
         TextDecoder: 'readonly',
         crypto: 'readonly',
+        performance: 'readonly',
       },
     },
   },
