@@ -90,15 +90,17 @@ async function readLimited(res: Response, name: string): Promise<Uint8Array> {
 /**
  * One call: the circuit first, then the request under its deadline (the answer's body too),
  * retried after a connection failure when `idempotent`. 5xx answers count against the circuit
- * and are raised; other answers are returned.
+ * and are raised; other answers go to `read`, and an answer it cannot read (a 502) counts
+ * against the circuit too. A refusal of the request (4xx) is an answer: it does not.
  */
-export async function exchange(
+export async function exchange<T>(
   deps: OipDeps,
   target: OipTarget,
   path: string,
   init: RequestInit,
   idempotent: boolean,
-): Promise<Answer> {
+  read: (answer: Answer) => T,
+): Promise<T> {
   deps.breakers.admit(target.breakerKey, target.name);
   const details = { backend: target.name };
   for (let attempt = 0; ; attempt++) {
@@ -136,8 +138,16 @@ export async function exchange(
       if (answer.status === 504) throw gatewayTimeout(message, { code: 'backend_timeout', details });
       throw badGateway(message, { code: 'backend_error', details });
     }
-    deps.breakers.succeeded(target.breakerKey);
-    return answer;
+    try {
+      const result = read(answer);
+      deps.breakers.succeeded(target.breakerKey);
+      return result;
+    } catch (err) {
+      if (err instanceof DomainError && err.kind === 'bad_gateway')
+        deps.breakers.failed(target.breakerKey, err.message);
+      else deps.breakers.succeeded(target.breakerKey);
+      throw err;
+    }
   }
 }
 
@@ -283,9 +293,10 @@ export async function oipInfer(
 ): Promise<NamedTensors> {
   const { body, headers } = inferBody(target, inputs, outputs);
   // Inference is a POST: never sent twice.
-  const answer = await exchange(deps, target, `${target.modelPath}/infer`, { method: 'POST', body, headers }, false);
-  if (answer.status !== 200) throw refusal(target, answer, 'the inference request');
-  return decodeOutputs(target, answer, outputs);
+  return exchange(deps, target, `${target.modelPath}/infer`, { method: 'POST', body, headers }, false, (answer) => {
+    if (answer.status !== 200) throw refusal(target, answer, 'the inference request');
+    return decodeOutputs(target, answer, outputs);
+  });
 }
 
 // ── metadata, readiness ──
@@ -313,35 +324,38 @@ function specsOf(target: OipTarget, list: unknown, role: 'inputs' | 'outputs'): 
 
 /** The model's signature from the backend's model metadata. */
 export async function oipSignature(deps: OipDeps, target: OipTarget): Promise<Signature> {
-  const answer = await exchange(deps, target, target.modelPath, { method: 'GET' }, true);
-  if (answer.status !== 200) throw refusal(target, answer, 'the model metadata request');
-  const json = parseJson(target, answer.body, 'model metadata');
-  return {
-    inputs: specsOf(target, json.inputs, 'inputs'),
-    outputs: specsOf(target, json.outputs, 'outputs'),
-    unservedOutputs: [],
-  };
+  return exchange(deps, target, target.modelPath, { method: 'GET' }, true, (answer) => {
+    if (answer.status !== 200) throw refusal(target, answer, 'the model metadata request');
+    const json = parseJson(target, answer.body, 'model metadata');
+    return {
+      inputs: specsOf(target, json.inputs, 'inputs'),
+      outputs: specsOf(target, json.outputs, 'outputs'),
+      unservedOutputs: [],
+    };
+  });
 }
 
 /** Whether the backend lists the binary tensor data extension in its server metadata. */
 export async function oipSpeaksBinary(deps: OipDeps, target: OipTarget): Promise<boolean> {
-  const answer = await exchange(deps, target, '/v2', { method: 'GET' }, true);
-  if (answer.status !== 200) return false;
-  try {
-    const json = JSON.parse(decoder.decode(answer.body)) as { extensions?: unknown };
-    return Array.isArray(json.extensions) && json.extensions.includes('binary_tensor_data');
-  } catch {
-    return false;
-  }
+  return exchange(deps, target, '/v2', { method: 'GET' }, true, (answer) => {
+    if (answer.status !== 200) return false;
+    try {
+      const json = JSON.parse(decoder.decode(answer.body)) as { extensions?: unknown };
+      return Array.isArray(json.extensions) && json.extensions.includes('binary_tensor_data');
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Resolves once the backend says the model is ready; a 503 naming the backend otherwise. */
 export async function oipReady(deps: OipDeps, target: OipTarget): Promise<void> {
-  const answer = await exchange(deps, target, `${target.modelPath}/ready`, { method: 'GET' }, true);
-  if (answer.status !== 200) {
-    throw unavailable(`${target.name} says the model is not ready (${answer.status}: ${answerText(answer.body)})`, {
-      code: 'backend_unavailable',
-      details: { backend: target.name },
-    });
-  }
+  await exchange(deps, target, `${target.modelPath}/ready`, { method: 'GET' }, true, (answer) => {
+    if (answer.status !== 200) {
+      throw unavailable(`${target.name} says the model is not ready (${answer.status}: ${answerText(answer.body)})`, {
+        code: 'backend_unavailable',
+        details: { backend: target.name },
+      });
+    }
+  });
 }
