@@ -4486,6 +4486,8 @@ export interface paths {
          * Infer
          * @description Runs the model on the given input tensors (Open Inference Protocol V2). Inputs are checked against the signature first: every input present, none unknown, datatype, rank and fixed dimensions, element count and element types; the error names the input.
          *
+         *     The body is JSON, with or without a Content-Type (as NVIDIA’s tritonclient sends it), and may be compressed (`Content-Encoding: gzip` or `deflate`; the body limit applies to the decompressed size). With the binary tensor data extension the JSON header is followed by the inputs’ raw bytes (little-endian, row-major; BYTES as 4-byte length-prefixed elements): `Inference-Header-Content-Length` gives the header’s length and each binary input its `parameters.binary_data_size`. Outputs asked for with `binary_data` (or all, with `binary_data_output`) come back the same way, as `application/octet-stream` with `Inference-Header-Content-Length`. `parameters.classification: K` on an output answers its top K classes per row as BYTES `"value:index[:label]"`.
+         *
          *     Predictions are cached (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.
          */
         post: {
@@ -4501,16 +4503,20 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": components["schemas"]["InferRequest"];
+                    "application/octet-stream": string;
                 };
             };
             responses: {
-                /** @description The output tensors */
+                /** @description The output tensors: JSON, or (when an output is binary) the JSON header followed by the binary outputs’ bytes */
                 200: {
                     headers: {
+                        /** @description With binary outputs: the length of the JSON header at the start of the body */
+                        "Inference-Header-Content-Length"?: number;
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["InferResponse"];
+                        "application/octet-stream": string;
                     };
                 };
                 /** @description The request is invalid; the message names the field and the rule */
@@ -4646,6 +4652,8 @@ export interface paths {
          * Infer with a version or alias
          * @description Runs the model on the given input tensors (Open Inference Protocol V2). Inputs are checked against the signature first: every input present, none unknown, datatype, rank and fixed dimensions, element count and element types; the error names the input.
          *
+         *     The body is JSON, with or without a Content-Type (as NVIDIA’s tritonclient sends it), and may be compressed (`Content-Encoding: gzip` or `deflate`; the body limit applies to the decompressed size). With the binary tensor data extension the JSON header is followed by the inputs’ raw bytes (little-endian, row-major; BYTES as 4-byte length-prefixed elements): `Inference-Header-Content-Length` gives the header’s length and each binary input its `parameters.binary_data_size`. Outputs asked for with `binary_data` (or all, with `binary_data_output`) come back the same way, as `application/octet-stream` with `Inference-Header-Content-Length`. `parameters.classification: K` on an output answers its top K classes per row as BYTES `"value:index[:label]"`.
+         *
          *     Predictions are cached (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.
          */
         post: {
@@ -4663,16 +4671,20 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": components["schemas"]["InferRequest"];
+                    "application/octet-stream": string;
                 };
             };
             responses: {
-                /** @description The output tensors */
+                /** @description The output tensors: JSON, or (when an output is binary) the JSON header followed by the binary outputs’ bytes */
                 200: {
                     headers: {
+                        /** @description With binary outputs: the length of the JSON header at the start of the body */
+                        "Inference-Header-Content-Length"?: number;
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["InferResponse"];
+                        "application/octet-stream": string;
                     };
                 };
                 /** @description The request is invalid; the message names the field and the rule */
@@ -9800,7 +9812,10 @@ export interface components {
          * @example {
          *       "name": "modelflare",
          *       "version": "0.1.0",
-         *       "extensions": []
+         *       "extensions": [
+         *         "binary_tensor_data",
+         *         "classification"
+         *       ]
          *     }
          */
         ServerMetadata: {
@@ -9962,7 +9977,12 @@ export interface components {
              */
             datatype: "BOOL" | "UINT8" | "INT8" | "UINT16" | "INT16" | "UINT32" | "INT32" | "UINT64" | "INT64" | "FP16" | "FP32" | "FP64" | "BYTES";
             shape: number[];
-            data: unknown[];
+            /** @description Absent when the output is binary tensor data */
+            data?: unknown[];
+            /** @description For a binary output: its bytes after the JSON header */
+            parameters?: {
+                binary_data_size: number;
+            };
         };
         /**
          * @example {
@@ -9992,7 +10012,7 @@ export interface components {
         InferRequest: {
             /** @example 42 */
             id?: string;
-            /** @description Accepted and ignored unless documented */
+            /** @description `binary_data_output: true` answers every output as binary tensor data unless an output says otherwise. Other parameters are accepted and ignored. */
             parameters?: {
                 [key: string]: unknown;
             };
@@ -10000,7 +10020,7 @@ export interface components {
             /** @description The outputs to return; all of them when absent */
             outputs?: {
                 name: string;
-                /** @description Accepted and ignored unless documented */
+                /** @description `binary_data` (true or false): this output as binary tensor data or as JSON; `classification: K`: the output’s top K classes per row as BYTES "value:index[:label]". */
                 parameters?: {
                     [key: string]: unknown;
                 };
@@ -10041,7 +10061,7 @@ export interface components {
              * @enum {string}
              */
             datatype: "BOOL" | "UINT8" | "INT8" | "UINT16" | "INT16" | "UINT32" | "INT32" | "UINT64" | "INT64" | "FP16" | "FP32" | "FP64" | "BYTES";
-            /** @description Accepted and ignored unless documented */
+            /** @description `binary_data_size`: the input is sent as that many bytes of binary tensor data after the JSON header (binary tensor data extension) instead of `data`. Other parameters are accepted and ignored. */
             parameters?: {
                 [key: string]: unknown;
             };
@@ -10054,7 +10074,7 @@ export interface components {
              *       0.2
              *     ]
              */
-            data: unknown[];
+            data?: unknown[];
         };
         /**
          * @example {

@@ -29,5 +29,7 @@ export interface AppEnv {
     access: AccessFields;
     /** The rules of the route being served (see route.ts). */
     rules: RouteRules;
+    /** The bytes after an inference body's JSON header: binary tensor data (see tensor-body.ts). */
+    tensorData?: Uint8Array;
   };
 }

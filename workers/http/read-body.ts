@@ -17,16 +17,25 @@ export const tooLarge = (what: string, limit: number) =>
 export async function readBodyLimited(request: Request, limit: number, what: string): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > limit) throw tooLarge(what, limit);
-  if (!request.body) return new Uint8Array(0);
+  return readStreamLimited(request.body, limit, what);
+}
+
+/** Reads a stream up to `limit` bytes, counted as they arrive; cut off (413) past the limit. */
+export async function readStreamLimited(
+  stream: ReadableStream<Uint8Array> | null,
+  limit: number,
+  what: string,
+): Promise<Uint8Array> {
+  if (!stream) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const reader = request.body.getReader();
+  const reader = stream.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     total += value.byteLength;
     if (total > limit) {
-      await reader.cancel();
+      await reader.cancel().catch(() => {});
       throw tooLarge(what, limit);
     }
     chunks.push(value);

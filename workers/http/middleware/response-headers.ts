@@ -38,7 +38,9 @@ const HSTS: [string, string] = ['Strict-Transport-Security', 'max-age=31536000; 
 const securityOf = (config: Config) => (config.ENVIRONMENT === 'development' ? SECURITY : [...SECURITY, HSTS]);
 
 const ALLOW_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
-const ALLOW_HEADERS = 'Authorization, Content-Type, Modelflare-Workspace, X-Request-Id, If-None-Match';
+// Inference bodies may be compressed and carry binary tensor data (Open Inference Protocol clients).
+const ALLOW_HEADERS =
+  'Authorization, Content-Type, Modelflare-Workspace, X-Request-Id, If-None-Match, Content-Encoding, Inference-Header-Content-Length';
 const EXPOSE_HEADERS = [
   'X-Request-Id',
   'Retry-After',
@@ -51,6 +53,7 @@ const EXPOSE_HEADERS = [
   'X-Cache',
   'X-Prediction-Id',
   'Server-Timing',
+  'Inference-Header-Content-Length',
 ].join(', ');
 const MAX_AGE_SECONDS = '600';
 
