@@ -3179,6 +3179,8 @@ export interface paths {
          * Upload a model version
          * @description Uploads an ONNX file as the next version, creating the model if it is new.
          *
+         *     Where it runs (`backend`): files up to MAX_MODEL_BYTES run in the worker (`isolate`); larger files, up to MAX_RUNNER_MODEL_BYTES, on the native runner (`runner`: onnxruntime-node on Cloudflare Containers), which `?backend=runner` asks for at any size. A runner upload streams to R2 in parts (send the raw bytes with a Content-Length; a multipart form is read whole, up to MAX_MODEL_BYTES) and the runner loads it to validate it and read its signature.
+         *
          *     Send the raw bytes (`Content-Type: application/octet-stream`) or a multipart form with a `file` part and an optional `metadata` JSON part (description, tags, metrics, feature_names, class_labels).
          *
          *     The file is loaded with onnxruntime-web before anything is stored: a file that is empty, not ONNX, truncated, over MAX_MODEL_BYTES (413), with a graph of more than MAX_MODEL_NODES nodes or an operator the runtime lacks (422) stores nothing.
@@ -3187,7 +3189,10 @@ export interface paths {
          */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Where the file runs; by default the isolate when it fits, else the runner */
+                    backend?: "isolate" | "runner";
+                };
                 header?: never;
                 path: {
                     /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
@@ -3207,6 +3212,155 @@ export interface paths {
                         /** @description JSON: description, tags, metrics, feature_names, class_labels */
                         metadata?: string;
                     };
+                };
+            };
+            responses: {
+                /** @description The new version */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ModelVersion"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description The request conflicts with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description The uploaded file is not a model that can be served */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error422"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description The backend serving the version (runner or remote server) answered with an error or something unreadable */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error502"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+                /** @description The backend serving the version did not answer in time */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error504"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/remote-versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register a remote version
+         * @description Registers, as the next version, a model that an Open Inference Protocol V2 server already serves (Triton, KServe, MLServer, another modelflare): predictions for the version are sent to it, while the registry, auth, cache, validation, monitoring, drift, batch jobs, webhooks and traffic splits stay the platform’s.
+         *
+         *     The signature is read from the remote’s model metadata (`GET {url}/v2/models/{model}[/versions/{version}]`); a remote that does not answer, or does not describe the model as the protocol says, is refused with 422 `remote_unreadable` and its answer. Tensors go to it as binary tensor data when its server metadata lists the extension.
+         *
+         *     The credential (sent as `Authorization: Bearer <credential>`, or as it is in `credential_header`) is stored encrypted under SECRETS_ENCRYPTION_KEY and only ever sent to that remote; the caller’s own credential never is. Registering the same remote model twice for one model answers 409 `duplicate_version`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RegisterRemoteVersion"];
                 };
             };
             responses: {
@@ -8056,7 +8210,7 @@ export interface components {
                  * @example model_not_found
                  * @enum {string}
                  */
-                code: "invalid_argument" | "invalid_cursor" | "inference_failed" | "drift_unsupported" | "nesting_too_deep" | "wrong_password" | "weak_password" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_expired" | "refresh_token_reused" | "session_ended" | "key_revoked" | "key_expired" | "key_owner_removed" | "invalid_reset_token" | "invalid_signature" | "permission_denied" | "scope_not_held" | "admin_only" | "owner_only" | "user_only" | "invitation_email_mismatch" | "own_password" | "reset_needs_admin" | "not_found" | "route_not_found" | "workspace_not_found" | "user_not_found" | "session_not_found" | "model_not_found" | "model_archived" | "version_not_found" | "version_archived" | "alias_not_found" | "api_key_not_found" | "member_not_found" | "invitation_not_found" | "job_not_found" | "upload_not_found" | "input_not_found" | "trigger_not_found" | "webhook_not_found" | "delivery_not_found" | "prediction_not_found" | "baseline_not_found" | "method_not_allowed" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "key_limit_reached" | "baseline_not_ready" | "length_required" | "payload_too_large" | "unsupported_media_type" | "invalid_model" | "rate_limited" | "internal" | "unavailable" | "storage_unavailable" | "artifact_missing" | "secrets_key_missing" | "secrets_key_unknown" | "secrets_undecryptable";
+                code: "invalid_argument" | "invalid_cursor" | "inference_failed" | "drift_unsupported" | "nesting_too_deep" | "wrong_password" | "weak_password" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_expired" | "refresh_token_reused" | "session_ended" | "key_revoked" | "key_expired" | "key_owner_removed" | "invalid_reset_token" | "invalid_signature" | "permission_denied" | "scope_not_held" | "admin_only" | "owner_only" | "user_only" | "invitation_email_mismatch" | "own_password" | "reset_needs_admin" | "not_found" | "route_not_found" | "workspace_not_found" | "user_not_found" | "session_not_found" | "model_not_found" | "model_archived" | "version_not_found" | "version_archived" | "alias_not_found" | "api_key_not_found" | "member_not_found" | "invitation_not_found" | "job_not_found" | "upload_not_found" | "input_not_found" | "trigger_not_found" | "webhook_not_found" | "delivery_not_found" | "prediction_not_found" | "baseline_not_found" | "method_not_allowed" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "key_limit_reached" | "baseline_not_ready" | "length_required" | "payload_too_large" | "unsupported_media_type" | "invalid_model" | "remote_unreadable" | "rate_limited" | "internal" | "backend_error" | "backend_unavailable" | "backend_timeout" | "runner_not_configured" | "unavailable" | "storage_unavailable" | "artifact_missing" | "secrets_key_missing" | "secrets_key_unknown" | "secrets_undecryptable";
                 /** @example model 'iris' not found */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -8303,7 +8457,7 @@ export interface components {
                  * @example unavailable
                  * @enum {string}
                  */
-                code: "unavailable" | "storage_unavailable" | "artifact_missing" | "secrets_key_missing" | "secrets_key_unknown" | "secrets_undecryptable";
+                code: "backend_unavailable" | "runner_not_configured" | "unavailable" | "storage_unavailable" | "artifact_missing" | "secrets_key_missing" | "secrets_key_unknown" | "secrets_undecryptable";
                 /** @example user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set) */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -9488,6 +9642,8 @@ export interface components {
          *       ],
          *       "artifact_url": "/v1/models/iris/versions/2/artifact",
          *       "serving": null,
+         *       "backend": "isolate",
+         *       "remote": null,
          *       "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
          *       "created_at": "2026-11-26T12:00:04.000Z",
          *       "archived_at": null
@@ -9535,9 +9691,14 @@ export interface components {
              */
             class_labels: string[] | null;
             aliases: string[];
-            /** @example /v1/models/iris/versions/1/artifact */
-            artifact_url: string;
+            /**
+             * @description Null for a remote version
+             * @example /v1/models/iris/versions/1/artifact
+             */
+            artifact_url: string | null;
             serving: components["schemas"]["ServingGraph"];
+            backend: components["schemas"]["Backend"];
+            remote: components["schemas"]["RemoteBackend"];
             created_by: string;
             /**
              * Format: date-time
@@ -9638,6 +9799,26 @@ export interface components {
             })[];
         } | null;
         /**
+         * @description What runs the version: `isolate` (onnxruntime-web in the worker), `runner` (the native runner, onnxruntime-node on Cloudflare Containers) or `remote` (an Open Inference Protocol server registered by URL)
+         * @enum {string}
+         */
+        Backend: "isolate" | "runner" | "remote";
+        /** @description The server and model a remote version calls */
+        RemoteBackend: {
+            /** @example https://triton.example.com */
+            url: string;
+            /** @example resnet50 */
+            model: string;
+            /** @example 3 */
+            version: string | null;
+            /** @description Whether a credential is stored (it is never shown) */
+            credential: boolean;
+            credential_header: string | null;
+            timeout_ms: number | null;
+            /** @description The remote lists the binary tensor data extension */
+            binary_data: boolean;
+        } | null;
+        /**
          * @example {
          *       "error": {
          *         "code": "invalid_model",
@@ -9652,7 +9833,7 @@ export interface components {
                  * @example invalid_model
                  * @enum {string}
                  */
-                code: "invalid_model";
+                code: "invalid_model" | "remote_unreadable";
                 /** @example not an ONNX model onnxruntime can load: protobuf parsing failed */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -9660,6 +9841,120 @@ export interface components {
                 details?: {
                     [key: string]: unknown;
                 };
+            };
+        };
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "backend_error",
+         *         "message": "remote backend https://triton.example.com model 'resnet50' answered 500: {\"error\":\"CUDA out of memory\"}",
+         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *       }
+         *     }
+         */
+        Error502: {
+            error: {
+                /**
+                 * @example backend_error
+                 * @enum {string}
+                 */
+                code: "backend_error";
+                /** @example remote backend https://triton.example.com model 'resnet50' answered 500: {"error":"CUDA out of memory"} */
+                message: string;
+                /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
+                request_id: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "backend_timeout",
+         *         "message": "remote backend https://triton.example.com model 'resnet50' did not answer within 10000 ms",
+         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *       }
+         *     }
+         */
+        Error504: {
+            error: {
+                /**
+                 * @example backend_timeout
+                 * @enum {string}
+                 */
+                code: "backend_timeout";
+                /** @example remote backend https://triton.example.com model 'resnet50' did not answer within 10000 ms */
+                message: string;
+                /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
+                request_id: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /**
+         * @example {
+         *       "remote": {
+         *         "url": "https://triton.example.com",
+         *         "model": "resnet50",
+         *         "version": "3",
+         *         "credential": "s3cr3t"
+         *       }
+         *     }
+         */
+        RegisterRemoteVersion: {
+            description?: string;
+            /**
+             * @example {
+             *       "team": "fraud",
+             *       "framework": "sklearn"
+             *     }
+             */
+            tags?: {
+                [key: string]: string;
+            };
+            /**
+             * @example {
+             *       "accuracy": 0.973,
+             *       "f1": 0.968
+             *     }
+             */
+            metrics?: {
+                [key: string]: number;
+            };
+            /**
+             * @example [
+             *       "sepal_length",
+             *       "sepal_width",
+             *       "petal_length",
+             *       "petal_width"
+             *     ]
+             */
+            feature_names?: string[] | null;
+            /**
+             * @example [
+             *       "setosa",
+             *       "versicolor",
+             *       "virginica"
+             *     ]
+             */
+            class_labels?: string[] | null;
+            remote: {
+                /**
+                 * Format: uri
+                 * @example https://triton.example.com
+                 */
+                url: string;
+                /** @example resnet50 */
+                model: string;
+                /** @example 3 */
+                version?: string;
+                /** @description The platform’s credential for the remote: stored encrypted, never shown again */
+                credential?: string;
+                /** @description The header the credential is sent in as it is (e.g. `X-API-Key`); default `Authorization: Bearer` */
+                credential_header?: string;
+                timeout_ms?: number;
             };
         };
         /**
@@ -9726,6 +10021,8 @@ export interface components {
          *           ],
          *           "artifact_url": "/v1/models/iris/versions/2/artifact",
          *           "serving": null,
+         *           "backend": "isolate",
+         *           "remote": null,
          *           "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
          *           "created_at": "2026-11-26T12:00:04.000Z",
          *           "archived_at": null
@@ -9857,17 +10154,30 @@ export interface components {
          *             3
          *           ]
          *         }
-         *       ]
+         *       ],
+         *       "parameters": {
+         *         "backend": "isolate"
+         *       }
          *     }
          */
         ModelMetadata: {
             name: string;
             /** @description Versions that can be requested, newest first */
             versions: string[];
-            /** @enum {string} */
-            platform: "onnxruntime_onnx";
+            /**
+             * @description `remote` for a version an Open Inference Protocol server elsewhere serves
+             * @enum {string}
+             */
+            platform: "onnxruntime_onnx" | "remote";
             inputs: components["schemas"]["TensorMetadata"][];
             outputs: components["schemas"]["TensorMetadata"][];
+            parameters: {
+                /**
+                 * @description What runs the version: onnxruntime-web in the worker, the native runner (onnxruntime-node), or the remote server it was registered with
+                 * @enum {string}
+                 */
+                backend: "isolate" | "runner" | "remote";
+            };
         };
         /**
          * @example {
