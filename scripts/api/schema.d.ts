@@ -52,7 +52,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Answers 200 when D1, R2 and KV all answer, 503 otherwise, naming the failing store.
+         * @description Answers 200 when D1, R2 and KV all answer (and the runner, where RUNNER_URL names one), 503 otherwise, naming what fails. Runner instances and remote servers that stopped answering are listed either way.
          */
         get: {
             parameters: {
@@ -85,7 +85,8 @@ export interface paths {
                          *         "d1": true,
                          *         "r2": false,
                          *         "kv": true
-                         *       }
+                         *       },
+                         *       "backends_not_answering": []
                          *     }
                          */
                         "application/json": components["schemas"]["Ready"];
@@ -8235,7 +8236,8 @@ export interface components {
          *         "d1": true,
          *         "r2": true,
          *         "kv": true
-         *       }
+         *       },
+         *       "backends_not_answering": []
          *     }
          */
         Ready: {
@@ -8244,7 +8246,14 @@ export interface components {
                 d1: boolean;
                 r2: boolean;
                 kv: boolean;
+                /** @description Where a runner is configured by RUNNER_URL: whether it answers its health check (runner containers start on demand and are not woken by this probe) */
+                runner?: boolean;
             };
+            /** @description Runner instances and remote servers whose circuit is open in this isolate after repeated failures (their versions answer 503 until one call succeeds) */
+            backends_not_answering: {
+                backend: string;
+                error: string;
+            }[];
         };
         /**
          * @example {

@@ -13,13 +13,14 @@ describe('health', () => {
     expect(await callJson('GET', '/v2/health/ready', 200, { token: null })).toEqual({
       ready: true,
       checks: { d1: true, r2: true, kv: true },
+      backends_not_answering: [],
     });
   });
 
   it('ready answers 503 naming the store that fails', async () => {
     vi.spyOn(env.CACHE, 'get').mockRejectedValueOnce(new Error('kv down'));
     const body = await callJson('GET', '/v2/health/ready', 503, { token: null });
-    expect(body).toEqual({ ready: false, checks: { d1: true, r2: true, kv: false } });
+    expect(body).toEqual({ ready: false, checks: { d1: true, r2: true, kv: false }, backends_not_answering: [] });
   });
 });
 

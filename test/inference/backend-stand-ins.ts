@@ -62,6 +62,7 @@ function runnerStandIn(via: TestWorker) {
   return async (request: Request): Promise<Response> => {
     if (request.headers.get('authorization') !== `Bearer ${RUNNER_TOKEN}`) return json(401, { error: 'token' });
     const url = new URL(request.url);
+    if (url.pathname === '/v2/health/ready') return json(200, { ready: true });
     const match = /^\/v2\/models\/([^/]+)(\/ready|\/infer)?$/.exec(url.pathname);
     if (!match) return json(404, { error: `no route ${url.pathname}` });
     const id = match[1]!;

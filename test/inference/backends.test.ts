@@ -166,6 +166,9 @@ describe('remote versions', () => {
     expect(state.seen).toEqual([]);
     const ready = await call('GET', `/v2/models/${name}/ready`, { via: worker });
     expect(ready.status).toBe(503);
+    // The server's readiness lists it (the platform itself still serves: 200).
+    const health = await callJson('GET', '/v2/health/ready', 200, { via: worker, token: null });
+    expect(health.backends_not_answering).toEqual([{ backend, error: expect.stringContaining('not JSON') }]);
   });
 
   it('retry an idempotent call whose connection failed, never an inference', async () => {
@@ -333,6 +336,20 @@ describe('runner versions', () => {
     expect(res.status).toBe(413);
     expect((await res.json<any>()).error.message).toBe('the model file is larger than the limit of 11 MiB');
     expect((await env.BUCKET.list({ prefix: 'artifacts/ws_default/' })).objects.length).toBe(before);
+  });
+
+  it('count in readiness where RUNNER_URL names the runner', async () => {
+    const runner = worker();
+    const state = installStandIns(runner);
+    expect(await callJson('GET', '/v2/health/ready', 200, { via: runner, token: null })).toMatchObject({
+      ready: true,
+      checks: { d1: true, r2: true, kv: true, runner: true },
+    });
+    state.fault = 'unreachable';
+    expect(await callJson('GET', '/v2/health/ready', 503, { via: runner, token: null })).toMatchObject({
+      ready: false,
+      checks: { runner: false },
+    });
   });
 
   it('answer 503 runner_not_configured where no runner is', async () => {

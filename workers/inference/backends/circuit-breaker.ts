@@ -8,6 +8,8 @@ import { unavailable } from '../../core/errors';
  */
 
 interface Circuit {
+  /** The backend's name, for readiness. */
+  name: string;
   failures: number;
   /** Until when calls are refused (0: closed). */
   openUntil: number;
@@ -45,8 +47,8 @@ export class CircuitBreakers {
     this.circuits.delete(key);
   }
 
-  failed(key: string, reason: string): void {
-    const circuit = this.circuits.get(key) ?? { failures: 0, openUntil: 0, trial: false, lastError: '' };
+  failed(key: string, reason: string, name = key): void {
+    const circuit = this.circuits.get(key) ?? { name, failures: 0, openUntil: 0, trial: false, lastError: '' };
     circuit.failures += 1;
     circuit.lastError = reason;
     if (circuit.trial || circuit.failures >= this.threshold) circuit.openUntil = this.now() + this.openMs;
@@ -54,7 +56,15 @@ export class CircuitBreakers {
     this.circuits.set(key, circuit);
   }
 
-  /** Whether calls to `key` are refused right now (readiness reports it). */
+  /** The backends whose calls are refused right now, with why: what readiness reports. */
+  openCircuits(): { backend: string; error: string }[] {
+    const now = this.now();
+    return [...this.circuits.values()]
+      .filter((c) => c.openUntil > now)
+      .map((c) => ({ backend: c.name, error: c.lastError }));
+  }
+
+  /** Whether calls to `key` are refused right now. */
   isOpen(key: string): boolean {
     const circuit = this.circuits.get(key);
     return circuit !== undefined && circuit.openUntil > this.now();

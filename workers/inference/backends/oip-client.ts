@@ -112,12 +112,12 @@ export async function exchange<T>(
       answer = { status: res.status, headers: res.headers, body: await readLimited(res, target.name) };
     } catch (err) {
       if (err instanceof DomainError) {
-        deps.breakers.failed(target.breakerKey, err.message);
+        deps.breakers.failed(target.breakerKey, err.message, target.name);
         throw err;
       }
       if (controller.signal.aborted) {
         const reason = `did not answer within ${target.timeoutMs} ms`;
-        deps.breakers.failed(target.breakerKey, reason);
+        deps.breakers.failed(target.breakerKey, reason, target.name);
         throw gatewayTimeout(`${target.name} ${reason}`, { code: 'backend_timeout', details });
       }
       if (idempotent && attempt < RETRY_DELAYS_MS.length) {
@@ -125,14 +125,14 @@ export async function exchange<T>(
         continue;
       }
       const reason = `cannot be reached (${err instanceof Error ? err.message : String(err)})`;
-      deps.breakers.failed(target.breakerKey, reason);
+      deps.breakers.failed(target.breakerKey, reason, target.name);
       throw unavailable(`${target.name} ${reason}`, { code: 'backend_unavailable', details });
     } finally {
       clearTimeout(timer);
     }
     if (answer.status >= 500) {
       const said = answerText(answer.body);
-      deps.breakers.failed(target.breakerKey, `${answer.status}: ${said}`);
+      deps.breakers.failed(target.breakerKey, `${answer.status}: ${said}`, target.name);
       const message = `${target.name} answered ${answer.status}: ${said}`;
       if (answer.status === 503) throw unavailable(message, { code: 'backend_unavailable', details });
       if (answer.status === 504) throw gatewayTimeout(message, { code: 'backend_timeout', details });
@@ -144,7 +144,7 @@ export async function exchange<T>(
       return result;
     } catch (err) {
       if (err instanceof DomainError && err.kind === 'bad_gateway')
-        deps.breakers.failed(target.breakerKey, err.message);
+        deps.breakers.failed(target.breakerKey, err.message, target.name);
       else deps.breakers.succeeded(target.breakerKey);
       throw err;
     }
