@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CircuitBreakers } from '../../workers/inference/backends/circuit-breaker';
 import { runnerInstanceFor } from '../../workers/inference/backends/runner';
 import type { Env } from '../../workers/platform/env';
-import { captureBatchQueue, runAll } from '../batch/queue-driver';
+import { captureBatchQueue, consume, drain, runAll } from '../batch/queue-driver';
 import {
   ADMIN,
   ADD_MODEL,
@@ -169,6 +169,40 @@ describe('remote versions', () => {
     // The server's readiness lists it (the platform itself still serves: 200).
     const health = await callJson('GET', '/v2/health/ready', 200, { via: worker, token: null });
     expect(health.backends_not_answering).toEqual([{ backend, error: expect.stringContaining('not JSON') }]);
+  });
+
+  it('that fail during a batch job get the chunk retried with backoff, not its rows failed', async () => {
+    const state = installStandIns();
+    const REMOTE_URL = newRemoteUrl();
+    const origin = await servedHere(fixture(IRIS));
+    const name = uniqueName('batch-remote');
+    await register(name, { url: REMOTE_URL, model: origin, credential: ADMIN });
+    const captured = captureBatchQueue();
+    const job = await callJson('POST', '/v1/jobs', 202, {
+      body: {
+        model: name,
+        input: {
+          rows: [
+            [5.1, 3.5, 1.4, 0.2],
+            [6.7, 3.0, 5.2, 2.3],
+          ],
+        },
+      },
+    });
+    await consume('modelflare-batch', drain(captured)); // plan
+    const chunks = drain(captured);
+    state.fault = 'error';
+    const failed = await consume('modelflare-batch', chunks);
+    expect(failed.explicitAcks).toEqual([]);
+    expect(failed.retryMessages.length).toBe(1);
+    expect(failed.retryDelays[0]).toBeGreaterThan(0);
+    expect(await callJson('GET', `/v1/jobs/${job.id}`, 200)).toMatchObject({ rows: { done: 0, failed: 0 } });
+    state.fault = 'none';
+    await consume('modelflare-batch', chunks, 2);
+    expect(await callJson('GET', `/v1/jobs/${job.id}`, 200)).toMatchObject({
+      status: 'succeeded',
+      rows: { done: 2, failed: 0 },
+    });
   });
 
   it('retry an idempotent call whose connection failed, never an inference', async () => {

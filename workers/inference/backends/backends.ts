@@ -1,3 +1,4 @@
+import { DomainError } from '../../core/errors';
 import type { ServedVersion } from '../served-versions';
 import type { NamedTensors } from '../types';
 import type { CircuitBreakers } from './circuit-breaker';
@@ -35,3 +36,11 @@ export function runOnBackend(
 export function backendReady(deps: BackendDeps, served: ServedVersion): Promise<void> {
   return oipReady(deps, targetOf(deps, served));
 }
+
+const BACKEND_FAILURES = new Set(['backend_error', 'backend_unavailable', 'backend_timeout', 'runner_not_configured']);
+
+/**
+ * A failure of the backend rather than of the request: passing, so a batch chunk that meets one
+ * is retried with backoff instead of failing its rows.
+ */
+export const isBackendFailure = (err: unknown): boolean => err instanceof DomainError && BACKEND_FAILURES.has(err.code);
