@@ -16,6 +16,14 @@ import { renderMarkdown, summarize } from './report.mjs';
 import { childPid, cpuMs, rssMiB } from './proc-cpu.mjs';
 import { queueBatch, jobRows } from './queue-batch.mjs';
 import { check, floorAJob, pathJobs, startBenchServer, switchLog } from './setup.mjs';
+import {
+  backendCells,
+  prepareBackends,
+  renderBackends,
+  runnerPlan,
+  startRunner,
+  summarizeBackends,
+} from './backends.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -163,15 +171,21 @@ async function checkBinaryAnswer(cell, res, bytes) {
 async function main() {
   const started = performance.now();
   console.log('building the production bundle and the bench bundle (wrangler deploy --dry-run)…');
-  const setup = await startBenchServer({ work, persistDir, token: adminKey, stdio: drainStdio });
+  const runner = await runnerPlan(randomBytes(24).toString('hex'));
+  const setup = await startBenchServer({ work, persistDir, token: adminKey, stdio: drainStdio, vars: runner.vars });
   server = setup.server;
   const { api, models, bundle, predictKey, jobsKey } = setup;
   console.log(`workerd (Miniflare API, no dev proxy) on ${server.url}`);
+  const runnerChild = await startRunner(runner, server.url);
+  children.push(runnerChild);
+  const cnnModel = models.find((m) => m.name === 'cnn');
+  console.log(`the native runner on ${runner.url}; uploading the CNN as a runner version and a generated large model…`);
+  const backends = await prepareBackends({ api, server, token: adminKey, cnn: cnnModel, work });
 
   const peerHelper = helper('./peer.mjs');
   const { port: peerPort } = await peerHelper.ask(
-    { models: models.map((m) => ({ name: m.name, path: m.path })) },
-    60_000,
+    { models: [...models, backends.large].map((m) => ({ name: m.name, path: m.path })) },
+    120_000,
   );
   const peer = `http://127.0.0.1:${peerPort}`;
   const load = helper('./load.mjs');
@@ -199,6 +213,17 @@ async function main() {
       }
     }
   }
+
+  cells.push(
+    ...backendCells({
+      origin: server.url,
+      peer,
+      token: predictKey,
+      cnn: cnnModel,
+      large: backends.large,
+      concurrency: CONCURRENCY,
+    }),
+  );
 
   // Each path answers correctly before it is timed; the hit path's entry is written here.
   for (const cell of cells.filter((x) => x.c === 1)) {
@@ -234,7 +259,8 @@ async function main() {
     if (job.vary) job.vary = [job.vary[0], job.vary[1], vary.get(cell.model.name) ?? 0];
     await quiesce(workerdPid);
     if (cell.log) await switchLog(server.url, cell.log);
-    const pid = cell.scenario === 'peer' ? peerHelper.child.pid : workerdPid;
+    const pid =
+      cell.scenario === 'peer' ? peerHelper.child.pid : cell.scenario === 'runner' ? runnerChild.pid : workerdPid;
     const cpu0 = cpuMs(pid);
     const t0 = performance.now();
     const reply = await load.ask(job, SETTLE + durationMs + 30_000);
@@ -385,6 +411,11 @@ async function main() {
     },
     models: models.map((m) => ({ name: m.name, about: m.about, size_bytes: m.bytes.length })),
     cells: cellResults,
+    backends: summarizeBackends(cellResults, {
+      coldMs: backends.coldMs,
+      threads: cpus().length,
+      largeBytes: backends.large.bytes.length,
+    }),
     failures,
     batch,
     cold_start: cold,
@@ -392,7 +423,7 @@ async function main() {
   };
   report.summary = summarize(report);
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
-  const md = renderMarkdown(report);
+  const md = `${renderMarkdown(report)}${renderBackends(report.backends)}\n`;
   writeFileSync(join(outDir, 'results.md'), md);
   if (!quick && outDir === 'bench') updateReadme(md);
   console.log(`\n${md}`);

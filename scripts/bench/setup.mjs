@@ -31,7 +31,7 @@ async function createKey(api, name, scopes) {
  * beside the server, `predictKey` (an API key with the `predict` scope only: what the measured
  * paths send) and `jobsKey` (`jobs` only: what submits the batch job).
  */
-export async function startBenchServer({ work, persistDir, token, stdio, inspectorPort }) {
+export async function startBenchServer({ work, persistDir, token, stdio, inspectorPort, vars = {} }) {
   const prod = build('workers/index.ts', join(work, 'prod'));
   const prodBundle = readFileSync(join(prod.dir, prod.main), 'utf8');
   check(!prodBundle.includes('/__bench/'), 'the production bundle contains bench routes');
@@ -49,6 +49,7 @@ export async function startBenchServer({ work, persistDir, token, stdio, inspect
       RATE_LIMIT_MANAGEMENT: UNLIMITED,
       // The queue-path batch job's input: 100,000 rows of the largest batch model.
       MAX_UPLOAD_BYTES: String(256 * 2 ** 20),
+      ...vars,
     },
     stdio,
     inspectorPort,

@@ -4,4 +4,5 @@ export declare function largeModelWeights(k: number, n: number): Float32Array;
 export declare function buildLargeModel(
   bytes: number,
   inputs?: number,
+  head?: number,
 ): { bytes: Uint8Array; inputs: number; outputs: number };
