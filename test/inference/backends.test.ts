@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CircuitBreakers } from '../../workers/inference/backends/circuit-breaker';
 import { runnerInstanceFor } from '../../workers/inference/backends/runner';
 import type { Env } from '../../workers/platform/env';
+import { reencryptSecrets } from '../../workers/webhooks/reencrypt-secrets';
 import { captureBatchQueue, consume, drain, runAll } from '../batch/queue-driver';
 import {
   ADMIN,
@@ -10,6 +11,7 @@ import {
   call,
   callJson,
   createKey,
+  depsFor,
   fixture,
   fixtureJson,
   infer,
@@ -203,6 +205,45 @@ describe('remote versions', () => {
       status: 'succeeded',
       rows: { done: 2, failed: 0 },
     });
+  });
+
+  it('have their credential moved to a new encryption key by the rotation pass, and still send it', async () => {
+    const seen = installStandIns();
+    const REMOTE_URL = newRemoteUrl();
+    const origin = await servedHere(fixture(ADD_MODEL));
+    const name = uniqueName('rotated');
+    await register(name, { url: REMOTE_URL, model: origin, credential: ADMIN });
+    const stored = async () =>
+      (await env.DB.prepare(
+        `select json_extract(mv.remote, '$.credential') as c from model_versions mv
+           join models m on m.id = mv.model_id where m.name = ?`,
+      )
+        .bind(name)
+        .first<{ c: string }>())!.c;
+    const before = await stored();
+    expect(before).toMatch(/^mfs1:/);
+    expect(before).not.toContain(ADMIN);
+    const KEY_B = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+    const rotated = depsFor({
+      ...env,
+      SECRETS_ENCRYPTION_KEY: KEY_B,
+      SECRETS_PREVIOUS_KEYS: env.SECRETS_ENCRYPTION_KEY,
+    } as unknown as Env);
+    const pass = await reencryptSecrets(rotated.db, rotated.config, { limit: 1000 });
+    expect(pass.reencrypted).toBeGreaterThanOrEqual(1);
+    const after = await stored();
+    expect(after.split(':')[1]).not.toBe(before.split(':')[1]);
+    // Only the new key now: the remote still gets the platform's credential.
+    const onlyB = testWorker({ ...env, SECRETS_ENCRYPTION_KEY: KEY_B, SECRETS_PREVIOUS_KEYS: '' } as unknown as Env);
+    seen.seen.length = 0;
+    const res = await infer(
+      `/v2/models/${name}/infer`,
+      { inputs: fixtureJson<FixtureCase>(ADD_CASE).inputs },
+      undefined,
+      onlyB,
+    );
+    expect(res.status).toBe(200);
+    expect(seen.seen.map((s) => s.authorization)).toEqual([`Bearer ${ADMIN}`]);
   });
 
   it('retry an idempotent call whose connection failed, never an inference', async () => {
