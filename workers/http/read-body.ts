@@ -1,4 +1,4 @@
-import { payloadTooLarge } from '../core/errors';
+import { invalidInput, payloadTooLarge } from '../core/errors';
 
 const formatBytes = (n: number) =>
   n >= 1048576
@@ -31,7 +31,15 @@ export async function readStreamLimited(
   let total = 0;
   const reader = stream.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    let next: ReadableStreamReadResult<Uint8Array>;
+    try {
+      next = await reader.read();
+    } catch {
+      // The client went away mid-body: its request, not a store of ours, failed (the runtime's
+      // "Network connection lost" would otherwise read as a storage outage).
+      throw invalidInput(`${what} did not arrive whole: the connection closed after ${formatBytes(total)}`);
+    }
+    const { done, value } = next;
     if (done) break;
     total += value.byteLength;
     if (total > limit) {

@@ -7,6 +7,7 @@ import { CircuitBreakers } from '../inference/backends/circuit-breaker';
 import { ServedVersionCache } from '../inference/served-versions';
 import { SessionCache } from '../inference/session-cache';
 import { DriftCounts } from '../monitoring/drift/observe-features';
+import { FailureLog } from '../monitoring/failures';
 import { Metrics } from '../monitoring/observe';
 import { LocalBudgets } from '../ratelimit/local-budgets';
 import { onOutOfMemory } from '../runtime/onnx-session';
@@ -34,6 +35,8 @@ export interface IsolateServices {
   metrics: Metrics;
   /** Drift histogram counts, buffered before D1. */
   drift: DriftCounts;
+  /** The latest failing requests, buffered before D1 (the dashboard's errors view). */
+  failures: FailureLog;
   /** Request budgets, decided here and reported to their Durable Objects after. */
   budgets: LocalBudgets;
   /** A circuit per runner instance and remote server. */
@@ -60,6 +63,7 @@ export function createServices(config: Config, logger: Logger = createLogger()):
     credentials,
     metrics: new Metrics(),
     drift: new DriftCounts(),
+    failures: new FailureLog(),
     budgets: new LocalBudgets(),
     breakers: new CircuitBreakers(config.BACKEND_BREAKER_FAILURES, config.BACKEND_BREAKER_SECONDS * 1000),
   };

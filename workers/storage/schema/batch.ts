@@ -118,6 +118,8 @@ export const WEBHOOK_EVENTS = [
   'model.version.created',
   'alias.moved',
   'drift.detected',
+  'alert.fired',
+  'alert.resolved',
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
