@@ -10,16 +10,28 @@ export function largeModelWeights(k, n) {
   return weights;
 }
 
-/** A model of about `bytes` (the weights are K x N floats, K = `inputs`). */
-export function buildLargeModel(bytes, inputs = 1024) {
+/**
+ * A model of about `bytes` (the weights are K x N floats, K = `inputs`). With `head`, a second,
+ * small MatMul maps the N scores to `head` outputs, so answers stay small.
+ */
+export function buildLargeModel(bytes, inputs = 1024, head = 0) {
   const n = Math.max(1, Math.round(bytes / 4 / inputs));
   const weights = largeModelWeights(inputs, n);
+  const nodes = [node('MatMul', ['features', 'weights'], ['scores_raw'])];
+  const initializers = [{ name: 'weights', dataType: 1, dims: [inputs, n], rawData: new Uint8Array(weights.buffer) }];
+  if (head > 0) {
+    const headWeights = largeModelWeights(n, head);
+    nodes.push(node('Tanh', ['scores_raw'], ['hidden']), node('MatMul', ['hidden', 'head'], ['scores']));
+    initializers.push({ name: 'head', dataType: 1, dims: [n, head], rawData: new Uint8Array(headWeights.buffer) });
+  } else {
+    nodes.push(node('Tanh', ['scores_raw'], ['scores']));
+  }
   const file = model({
-    nodes: [node('MatMul', ['features', 'weights'], ['scores_raw']), node('Tanh', ['scores_raw'], ['scores'])],
+    nodes,
     inputs: [valueInfo('features', 'FP32', ['batch', inputs])],
-    outputs: [valueInfo('scores', 'FP32', ['batch', n])],
-    initializers: [{ name: 'weights', dataType: 1, dims: [inputs, n], rawData: new Uint8Array(weights.buffer) }],
+    outputs: [valueInfo('scores', 'FP32', ['batch', head > 0 ? head : n])],
+    initializers,
     name: 'large',
   });
-  return { bytes: file, inputs, outputs: n };
+  return { bytes: file, inputs, outputs: head > 0 ? head : n };
 }
