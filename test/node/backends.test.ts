@@ -4,6 +4,7 @@ import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { model, node, valueInfo } from '../../scripts/onnx/build.mjs';
 import { buildLargeModel } from '../../scripts/onnx/large-model.mjs';
+import { runCli } from './cli';
 import { startOipServer, type OipServer } from './oip-server';
 import { ROOT, startLocalServer, type LocalServer } from './server';
 
@@ -205,6 +206,23 @@ describe('remote versions', () => {
     // One call reached the remote, with the platform's credential.
     expect(remote.credentials).toEqual([`Bearer ${REMOTE_TOKEN}`]);
     expect(remote.credentials.join()).not.toContain(server.adminKey);
+  });
+
+  it('are registered by the CLI as by the API', async () => {
+    const name = unique('cli-remote');
+    const registered = await runCli(
+      [
+        'models',
+        'remote-versions',
+        name,
+        '--data',
+        JSON.stringify({ remote: { url: remote.url, model: 'case0', credential: REMOTE_TOKEN }, description: 'via the CLI' }),
+        '--json',
+      ],
+      { env: { MODELFLARE_URL: server.url, MODELFLARE_TOKEN: server.adminKey } },
+    );
+    expect(registered.code, registered.stderr).toBe(0);
+    expect(registered.json()).toMatchObject({ model: name, version: 1, backend: 'remote', description: 'via the CLI' });
   });
 
   it('are refused at registration when the remote does not describe the model, with its answer', async () => {
