@@ -16,6 +16,9 @@ import { usage } from './errors.mjs';
 import { confirm, promptSecret, readStdin } from './prompt.mjs';
 import { closest, didYouMean } from './suggest.mjs';
 
+/** One JSON document (`application/json`, `application/problem+json`), not JSON Lines (`x-ndjson`). */
+const isJsonType = (/** @type {string} */ type) => /^application\/([\w.-]+\+)?json\b/i.test(type);
+
 /** @typedef {import('./args.mjs').Command} Command */
 /** @typedef {import('./args.mjs').OptionSpec} OptionSpec */
 /** @typedef {import('../api/generate-cli.mjs').Operation} Operation */
@@ -214,7 +217,7 @@ function commandOf(name, ops, naming) {
   const jsonBody = variants.some((op) => op.body?.types.includes('application/json'));
   const rawBody = variants.some((op) => op.body && !op.body.types.includes('application/json'));
   const fileAnswer = variants.some((op) =>
-    Object.values(op.answers).some((type) => type !== null && !/json/.test(type)),
+    Object.values(op.answers).some((type) => type !== null && !isJsonType(type)),
   );
   const secrets = base.body?.fields.filter((f) => f.secret) ?? [];
 
@@ -313,7 +316,7 @@ function commandOf(name, ops, naming) {
 
       const answer = await ctx.client().call(op.method, op.path, { params, query, body, raw });
       const type = answer.res.headers.get('content-type') ?? '';
-      if (answer.res.status === 204 || /json/.test(type)) {
+      if (answer.res.status === 204 || isJsonType(type)) {
         const data = await answer.json();
         if (data === undefined) {
           out.result(undefined, () => out.note(`done (HTTP ${answer.res.status})`));

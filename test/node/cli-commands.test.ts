@@ -388,6 +388,56 @@ describe('monitoring', () => {
   });
 });
 
+describe('alerts, errors and the prediction export', () => {
+  it('manages an alert rule, lists failing requests and alert events, exports logged predictions', async () => {
+    const name = await irisModel('cli-ops');
+    await ok(['models', 'update', name, '--monitoring', '{"log_sample_rate": 1}']);
+    const from = new Date(Date.now() - 60_000).toISOString();
+    await ok(['predict', name, '--data', '[[6.7, 3.0, 5.2, 2.3]]']);
+    const refused = await runCli([
+      'infer',
+      name,
+      '--data',
+      '{"inputs": [{"name": "features", "datatype": "FP32", "shape": [1, 2], "data": [1, 2]}]}',
+    ]);
+    expect(refused.code).not.toBe(0);
+
+    const rule = await okJson(['models', 'alerts', 'create', name, '--metric', 'error_rate', '--threshold', '0.5']);
+    expect(rule).toMatchObject({ metric: 'error_rate', threshold: 0.5 });
+    expect(await okJson(['models', 'alerts', 'show', name, rule.id])).toMatchObject({ id: rule.id });
+    expect(await okJson(['models', 'alerts', 'update', name, rule.id, '--threshold', '0.25'])).toMatchObject({
+      id: rule.id,
+      threshold: 0.25,
+    });
+    expect(JSON.stringify(await okJson(['models', 'alerts', name]))).toContain(rule.id);
+    expect(JSON.stringify(await okJson(['alerts', 'list']))).toContain(rule.id);
+    expect(await okJson(['models', 'alert-events', name])).toBeTypeOf('object');
+    await ok(['models', 'alerts', 'delete', name, rule.id]);
+    const gone = await runCli(['models', 'alerts', 'show', name, rule.id]);
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toContain('alert_not_found');
+
+    // The refused request is listed, by model and across the workspace, once its metrics are written.
+    let errors = '';
+    for (let i = 0; i < 40 && !errors.includes(name); i++) {
+      errors = JSON.stringify(await okJson(['models', 'errors', name]));
+      if (!errors.includes(name)) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(errors).toContain(name);
+    expect(JSON.stringify(await okJson(['errors', 'list']))).toContain(name);
+
+    let lines: string[] = [];
+    for (let i = 0; i < 40 && lines.length === 0; i++) {
+      const to = new Date(Date.now() + 60_000).toISOString();
+      const exported = await ok(['models', 'predictions', 'export', name, '--from', from, '--to', to]);
+      lines = exported.stdout.split('\n').filter((l) => l.trim() !== '');
+      if (lines.length === 0) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ model: name, version: 1, input: [6.7, 3, 5.2, 2.3] });
+  });
+});
+
 describe('health', () => {
   it('answers liveness and readiness without a credential', async () => {
     const anonymous = { env: { MODELFLARE_TOKEN: undefined } };

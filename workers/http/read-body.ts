@@ -20,11 +20,16 @@ export async function readBodyLimited(request: Request, limit: number, what: str
   return readStreamLimited(request.body, limit, what);
 }
 
-/** Reads a stream up to `limit` bytes, counted as they arrive; cut off (413) past the limit. */
+/**
+ * Reads a stream up to `limit` bytes, counted as they arrive; cut off (413) past the limit.
+ * A stream that fails is a client that went away, unless `failed` says what else it means (a
+ * decompression stream fails on data that is not what its encoding says).
+ */
 export async function readStreamLimited(
   stream: ReadableStream<Uint8Array> | null,
   limit: number,
   what: string,
+  failed?: () => Error,
 ): Promise<Uint8Array> {
   if (!stream) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
@@ -37,7 +42,9 @@ export async function readStreamLimited(
     } catch {
       // The client went away mid-body: its request, not a store of ours, failed (the runtime's
       // "Network connection lost" would otherwise read as a storage outage).
-      throw invalidInput(`${what} did not arrive whole: the connection closed after ${formatBytes(total)}`);
+      throw (
+        failed?.() ?? invalidInput(`${what} did not arrive whole: the connection closed after ${formatBytes(total)}`)
+      );
     }
     const { done, value } = next;
     if (done) break;

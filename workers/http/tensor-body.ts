@@ -96,16 +96,20 @@ export async function readTensorBody(
   // Uncompressed, a declared length past the limit is refused before a byte is read, and one
   // within it is read in one go (the body cannot outgrow its Content-Length).
   if (!encoding && declared > limit) throw tooLarge('the request body', limit);
+  const notEncoded = () =>
+    invalidInput(`the request body is not valid ${encoding} data (Content-Encoding: ${encoding})`);
   let bytes: Uint8Array;
   try {
     if (!encoding && declared <= limit) bytes = new Uint8Array(await raw.arrayBuffer());
     else {
       const body = encoding && raw.body ? raw.body.pipeThrough(new DecompressionStream(encoding)) : raw.body;
-      bytes = await readStreamLimited(body, limit, encoding ? 'the request body, decompressed,' : 'the request body');
+      bytes = encoding
+        ? await readStreamLimited(body, limit, 'the request body, decompressed,', notEncoded)
+        : await readStreamLimited(body, limit, 'the request body');
     }
   } catch (err) {
     if (err instanceof DomainError || !encoding) throw err;
-    throw invalidInput(`the request body is not valid ${encoding} data (Content-Encoding: ${encoding})`);
+    throw notEncoded();
   }
   const length = split === null ? bytes.byteLength : headerLengthOf(split, bytes.byteLength);
   if (split !== null) c.set('tensorData', bytes.subarray(length));
