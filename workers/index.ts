@@ -5,6 +5,8 @@ import { platformDeps, type PlatformDeps } from './platform/deps';
 import type { Env } from './platform/env';
 import { createApp } from './http/app';
 import { checkAllDrift } from './monitoring/drift/report';
+import { pruneRouteRollups } from './monitoring/route-metrics';
+import { judgeAllRollouts } from './rollouts/check';
 import { applyRetention } from './monitoring/retention';
 import { repairArtifacts } from './registry/repair';
 import { createServices, type IsolateServices } from './platform/services';
@@ -16,6 +18,9 @@ import { pruneTriggerDeliveries } from './batch/triggers';
 export { RateLimiter } from './ratelimit/rate-limiter';
 
 type Consume = (batch: MessageBatch<unknown>, deps: PlatformDeps) => Promise<void>;
+
+/** The cron trigger that judges rollouts (guards and steps) every minute; the other does every chore. */
+export const ROLLOUT_CRON = '* * * * *';
 
 /*
  * Queue names differ per wrangler environment (modelflare-batch, modelflare-staging-batch…),
@@ -79,15 +84,27 @@ export function createWorker() {
       const at = controller.scheduledTime;
       const grace = deps.config.REPAIR_GRACE_SECONDS;
       // Independent chores: one failing (D1 down for drift's query) must not skip the repairs after it.
-      const chores: [string, () => Promise<unknown>][] = [
-        ['metrics', () => services.metrics.flush(deps.db)],
-        ['drift', () => checkAllDrift(deps, at)],
-        ['retention', () => applyRetention(deps.db, deps.config, at)],
-        ['trigger deliveries', () => pruneTriggerDeliveries(deps, at)],
-        ['stranded webhooks', () => requeueStrandedDeliveries(deps, at, grace)],
-        ['artifact repair', () => repairArtifacts(deps, at, grace)],
-        ['secret re-encryption', () => reencryptAndReport(deps)],
+      const rollouts: [string, () => Promise<unknown>][] = [
+        ['route metrics', () => services.routeMetrics.flush(deps)],
+        ['rollouts', () => judgeAllRollouts(deps, at)],
       ];
+      const chores: [string, () => Promise<unknown>][] =
+        controller.cron === ROLLOUT_CRON
+          ? rollouts
+          : [
+              ['metrics', () => services.metrics.flush(deps.db)],
+              ['drift', () => checkAllDrift(deps, at)],
+              ['retention', () => applyRetention(deps.db, deps.config, at)],
+              ['trigger deliveries', () => pruneTriggerDeliveries(deps, at)],
+              ['stranded webhooks', () => requeueStrandedDeliveries(deps, at, grace)],
+              ['artifact repair', () => repairArtifacts(deps, at, grace)],
+              ['secret re-encryption', () => reencryptAndReport(deps)],
+              [
+                'route retention',
+                () => pruneRouteRollups(deps.db, Math.floor(at / 60000) - deps.config.METRICS_RETENTION_DAYS * 1440),
+              ],
+              ...rollouts,
+            ];
       const failed: string[] = [];
       for (const [chore, run] of chores) {
         try {

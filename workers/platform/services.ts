@@ -7,6 +7,7 @@ import { ServedVersionCache } from '../inference/served-versions';
 import { SessionCache } from '../inference/session-cache';
 import { DriftCounts } from '../monitoring/drift/observe-features';
 import { Metrics } from '../monitoring/observe';
+import { RouteMetrics } from '../monitoring/route-metrics';
 import { LocalBudgets } from '../ratelimit/local-budgets';
 import { onOutOfMemory } from '../runtime/onnx-session';
 import { limitOrtHeap } from '../runtime/ort-env';
@@ -33,6 +34,10 @@ export interface IsolateServices {
   metrics: Metrics;
   /** Drift histogram counts, buffered before D1. */
   drift: DriftCounts;
+  /** What split aliases' routes served and their shadows compared, buffered before D1. */
+  routeMetrics: RouteMetrics;
+  /** Draws routes for requests without a routing key, and which requests are mirrored (tests seed it). */
+  random: () => number;
   /** Request budgets, decided here and reported to their Durable Objects after. */
   budgets: LocalBudgets;
 }
@@ -57,6 +62,8 @@ export function createServices(config: Config, logger: Logger = createLogger()):
     credentials,
     metrics: new Metrics(),
     drift: new DriftCounts(),
+    routeMetrics: new RouteMetrics(),
+    random: Math.random,
     budgets: new LocalBudgets(),
   };
 }

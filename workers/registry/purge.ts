@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { modelAliases, models, modelVersions } from '../storage/schema';
+import { modelAliasRoutes, modelAliases, models, modelVersions } from '../storage/schema';
 import { requireModel } from './models';
 import type { RegistryDeps, Scope } from './types';
 
@@ -20,6 +20,7 @@ export async function purgeModel(
       .select({ id: modelVersions.id, key: modelVersions.artifactKey, size: modelVersions.sizeBytes })
       .from(modelVersions)
       .where(eq(modelVersions.modelId, model.id)),
+    deps.db.delete(modelAliasRoutes).where(eq(modelAliasRoutes.modelId, model.id)),
     deps.db.delete(modelAliases).where(eq(modelAliases.modelId, model.id)),
     deps.db.delete(modelVersions).where(eq(modelVersions.modelId, model.id)),
     deps.db.delete(models).where(eq(models.id, model.id)),

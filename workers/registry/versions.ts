@@ -7,7 +7,7 @@ import type { LoadedModel } from '../runtime/model-session';
 import { loadOnnxModel } from '../runtime/onnx-session';
 import { artifactKey } from '../storage/r2-keys';
 import { isUniqueViolation } from '../storage/db';
-import { modelAliases, models, modelVersions } from '../storage/schema';
+import { modelAliasRoutes, modelAliases, models, modelVersions } from '../storage/schema';
 import { decodeCursor, encodeCursor } from '../core/cursor';
 import { insertModelIfMissing, requireModel } from './models';
 import type { ModelRow, ModelVersion, RegistryDeps, Scope, VersionRow } from './types';
@@ -266,7 +266,8 @@ export async function updateVersion(
   }
   if (Object.keys(changes).length === 0) return withAliases(deps, model, row);
   // The alias check is repeated inside the write: an alias set since it ran must stop it.
-  const noAlias = sql`not exists (select 1 from model_aliases ma where ma.version_id = ${modelVersions.id})`;
+  const noAlias = sql`not exists (select 1 from model_aliases ma where ma.version_id = ${modelVersions.id})
+    and not exists (select 1 from model_alias_routes mr where mr.version_id = ${modelVersions.id})`;
   const [updated] = await deps.db
     .update(modelVersions)
     .set(changes)
@@ -287,14 +288,22 @@ export async function updateVersion(
 }
 
 async function refuseIfAliased(deps: RegistryDeps, row: VersionRow): Promise<void> {
-  const targets = await deps.db
-    .select({ alias: modelAliases.alias })
-    .from(modelAliases)
-    .where(eq(modelAliases.versionId, row.id));
-  if (targets.length > 0) {
-    const names = targets.map((t) => `'${t.alias}'`).join(', ');
+  const [pointing, routing] = await deps.db.batch([
+    deps.db.select({ alias: modelAliases.alias }).from(modelAliases).where(eq(modelAliases.versionId, row.id)),
+    deps.db
+      .select({ alias: modelAliasRoutes.alias, kind: modelAliasRoutes.kind })
+      .from(modelAliasRoutes)
+      .where(eq(modelAliasRoutes.versionId, row.id)),
+  ]);
+  const names = [...new Set([...pointing.map((t) => t.alias), ...routing.map((t) => t.alias)])].sort();
+  if (names.length > 0) {
+    const how = routing.some((t) => t.kind === 'shadow')
+      ? 'points, routes or mirrors traffic to it'
+      : routing.length > 0
+        ? 'points or routes traffic to it'
+        : 'points at it';
     throw conflict(
-      `version ${row.version} cannot be archived while alias ${names} points at it; move the alias first`,
+      `version ${row.version} cannot be archived while alias ${names.map((n) => `'${n}'`).join(', ')} ${how}; move the alias first`,
       { code: 'version_has_aliases' },
     );
   }

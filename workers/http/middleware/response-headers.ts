@@ -38,7 +38,8 @@ const HSTS: [string, string] = ['Strict-Transport-Security', 'max-age=31536000; 
 const securityOf = (config: Config) => (config.ENVIRONMENT === 'development' ? SECURITY : [...SECURITY, HSTS]);
 
 const ALLOW_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
-const ALLOW_HEADERS = 'Authorization, Content-Type, Modelflare-Workspace, X-Request-Id, If-None-Match';
+const ALLOW_HEADERS =
+  'Authorization, Content-Type, Modelflare-Workspace, Modelflare-Routing-Key, X-Request-Id, If-None-Match';
 const EXPOSE_HEADERS = [
   'X-Request-Id',
   'Retry-After',
@@ -50,6 +51,7 @@ const EXPOSE_HEADERS = [
   'Content-Disposition',
   'X-Cache',
   'X-Prediction-Id',
+  'Modelflare-Route',
   'Server-Timing',
 ].join(', ');
 const MAX_AGE_SECONDS = '600';

@@ -9,6 +9,7 @@ import { resolveReference } from '../../registry/resolve';
 import { servableVersionNumbers } from '../../registry/versions';
 import type { AppEnv } from '../app-env';
 import { cacheModeOf } from '../cache-mode';
+import { ROUTE_HEADER, routingKeyOf } from '../routing-key';
 import { defineRoute } from '../route';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
@@ -37,6 +38,7 @@ export function reportTimings(c: Context<AppEnv>, prediction: Prediction): void 
   access.rows = prediction.rows;
   access.cache = prediction.cache;
   c.header('X-Cache', prediction.cache);
+  if (prediction.route) c.header(ROUTE_HEADER, String(prediction.route.index));
   if (prediction.predictionId) c.header('X-Prediction-Id', prediction.predictionId);
 }
 
@@ -48,6 +50,7 @@ async function infer(c: Context<AppEnv>, model: string, version: string | undefi
     version,
     inputs: { kind: 'tensors', tensors: body.inputs, outputs: body.outputs },
     cache: cacheModeOf(c),
+    routingKey: routingKeyOf(c),
     requestId: c.get('requestId'),
     startedAt: c.get('startedAt'),
   });
@@ -102,6 +105,7 @@ async function ready(c: Context<AppEnv>, model: string, version: string | undefi
 const inferDescription = [
   'Runs the model on the given input tensors (Open Inference Protocol V2). Inputs are checked against the signature first: every input present, none unknown, datatype, rank and fixed dimensions, element count and element types; the error names the input.',
   'Predictions are cached (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.',
+  'Through an alias that splits its traffic, `Modelflare-Routing-Key` (1 to 256 characters, a user or session id) keeps the caller on one route while the weights stand; `model_version` names the version that answered and the `Modelflare-Route` header the route.',
 ].join('\n\n');
 
 const inferRoute = (path: '/v2/models/{model}/infer' | '/v2/models/{model}/versions/{version}/infer') =>

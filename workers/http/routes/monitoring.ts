@@ -11,6 +11,7 @@ import { readTotals } from '../../monitoring/metrics-store';
 import { modelPerformance } from '../../monitoring/performance';
 import { listPredictions, recordFeedback, requirePrediction } from '../../monitoring/predictions';
 import { exposition } from '../../monitoring/prometheus';
+import { routeExposition } from '../../monitoring/route-metrics';
 import { modelStats } from '../../monitoring/stats';
 import { requireModel } from '../../registry/models';
 import type { AppEnv } from '../app-env';
@@ -84,7 +85,7 @@ export const monitoringRoutes = newRouter()
         tags: ['Monitoring'],
         summary: 'Prometheus metrics',
         description:
-          'Counters and histograms per workspace, model and version in the Prometheus text format: requests by outcome, rows, latency histogram (seconds), cache hits/misses/bypasses, batch rows, model loads. The admin key or METRICS_SCRAPE_TOKEN see every workspace; a workspace admin key sees its own.',
+          'Counters and histograms per workspace, model and version in the Prometheus text format: requests by outcome, rows, latency histogram (seconds), cache hits/misses/bypasses, batch rows, model loads; for split aliases the same per route (labels `alias`, `route`, `version`) and the shadow’s comparisons. The admin key or METRICS_SCRAPE_TOKEN see every workspace; a workspace admin key sees its own.',
         responses: {
           200: {
             description: 'Prometheus text exposition 0.0.4',
@@ -96,7 +97,10 @@ export const monitoringRoutes = newRouter()
     async (c) => {
       const workspace = await scrapeScope(c);
       await c.get('deps').metrics.flush(c.get('deps').db);
-      const text = exposition(await readTotals(c.get('deps').db, workspace));
+      await c.get('deps').routeMetrics.flush(c.get('deps'));
+      const text =
+        exposition(await readTotals(c.get('deps').db, workspace)) +
+        (await routeExposition(c.get('deps').db, workspace));
       return c.body(text, 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }) as never;
     },
   )

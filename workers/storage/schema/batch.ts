@@ -118,6 +118,8 @@ export const WEBHOOK_EVENTS = [
   'model.version.created',
   'alias.moved',
   'drift.detected',
+  'alias.rolled_back',
+  'alias.promoted',
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 

@@ -6,3 +6,4 @@ export * from './accounts';
 export * from './batch';
 export * from './monitoring';
 export * from './registry';
+export * from './rollouts';
