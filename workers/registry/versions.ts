@@ -295,17 +295,17 @@ async function refuseIfAliased(deps: RegistryDeps, row: VersionRow): Promise<voi
       .from(modelAliasRoutes)
       .where(eq(modelAliasRoutes.versionId, row.id)),
   ]);
-  const names = [...new Set([...pointing.map((t) => t.alias), ...routing.map((t) => t.alias)])].sort();
-  if (names.length > 0) {
-    const how = routing.some((t) => t.kind === 'shadow')
-      ? 'points, routes or mirrors traffic to it'
-      : routing.length > 0
-        ? 'points or routes traffic to it'
-        : 'points at it';
-    throw conflict(
-      `version ${row.version} cannot be archived while alias ${names.map((n) => `'${n}'`).join(', ')} ${how}; move the alias first`,
-      { code: 'version_has_aliases' },
-    );
+  const roles = new Map<string, string>(pointing.map((t) => [t.alias, 'points at it']));
+  for (const t of routing) roles.set(t.alias, t.kind === 'shadow' ? 'mirrors traffic to it' : 'routes traffic to it');
+  if (roles.size > 0) {
+    const names = [...roles.keys()].sort();
+    const which =
+      names.length === 1
+        ? `alias '${names[0]}' ${roles.get(names[0]!)}`
+        : `aliases ${names.map((n) => `'${n}' (${roles.get(n)})`).join(', ')} use it`;
+    throw conflict(`version ${row.version} cannot be archived while ${which}; move the alias first`, {
+      code: 'version_has_aliases',
+    });
   }
 }
 
