@@ -35,7 +35,7 @@ const aliasRow = (name: string, alias: string) =>
     .bind(name, alias)
     .first<{ revision: number; guard: string | null; steps: string | null; routes: number }>();
 
-describe('alias routes', () => {
+describe('alias routes', { timeout: 60_000 }, () => {
   it('sets a split with a shadow, guard and steps, and reads it back with its state', async () => {
     const name = await threeVersions();
     const set = await putAlias(name, 'production', SPLIT);

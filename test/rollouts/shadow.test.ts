@@ -40,7 +40,10 @@ async function expectPrimaryAnswers(rollout: Rollout, name: string, primary: num
         ])
       : await Promise.all([
           rollout.send('POST', `/v2/models/${name}/infer`, { body: v2Body(row), headers: NO_STORE }),
-          rollout.send('POST', `/v2/models/${name}/versions/${primary}/infer`, { body: v2Body(row), headers: NO_STORE }),
+          rollout.send('POST', `/v2/models/${name}/versions/${primary}/infer`, {
+            body: v2Body(row),
+            headers: NO_STORE,
+          }),
         ]);
     expect(viaAlias.status, viaAlias.text).toBe(200);
     expect(viaAlias.text).toBe(direct.text);
@@ -50,7 +53,7 @@ async function expectPrimaryAnswers(rollout: Rollout, name: string, primary: num
 const scorecard = (rollout: Rollout, name: string) =>
   rollout.sendJson('GET', `/v1/models/${name}/aliases/production/scorecard?window=1h`, 200);
 
-describe('shadow traffic', () => {
+describe('shadow traffic', { timeout: 60_000 }, () => {
   it('compares a regressor output by output and never changes the answer', async () => {
     const name = uniqueName('shadow-reg');
     await uploadAll(name, [regressorWithBias(1), regressorWithBias(7.5)]);
