@@ -7,7 +7,7 @@ import { findModel } from '../../workers/registry/models';
 import { captureWebhookQueue, consume, drain, type Captured } from '../batch/queue-driver';
 import { regressorWithBias } from '../concurrency/regressor-versions';
 import { callJson, fixture, registerUser, testWorker, uniqueName, uploadRaw, type TestUser } from '../helpers';
-import { inferRow, quietEnv, Rollout } from './support';
+import { quietEnv, Rollout } from './support';
 
 /*
  * The guard and steps: a candidate that errors is rolled back within one check (the cron's, or
