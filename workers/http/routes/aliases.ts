@@ -72,11 +72,10 @@ export const aliasRoutes = newRouter()
         details: {
           version: state.version,
           previous_version: view.previous_version,
-          routes: view.routes,
-          shadow: state.shadow,
-          guard: state.guard,
-          steps: state.steps,
-          step_minutes: state.stepMinutes,
+          ...(view.routes ? { routes: view.routes } : {}),
+          ...(state.shadow ? { shadow: state.shadow } : {}),
+          ...(state.guard ? { guard: state.guard } : {}),
+          ...(state.steps ? { steps: state.steps, step_minutes: state.stepMinutes } : {}),
         },
       });
       return c.json(view, 200);
