@@ -6,7 +6,7 @@ import type { Env } from './platform/env';
 import { createApp } from './http/app';
 import { checkAllDrift } from './monitoring/drift/report';
 import { pruneRouteRollups } from './monitoring/route-metrics';
-import { judgeAllRollouts } from './rollouts/check';
+import { judgeAllRollouts, ROLLOUT_CRON } from './rollouts/check';
 import { applyRetention } from './monitoring/retention';
 import { repairArtifacts } from './registry/repair';
 import { createServices, type IsolateServices } from './platform/services';
@@ -19,8 +19,6 @@ export { RateLimiter } from './ratelimit/rate-limiter';
 
 type Consume = (batch: MessageBatch<unknown>, deps: PlatformDeps) => Promise<void>;
 
-/** The cron trigger that judges rollouts (guards and steps) every minute; the other does every chore. */
-export const ROLLOUT_CRON = '* * * * *';
 
 /*
  * Queue names differ per wrangler environment (modelflare-batch, modelflare-staging-batch…),

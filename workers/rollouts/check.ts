@@ -23,6 +23,9 @@ import { nextStep, weightsAtStep } from './steps';
  * recorded in the audit log, as a person's change through the API is.
  */
 
+/** The cron trigger (wrangler.toml) that judges rollouts every minute; the other does every chore. */
+export const ROLLOUT_CRON = '* * * * *';
+
 export interface RolloutDeps extends EventDeps {
   config: Config;
   defer: (work: Promise<unknown>) => void;

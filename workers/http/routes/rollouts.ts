@@ -56,7 +56,7 @@ export const rolloutRoutes = newRouter()
         tags: ['Registry'],
         summary: 'Scorecard of an alias’s routes',
         description:
-          'Per route over the window: requests served through the alias, errors and error rate, latency percentiles, cache hit ratio, accuracy or mean absolute error from feedback, the version’s drift status; and against the first route, the difference in error rate and accuracy with a two-proportion test (significant at p < 0.05, and only once both sides have `min_requests`, or 30 feedback rows). For the shadow: requests, errors, label agreement rate and probability differences (classifiers) or absolute and relative differences per output, and both latencies.',
+          'Per route over the window (never reaching back before the routes were set): requests served through the alias, errors and error rate, latency percentiles, cache hit ratio, accuracy or mean absolute error from feedback, the version’s drift status; and against the first route, the difference in error rate and accuracy with a two-proportion test (significant at p < 0.05, and only once both sides have `min_requests`, or 30 feedback rows). For the shadow: requests, errors, label agreement rate and probability differences (classifiers) or absolute and relative differences per output, and both latencies.',
         request: {
           params: AliasParams,
           query: z.object({ window: Window.optional().openapi({ description: 'Default 1h' }) }),
@@ -74,7 +74,9 @@ export const rolloutRoutes = newRouter()
       // This isolate's own counts are written first, as the stats route does.
       await deps.routeMetrics.flush(deps);
       const now = Date.now();
-      const card = await scorecard(deps.db, model, state, now - (window ?? 60) * 60000, now);
+      // Traffic from before the routes were set belongs to another experiment.
+      const from = Math.max(now - (window ?? 60) * 60000, state.splitAt ?? 0);
+      const card = await scorecard(deps.db, model, state, from, now);
       return c.json(scorecardJson(card), 200);
     },
   )
