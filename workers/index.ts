@@ -19,7 +19,6 @@ export { RateLimiter } from './ratelimit/rate-limiter';
 
 type Consume = (batch: MessageBatch<unknown>, deps: PlatformDeps) => Promise<void>;
 
-
 /*
  * Queue names differ per wrangler environment (modelflare-batch, modelflare-staging-batch…),
  * so consumers are chosen by the name's ending.

@@ -4021,7 +4021,7 @@ export interface paths {
         };
         /**
          * Scorecard of an alias’s routes
-         * @description Per route over the window: requests served through the alias, errors and error rate, latency percentiles, cache hit ratio, accuracy or mean absolute error from feedback, the version’s drift status; and against the first route, the difference in error rate and accuracy with a two-proportion test (significant at p < 0.05, and only once both sides have `min_requests`, or 30 feedback rows). For the shadow: requests, errors, label agreement rate and probability differences (classifiers) or absolute and relative differences per output, and both latencies.
+         * @description Per route over the window (never reaching back before the routes were set): requests served through the alias, errors and error rate, latency percentiles, cache hit ratio, accuracy or mean absolute error from feedback, the version’s drift status; and against the first route, the difference in error rate and accuracy with a two-proportion test (significant at p < 0.05, and only once both sides have `min_requests`, or 30 feedback rows). For the shadow: requests, errors, label agreement rate and probability differences (classifiers) or absolute and relative differences per output, and both latencies.
          */
         get: {
             parameters: {
@@ -9902,6 +9902,7 @@ export interface components {
          *         "staging"
          *       ],
          *       "artifact_url": "/v1/models/iris/versions/2/artifact",
+         *       "serving": null,
          *       "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
          *       "created_at": "2026-11-26T12:00:04.000Z",
          *       "archived_at": null
@@ -9951,6 +9952,7 @@ export interface components {
             aliases: string[];
             /** @example /v1/models/iris/versions/1/artifact */
             artifact_url: string;
+            serving: components["schemas"]["ServingGraph"];
             created_by: string;
             /**
              * Format: date-time
@@ -10027,6 +10029,29 @@ export interface components {
              */
             shape: number[];
         };
+        /** @description The graph the version is served from when onnxruntime-web could not serve the uploaded file as it is: the import rewrote it, and stored it beside the file (which stays the artifact, unchanged). Null when the file is served as it is. */
+        ServingGraph: {
+            sha256: string;
+            size_bytes: number;
+            rewrites: ({
+                /** @enum {string} */
+                kind: "zipmap";
+                node: string;
+                output: string;
+                class_labels: string[];
+            } | {
+                /** @enum {string} */
+                kind: "dict_vectorizer";
+                node: string;
+                input: string;
+                vocabulary: string[];
+            } | {
+                /** @enum {string} */
+                kind: "batchwise_rnn";
+                node: string;
+                op: string;
+            })[];
+        } | null;
         /**
          * @example {
          *       "error": {
@@ -10115,6 +10140,7 @@ export interface components {
          *             "staging"
          *           ],
          *           "artifact_url": "/v1/models/iris/versions/2/artifact",
+         *           "serving": null,
          *           "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
          *           "created_at": "2026-11-26T12:00:04.000Z",
          *           "archived_at": null

@@ -1,5 +1,5 @@
 // Turns the measured cells into ratios against the baselines of the same run, checks the
-// targets of issue 5, and renders the markdown table.
+// targets of issues 5 and 14, and renders the markdown table.
 
 const SCENARIOS = {
   floorA: 'floor A: constant JSON',
@@ -67,10 +67,26 @@ export function summarize(report) {
       value: `+${f(r.full_minus_b_p50_c1_ms, 3)} ms`,
       met: r.full_minus_b_p50_c1_ms <= 0.5,
     });
+    // Issue 14: inference dominates the CNN, so its bar is higher; the small models measure the path.
+    const small = r.model !== 'cnn';
+    if (small) {
+      targets.push({
+        target: `${r.model}: full CPU per request at c=32 <= 1.6 × floor B`,
+        value: `${f(r.full_over_b_cpu_c32)} × (B ${f(r.b_cpu_c32, 0)} µs, full ${f(r.full_cpu_c32, 0)} µs, of which the access log ${f(r.access_log_cpu_us, 0)} µs)`,
+        met: r.full_over_b_cpu_c32 <= 1.6,
+      });
+    }
+    const floor = small ? 0.65 : 0.85;
     targets.push({
-      target: `${r.model}: full req/s at c=32 >= 85% of floor B`,
-      value: `${f(r.full_over_b_rps_c32 * 100, 0)}% (CPU per request: B ${f(r.b_cpu_c32, 0)} µs, full ${f(r.full_cpu_c32, 0)} µs, of which the access log ${f(r.access_log_cpu_us, 0)} µs)`,
-      met: r.full_over_b_rps_c32 >= 0.85,
+      target: `${r.model}: full/B req/s at c=32 >= ${floor}`,
+      value: f(r.full_over_b_rps_c32),
+      met: r.full_over_b_rps_c32 >= floor,
+    });
+    const instances = ratio(r.instances_over_b_rps_c32, r.full_over_b_rps_c32);
+    targets.push({
+      target: `${r.model}: instances API req/s at c=32 within 10% of V2`,
+      value: `${f(instances)} of V2`,
+      met: instances !== null && instances >= 0.9,
     });
   }
   for (const r of ratios.filter((x) => x.model === 'conv' || x.model === 'cnn')) {
@@ -146,7 +162,7 @@ export function renderMarkdown(report) {
     lines.push('', `**${report.failures.length} load jobs had failed requests** (not timed):`, '');
     for (const f of report.failures) lines.push(`- ${f}`);
   }
-  lines.push('', '### Targets (issue 5)', '', '| target | measured | met |', '| --- | --- | --- |');
+  lines.push('', '### Targets (issues 5 and 14)', '', '| target | measured | met |', '| --- | --- | --- |');
   for (const t of targets)
     lines.push(`| ${t.target} | ${t.value} | ${t.met === null ? 'open' : t.met ? 'yes' : 'no'} |`);
 

@@ -33,6 +33,22 @@ export function valueInfo(name, datatype, shape) {
   return { name, type: { tensorType: { elemType: ElemType[datatype], shape: shapeProto(shape) } } };
 }
 
+/** A map(key, tensor(value)) value, as a DictVectorizer reads. */
+export function mapValueInfo(name, keyDatatype, valueDatatype) {
+  return { name, type: mapType(keyDatatype, valueDatatype) };
+}
+
+/** A seq(map(key, tensor(value))) value, as a ZipMap writes. */
+export function mapSequenceValueInfo(name, keyDatatype, valueDatatype) {
+  return { name, type: { sequenceType: { elemType: mapType(keyDatatype, valueDatatype) } } };
+}
+
+function mapType(keyDatatype, valueDatatype) {
+  return {
+    mapType: { keyType: ElemType[keyDatatype], valueType: { tensorType: { elemType: ElemType[valueDatatype] } } },
+  };
+}
+
 /** An initializer; `values` is a flat array in row-major order. */
 export function tensor(name, datatype, dims, values) {
   const t = { name, dataType: ElemType[datatype], dims };
@@ -95,4 +111,17 @@ export function model({
     graph: { name, node: nodes, input: inputs, output: outputs, initializer: initializers, docString: doc },
   });
   return ModelProto.encode(message).finish();
+}
+
+/**
+ * The model with more graph outputs (name: datatype), to read values inside it: a reference
+ * runtime then returns what an intermediate node computed. Only the fields of onnx-subset.proto
+ * survive, which is all the models the scripts write and the sklearn fixtures use.
+ */
+export function withOutputs(bytes, outputs) {
+  const message = ModelProto.toObject(ModelProto.decode(bytes), { longs: Number });
+  for (const [name, datatype] of Object.entries(outputs)) {
+    message.graph.output.push({ name, type: { tensorType: { elemType: ElemType[datatype] } } });
+  }
+  return ModelProto.encode(ModelProto.fromObject(message)).finish();
 }

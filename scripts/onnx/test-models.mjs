@@ -2,6 +2,7 @@
 // cover: every datatype, big INT64 values, several inputs and outputs, dynamic batch sizes.
 import { buildDemoModel } from '../demo-model.mjs';
 import { model, node, tensor, valueInfo } from './build.mjs';
+import { buildImportTestModels } from './import-models.mjs';
 
 /**
  * `datatypes`: the platform's datatype table (workers/core/tensor.ts), passed in rather than
@@ -9,6 +10,8 @@ import { model, node, tensor, valueInfo } from './build.mjs';
  */
 export function buildTestModels(datatypes) {
   return {
+    // What the import rewrites at upload (import-models.mjs): import_zipmap_int64 and the others.
+    ...Object.fromEntries(Object.entries(buildImportTestModels()).map(([name, bytes]) => [`import_${name}`, bytes])),
     iris: buildDemoModel(),
     // One Identity per datatype: what goes in must come out unchanged.
     identity: model({

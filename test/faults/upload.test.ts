@@ -56,6 +56,39 @@ describe('an upload that fails', () => {
     await callJson('GET', `/v1/models/${name}`, 404);
   });
 
+  it('when R2 refuses the serving graph after taking the file: 503, and the file is removed', async () => {
+    const name = uniqueName('r2serving');
+    const faults = faultyEnv().add({
+      binding: 'BUCKET',
+      method: 'put',
+      when: (args: unknown[]) => String(args[0]).endsWith('.serving.onnx'),
+    });
+    const res = await sendJson(faults.env, 'POST', `/v1/models/${name}/versions`, {
+      body: fixture('generated/import_zipmap_int64.onnx'),
+    });
+    expectOutage(res, UNNAMED);
+    const [artifact, serving] = keysPut(faults);
+    expect(artifact).toMatch(/^artifacts\/.*[^g]\.onnx$/);
+    expect(serving).toMatch(/^artifacts\/.*\.serving\.onnx$/);
+    expect(faults.faultsOn('BUCKET', 'put')).toBe(1);
+    expect(faults.count('DB', 'batch')).toBe(0);
+    for (const key of [artifact!, serving!]) expect(await env.BUCKET.head(key)).toBeNull();
+    expect(await rowsFor(name)).toEqual({ models: 0, versions: 0 });
+  });
+
+  it('when D1 refuses a rewritten version after R2 took both files: 503, and both are removed', async () => {
+    const name = uniqueName('d1serving');
+    const faults = faultyEnv().add({ binding: 'DB', method: 'batch', when: INSERT_VERSION });
+    const res = await sendJson(faults.env, 'POST', `/v1/models/${name}/versions`, {
+      body: fixture('generated/import_gru_batchwise.onnx'),
+    });
+    expectOutage(res, 'D1');
+    const keys = keysPut(faults);
+    expect(keys).toHaveLength(2);
+    for (const key of keys) expect(await env.BUCKET.head(key)).toBeNull();
+    expect(await rowsFor(name)).toEqual({ models: 0, versions: 0 });
+  });
+
   it('when D1 refuses the version row after R2 took the file: 503, and the file is removed', async () => {
     const name = uniqueName('d1down');
     const faults = faultyEnv().add({ binding: 'DB', method: 'batch', when: INSERT_VERSION });

@@ -111,15 +111,22 @@ describe('instances API', () => {
     );
   });
 
-  it('explains a fixed batch dimension and an object for a model without feature names', async () => {
+  it('runs a model whose batch is fixed at 1 row by row, and explains an object for a model without feature names', async () => {
     const fixed = await newModel(fixture('generated/fixedbatch.onnx'), 'fixed');
     expect((await (await predict(`/v1/models/${fixed}/predict`, [[-1, 2]])).json<any>()).predictions).toEqual([[0, 2]]);
-    expect(
-      await refused(`/v1/models/${fixed}/predict`, [
-        [1, 2],
-        [3, 4],
-      ]),
-    ).toMatch(/input 'x' has a fixed batch dimension of 1; send exactly 1 instance/);
+    // One request of 500 records answers 500 predictions.
+    const rows = Array.from({ length: 500 }, (_, i) => [i - 250, (i % 7) - 3]);
+    const many = await predict(`/v1/models/${fixed}/predict`, rows);
+    expect(many.status).toBe(200);
+    expect((await many.json<any>()).predictions).toEqual(rows.map((r) => r.map((v) => Math.max(0, v))));
+    // The Open Inference Protocol keeps the model's real shape: its callers send one row.
+    const meta = await (await call('GET', `/v2/models/${fixed}`)).json<any>();
+    expect(meta.inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [1, 2] }]);
+    const v2 = await call('POST', `/v2/models/${fixed}/infer`, {
+      body: { inputs: [{ name: 'x', datatype: 'FP32', shape: [2, 2], data: [1, 2, 3, 4] }] },
+    });
+    expect(v2.status).toBe(400);
+    expect((await v2.json<any>()).error).toMatch(/input 'x' has 2 in dimension 0 but the model expects 1/);
     expect(await refused(`/v1/models/${fixed}/predict`, [{ a: 1, b: 2 }])).toMatch(/the model has no feature names/);
   });
 });

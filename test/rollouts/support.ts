@@ -1,6 +1,7 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { expect } from 'vitest';
-import { createWorker, ROLLOUT_CRON } from '../../workers/index';
+import { createWorker } from '../../workers/index';
+import { ROLLOUT_CRON } from '../../workers/rollouts/check';
 import type { Env } from '../../workers/platform/env';
 import { ADMIN, callJson, seeded } from '../helpers';
 import { impliedBiases } from '../concurrency/regressor-versions';

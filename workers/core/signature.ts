@@ -21,3 +21,23 @@ export interface OnnxHeader {
   producerVersion: string | null;
   opsets: { domain: string; version: number }[];
 }
+
+/**
+ * A change the import made to a graph so that onnxruntime-web can serve it (see
+ * runtime/import). Recorded with the version; the uploaded file itself is never changed.
+ */
+export type Rewrite =
+  /** A ZipMap's sequence of maps became an FP32 tensor [batch, classes] in `labels` order. */
+  | { kind: 'zipmap'; node: string; output: string; labels: string[] }
+  /** A map input read by a DictVectorizer became a tensor [batch, vocabulary]. */
+  | { kind: 'dict_vectorizer'; node: string; input: string; vocabulary: string[] }
+  /** A batchwise (layout = 1) LSTM, GRU or RNN now runs sequence-first between Transposes. */
+  | { kind: 'batchwise_rnn'; node: string; op: string };
+
+/** The graph a version is served from when the import rewrote it, stored beside the original. */
+export interface ServingGraph {
+  key: string;
+  sha256: string;
+  sizeBytes: number;
+  rewrites: Rewrite[];
+}

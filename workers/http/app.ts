@@ -1,6 +1,5 @@
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
-import { timing } from 'hono/timing';
 import { methodNotAllowed as notAllowed, notFound } from '../core/errors';
 import { newId, SAFE_TOKEN } from '../core/ids';
 import type { Env } from '../platform/env';
@@ -68,7 +67,6 @@ export function createApp(servicesFor: (env: Env) => IsolateServices) {
         );
       },
     }),
-    timing({ total: false, enabled: (c) => (c.get('metric')?.headers.length ?? 0) > 0 }),
   );
 
   app.route('/', healthRoutes);

@@ -26,7 +26,13 @@ function shapeOf(value: unknown): number[] {
   return shape;
 }
 
-function featureRow(instance: Record<string, unknown>, featureNames: string[], who: string): unknown[] {
+/** `missing`: what an absent feature counts as, or undefined when every feature is required. */
+function featureRow(
+  instance: Record<string, unknown>,
+  featureNames: string[],
+  who: string,
+  missing: unknown = undefined,
+): unknown[] {
   const unknown = Object.keys(instance).filter((k) => !featureNames.includes(k));
   if (unknown.length > 0) {
     throw invalidInput(
@@ -34,10 +40,15 @@ function featureRow(instance: Record<string, unknown>, featureNames: string[], w
     );
   }
   return featureNames.map((name) => {
-    if (!(name in instance)) throw invalidInput(`${who} lacks feature '${name}'`);
-    return instance[name];
+    if (name in instance) return instance[name];
+    if (missing === undefined) throw invalidInput(`${who} lacks feature '${name}'`);
+    return missing;
   });
 }
+
+/** A DictVectorizer leaves a key the map lacks at 0 (an empty string for text values). */
+const absentValue = (served: ServedVersion, spec: TensorSpec) =>
+  served.sparseInput === spec.name ? (spec.datatype === 'BYTES' ? '' : 0) : undefined;
 
 /** Each instance's value for each input, in signature order. */
 function valuesPerInput(served: ServedVersion, instances: unknown[], name: (i: number) => string): unknown[][] {
@@ -50,7 +61,7 @@ function valuesPerInput(served: ServedVersion, instances: unknown[], name: (i: n
     if (single) {
       if (!isRecord(instance)) columns[0]!.push(instance);
       else if (Object.keys(instance).length === 1 && single.name in instance) columns[0]!.push(instance[single.name]);
-      else if (features) columns[0]!.push(featureRow(instance, features, who));
+      else if (features) columns[0]!.push(featureRow(instance, features, who, absentValue(served, single)));
       else {
         throw invalidInput(
           `${who} is an object but the model has no feature names; send an array, or {"${single.name}": value}`,
@@ -83,7 +94,8 @@ function valuesPerInput(served: ServedVersion, instances: unknown[], name: (i: n
 function batchTensor(spec: TensorSpec, values: unknown[], name: (i: number) => string): Tensor {
   const n = values.length;
   if (spec.shape.length === 0) throw invalidInput(`input '${spec.name}' is a scalar and has no batch dimension`);
-  if (spec.shape[0] !== -1 && spec.shape[0] !== n) {
+  // A fixed batch of 1 is run row by row (model-runs.ts).
+  if (spec.shape[0] !== -1 && spec.shape[0] !== n && spec.shape[0] !== 1) {
     throw invalidInput(
       `input '${spec.name}' has a fixed batch dimension of ${spec.shape[0]}; send exactly ${spec.shape[0]} instance${spec.shape[0] === 1 ? '' : 's'}`,
     );
@@ -142,9 +154,12 @@ function rowOf(output: ResponseTensor, i: number): unknown {
 
 function classify(served: ServedVersion, outputs: ResponseTensor[], n: number): unknown[] | undefined {
   const labels = served.classLabels;
-  if (served.task !== 'classification' || !labels) return undefined;
+  const { zipmap } = served;
+  if ((served.task !== 'classification' && !zipmap) || !labels) return undefined;
   const perRow = (o: ResponseTensor) => o.shape.slice(1).reduce((a, b) => a * b, 1);
-  const probabilities = outputs.find((o) => DATATYPE_INFO[o.datatype].kind === 'float' && perRow(o) === labels.length);
+  const probabilities = zipmap
+    ? outputs.find((o) => o.name === zipmap.output)
+    : outputs.find((o) => DATATYPE_INFO[o.datatype].kind === 'float' && perRow(o) === labels.length);
   const label = outputs.find(
     (o) => ['int', 'bigint', 'bytes'].includes(DATATYPE_INFO[o.datatype].kind) && perRow(o) === 1,
   );
@@ -153,8 +168,7 @@ function classify(served: ServedVersion, outputs: ResponseTensor[], n: number): 
     const probs = probabilities ? (rowOf(probabilities, i) as number[]) : undefined;
     let name: string;
     if (label) {
-      const value = rowOf(label, i);
-      name = typeof value === 'number' ? (labels[value] ?? String(value)) : String(value);
+      name = labelName(served, labels, rowOf(label, i));
     } else {
       name = labels[probs!.indexOf(Math.max(...probs!))]!;
     }
@@ -162,6 +176,18 @@ function classify(served: ServedVersion, outputs: ResponseTensor[], n: number): 
       ? { label: name, probabilities: Object.fromEntries(labels.map((l, k) => [l, probs[k]])) }
       : { label: name };
   });
+}
+
+/**
+ * A label output's value as a class label. Next to a ZipMap it holds the class itself (as the
+ * ZipMap keys it), else an index into the labels.
+ */
+function labelName(served: ServedVersion, labels: string[], value: unknown): string {
+  if (served.zipmap) {
+    const at = served.zipmap.labels.indexOf(String(value));
+    return at >= 0 ? labels[at]! : String(value);
+  }
+  return typeof value === 'number' ? (labels[value] ?? String(value)) : String(value);
 }
 
 /** Whether every output has one row per instance (what outputsToPredictions needs). */

@@ -3,6 +3,7 @@ import type { LoadedModel, ModelSession } from '../runtime/model-session';
 import { loadOnnxModel } from '../runtime/onnx-session';
 import { ortRuntime } from '../runtime/ort-env';
 import { readModelBytes } from './model-bytes';
+import { rowsToRunAlone, runRowByRow } from './row-by-row';
 import type { ServedVersion } from './served-versions';
 import type { SessionCache } from './session-cache';
 import { encodeElements } from './tensor-json';
@@ -26,7 +27,7 @@ export interface ModelRunDeps {
 
 async function load(deps: ModelRunDeps, served: ServedVersion): Promise<LoadedModel> {
   const started = performance.now();
-  const [bytes] = await Promise.all([readModelBytes(deps, served), ortRuntime()]);
+  const [bytes] = await Promise.all([readModelBytes(deps, served.file), ortRuntime()]);
   const loaded = await loadOnnxModel(bytes);
   deps.onLoad?.(served, performance.now() - started);
   return loaded;
@@ -42,13 +43,13 @@ export function withSession<T>(
   const work = () => load(deps, served);
   return deps.sessions.with(
     served.versionId,
-    served.sizeBytes,
+    served.file.sizeBytes,
     () => (timing ? timing.measure('load', work) : work()),
     ({ session }) => use(session),
   );
 }
 
-/** Runs the served version on validated inputs. */
+/** Runs the served version on validated inputs (row by row when its batch is fixed at 1). */
 export function runModel(
   deps: ModelRunDeps,
   served: ServedVersion,
@@ -56,9 +57,12 @@ export function runModel(
   outputs: readonly string[],
   timing?: Timing,
 ): Promise<NamedTensors> {
-  return withSession(deps, served, timing, (session) =>
-    timing ? timing.measure('infer', () => session.run(inputs, outputs)) : session.run(inputs, outputs),
-  );
+  return withSession(deps, served, timing, (session) => {
+    const rows = rowsToRunAlone(served.signature, inputs);
+    const run = (feeds: NamedTensors) => session.run(feeds, outputs);
+    const work = () => (rows > 0 ? runRowByRow(run, inputs, rows) : run(inputs));
+    return timing ? timing.measure('infer', work) : work();
+  });
 }
 
 export function encodeOutputs(results: NamedTensors, outputs: readonly string[]): ResponseTensor[] {

@@ -1,7 +1,7 @@
 import { DomainError } from '../core/errors';
-import type { Tensor, TensorData } from '../core/tensor';
 import { instancesToTensors, outputsToPredictions } from './instances';
 import { encodeOutputs, runModel, type ModelRunDeps } from './model-runs';
+import { concatData } from './row-by-row';
 import type { ServedVersion } from './served-versions';
 import type { NamedTensors } from './types';
 import { selectOutputs } from './validate-inputs';
@@ -33,19 +33,6 @@ function concatBatch(rows: NamedTensors[]): NamedTensors | undefined {
     };
   }
   return batched;
-}
-
-function concatData(tensors: Tensor[]): TensorData {
-  if (Array.isArray(tensors[0]!.data)) return tensors.flatMap((t) => t.data as string[]);
-  const total = tensors.reduce((n, t) => n + t.data.length, 0);
-  const Ctor = tensors[0]!.data.constructor as new (n: number) => Exclude<TensorData, string[]>;
-  const out = new Ctor(total);
-  let offset = 0;
-  for (const t of tensors) {
-    (out as Uint8Array).set(t.data as Uint8Array, offset);
-    offset += t.data.length;
-  }
-  return out;
 }
 
 async function runOne(deps: ModelRunDeps, served: ServedVersion, inputs: NamedTensors, outputs: string[]) {

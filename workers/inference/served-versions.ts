@@ -6,6 +6,7 @@ import type { Signature } from '../core/signature';
 import { resolveReference, type Resolution, type ResolvedSplit } from '../registry/resolve';
 import type { ModelRow, RegistryDeps, Scope, Task, VersionRow } from '../registry/types';
 import { getVersionById } from '../registry/versions';
+import type { ModelFile } from './model-bytes';
 
 /** What serving needs to know about a model version; immutable but for the model's settings. */
 export interface ServedVersion {
@@ -28,6 +29,12 @@ export interface ServedVersion {
   signature: Signature;
   featureNames: string[] | null;
   classLabels: string[] | null;
+  /** The file a session is loaded from: the serving graph the import wrote, else the artifact. */
+  file: ModelFile & { sizeBytes: number };
+  /** A ZipMap the import made a tensor: its output, and the labels its columns follow. */
+  zipmap: { output: string; labels: string[] } | null;
+  /** An input the import made from a DictVectorizer's map: records may leave its features out. */
+  sparseInput: string | null;
 }
 
 export function toServed(model: ModelRow, version: VersionRow): ServedVersion {
@@ -49,6 +56,21 @@ export function toServed(model: ModelRow, version: VersionRow): ServedVersion {
     signature: version.signature,
     featureNames: version.featureNames ?? model.featureNames,
     classLabels: version.classLabels ?? model.classLabels,
+    ...servingOf(version),
+  };
+}
+
+function servingOf(version: VersionRow): Pick<ServedVersion, 'file' | 'zipmap' | 'sparseInput'> {
+  const { serving } = version;
+  const rewrites = serving?.rewrites ?? [];
+  const zipmap = rewrites.find((r) => r.kind === 'zipmap');
+  const vectorizer = rewrites.find((r) => r.kind === 'dict_vectorizer');
+  return {
+    file: serving
+      ? { sha256: serving.sha256, artifactKey: serving.key, sizeBytes: serving.sizeBytes }
+      : { sha256: version.sha256, artifactKey: version.artifactKey, sizeBytes: version.sizeBytes },
+    zipmap: zipmap ? { output: zipmap.output, labels: zipmap.labels } : null,
+    sparseInput: vectorizer?.input ?? null,
   };
 }
 

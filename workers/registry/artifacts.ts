@@ -11,3 +11,7 @@ export function artifactMissing(key: string): DomainError {
     { code: 'artifact_missing' },
   );
 }
+
+/** The R2 keys a version owns: its artifact, and the serving graph the import wrote, if any. */
+export const versionFiles = (v: { key: string; serving: { key: string } | null }): string[] =>
+  v.serving ? [v.key, v.serving.key] : [v.key];

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { modelAliasRoutes, modelAliases, models, modelVersions } from '../storage/schema';
+import { versionFiles } from './artifacts';
 import { requireModel } from './models';
 import type { RegistryDeps, Scope } from './types';
 
@@ -17,7 +18,12 @@ export async function purgeModel(
   // before is then either in both or in neither, never deleted with its file left in R2.
   const [versions] = await deps.db.batch([
     deps.db
-      .select({ id: modelVersions.id, key: modelVersions.artifactKey, size: modelVersions.sizeBytes })
+      .select({
+        id: modelVersions.id,
+        key: modelVersions.artifactKey,
+        serving: modelVersions.serving,
+        size: modelVersions.sizeBytes,
+      })
       .from(modelVersions)
       .where(eq(modelVersions.modelId, model.id)),
     deps.db.delete(modelAliasRoutes).where(eq(modelAliasRoutes.modelId, model.id)),
@@ -26,7 +32,7 @@ export async function purgeModel(
     deps.db.delete(models).where(eq(models.id, model.id)),
   ]);
   deps.changes.modelChanged(scope.workspaceId, name);
-  const keys = versions.map((v) => v.key);
+  const keys = versions.flatMap((v) => versionFiles(v));
   for (let i = 0; i < keys.length; i += 1000) await deps.bucket.delete(keys.slice(i, i + 1000));
   return { versionIds: versions.map((v) => v.id), bytes: versions.reduce((sum, v) => sum + v.size, 0) };
 }

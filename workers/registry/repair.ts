@@ -1,4 +1,5 @@
 import { modelVersions } from '../storage/schema';
+import { versionFiles } from './artifacts';
 import type { RegistryDeps } from './types';
 
 /*
@@ -42,17 +43,23 @@ export async function repairArtifacts(
   // inserted is young and kept.
   const files = await listArtifacts(deps.bucket);
   const rows = await deps.db
-    .select({ versionId: modelVersions.id, key: modelVersions.artifactKey, createdAt: modelVersions.createdAt })
+    .select({
+      versionId: modelVersions.id,
+      key: modelVersions.artifactKey,
+      serving: modelVersions.serving,
+      createdAt: modelVersions.createdAt,
+    })
     .from(modelVersions);
-  const referenced = new Set(rows.map((r) => r.key));
+  const referenced = new Set(rows.flatMap((r) => versionFiles(r)));
   const orphans = [...files].filter(([key]) => !referenced.has(key));
   const deleted = orphans.filter(([, uploaded]) => uploaded < cutoff).map(([key]) => key);
   for (let i = 0; i < deleted.length; i += DELETES_PER_CALL) {
     await deps.bucket.delete(deleted.slice(i, i + DELETES_PER_CALL));
   }
   const missing = rows
-    .filter((r) => r.createdAt < cutoff && !files.has(r.key))
-    .map(({ versionId, key }) => ({ versionId, key }));
+    .filter((r) => r.createdAt < cutoff)
+    .flatMap(({ versionId, key, serving }) => versionFiles({ key, serving }).map((k) => ({ versionId, key: k })))
+    .filter((m) => !files.has(m.key));
   for (const m of missing) {
     deps.logger.error('model version has no file in R2', m);
   }

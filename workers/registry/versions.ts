@@ -1,16 +1,17 @@
 import { and, asc, desc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
-import { conflict, notFound } from '../core/errors';
+import { conflict, invalidModel, notFound } from '../core/errors';
+import type { Rewrite, ServingGraph } from '../core/signature';
 import { errorFields } from '../core/logger';
 import { artifactMissing } from './artifacts';
 import { newId } from '../core/ids';
 import type { LoadedModel } from '../runtime/model-session';
-import { loadOnnxModel } from '../runtime/onnx-session';
-import { artifactKey } from '../storage/r2-keys';
+import { importModel } from '../runtime/import/import-model';
+import { artifactKey, servingKey } from '../storage/r2-keys';
 import { isUniqueViolation } from '../storage/db';
 import { modelAliasRoutes, modelAliases, models, modelVersions } from '../storage/schema';
 import { decodeCursor, encodeCursor } from '../core/cursor';
 import { insertModelIfMissing, requireModel } from './models';
-import type { ModelRow, ModelVersion, RegistryDeps, Scope, VersionRow } from './types';
+import type { ModelRow, ModelVersion, RegistryDeps, Scope, Task, VersionRow } from './types';
 
 export interface VersionFields {
   description?: string;
@@ -91,9 +92,11 @@ export async function getVersion(
 
 /**
  * Registers a new immutable version. The file is validated by loading it (nothing is stored
- * when that fails), written to R2 under a key no other upload uses, and only then numbered:
- * creating the model, taking max+1 and inserting run as one D1 batch, so concurrent uploads
- * get distinct numbers. A failed insert removes the R2 object again.
+ * when that fails) and, when onnxruntime-web cannot serve it as it is, rewritten by the import
+ * into a serving graph (runtime/import). Both are written to R2 under keys no other upload
+ * uses, and only then is the version numbered: creating the model, taking max+1 and inserting
+ * run as one D1 batch, so concurrent uploads get distinct numbers. A failed insert removes the
+ * R2 objects again.
  */
 export async function createVersion(
   deps: RegistryDeps,
@@ -104,30 +107,53 @@ export async function createVersion(
   limits: { maxNodes: number },
 ): Promise<{ version: ModelVersion; loaded: LoadedModel }> {
   const existing = await requireModelForUpload(deps, scope, name);
-  const loaded = await loadOnnxModel(bytes, limits.maxNodes);
+  const imported = await importModel(bytes, limits.maxNodes);
+  const { loaded } = imported;
+  const keys: string[] = [];
   try {
+    const labelled = withImportedNames(fields, imported.serving?.rewrites ?? [], existing);
     const sha256 = await sha256Hex(bytes);
     if (existing) await refuseDuplicate(deps, existing, sha256);
     const id = newId('ver');
     const key = artifactKey(scope.workspaceId, id);
+    const customMetadata = { workspace: scope.workspaceId, model: name };
+    keys.push(key);
     await deps.bucket.put(key, bytes, {
       sha256,
       httpMetadata: { contentType: 'application/octet-stream' },
-      customMetadata: { workspace: scope.workspaceId, model: name },
+      customMetadata,
     });
+    let serving: ServingGraph | null = null;
+    if (imported.serving) {
+      const served = imported.serving.bytes;
+      serving = {
+        key: servingKey(scope.workspaceId, id),
+        sha256: await sha256Hex(served),
+        sizeBytes: served.byteLength,
+        rewrites: imported.serving.rewrites,
+      };
+      keys.push(serving.key);
+      await deps.bucket.put(serving.key, served, {
+        sha256: serving.sha256,
+        httpMetadata: { contentType: 'application/octet-stream' },
+        customMetadata: { ...customMetadata, serves: key },
+      });
+    }
     let row: VersionRow;
     try {
-      row = await insertVersion(deps, scope, name, { id, key, sha256, bytes: bytes.byteLength, loaded, fields });
+      row = await insertVersion(deps, scope, name, {
+        id,
+        key,
+        sha256,
+        bytes: bytes.byteLength,
+        loaded,
+        serving,
+        fields: labelled,
+        task: serving?.rewrites.some((r) => r.kind === 'zipmap') ? 'classification' : undefined,
+      });
     } catch (err) {
-      // Best effort: when R2 fails too, the caller still hears why the upload failed, and the
-      // repair pass (repair.ts) removes the unreferenced file later.
-      await deps.bucket
-        .delete(key)
-        // The cron's repair pass deletes it later (repair.ts).
-        .catch((cleanup: unknown) =>
-          deps.logger.warn('artifact of a failed upload left in R2', { key, ...errorFields(cleanup) }),
-        );
       if (isUniqueViolation(err, 'model_versions.sha256')) {
+        await removeFiles(deps, keys);
         const model = await requireModel(deps, scope, name);
         await refuseDuplicate(deps, model, sha256);
       }
@@ -137,9 +163,72 @@ export async function createVersion(
     // Described from the insert's own result: a purge right after it must not turn this into a 500.
     return { version: { ...row, modelName: name, aliases: [] }, loaded };
   } catch (err) {
+    await removeFiles(deps, keys);
     await loaded.session.release();
     throw err;
   }
+}
+
+/** Best effort: when R2 fails too, the caller still hears why the upload failed. */
+async function removeFiles(deps: RegistryDeps, keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  const doomed = keys.splice(0);
+  await deps.bucket
+    .delete(doomed)
+    // The cron's repair pass deletes them later (repair.ts).
+    .catch((cleanup: unknown) =>
+      deps.logger.warn('files of a failed upload left in R2', { keys: doomed.join(' '), ...errorFields(cleanup) }),
+    );
+}
+
+/**
+ * A ZipMap's class labels and a DictVectorizer's vocabulary become the version's class labels
+ * and feature names, unless the user set their own (on the version or the model): those then
+ * must count as many, or the upload is refused naming both.
+ */
+function withImportedNames(fields: VersionFields, rewrites: Rewrite[], model: ModelRow | undefined): VersionFields {
+  const result = { ...fields };
+  const zipmap = rewrites.find((r) => r.kind === 'zipmap');
+  if (zipmap) {
+    result.classLabels = adopt(
+      'class labels',
+      zipmap.labels,
+      `ZipMap '${zipmap.node}'`,
+      fields.classLabels,
+      model?.classLabels,
+    );
+  }
+  const vectorizer = rewrites.find((r) => r.kind === 'dict_vectorizer');
+  if (vectorizer) {
+    result.featureNames = adopt(
+      'feature names',
+      vectorizer.vocabulary,
+      `the vocabulary of DictVectorizer '${vectorizer.node}'`,
+      fields.featureNames,
+      model?.featureNames,
+    );
+  }
+  return result;
+}
+
+const listed = (values: string[]) => (values.length > 8 ? `${values.slice(0, 8).join(', ')}, …` : values.join(', '));
+
+function adopt(
+  what: string,
+  graph: string[],
+  source: string,
+  version: string[] | null | undefined,
+  model: string[] | null | undefined,
+): string[] | null | undefined {
+  const [user, where] = version ? [version, 'this upload'] : model ? [model, 'the model'] : [null, ''];
+  if (!user) return graph;
+  if (user.length !== graph.length) {
+    throw invalidModel(
+      `the ${what} set for ${where} (${user.length}: ${listed(user)}) do not match the ${graph.length} of ${source} (${listed(graph)})`,
+    );
+  }
+  // The model's own apply; the version records only what was sent with it.
+  return version;
 }
 
 async function requireModelForUpload(deps: RegistryDeps, scope: Scope, name: string): Promise<ModelRow | undefined> {
@@ -170,7 +259,17 @@ async function insertVersion(
   deps: RegistryDeps,
   scope: Scope,
   name: string,
-  v: { id: string; key: string; sha256: string; bytes: number; loaded: LoadedModel; fields: VersionFields },
+  v: {
+    id: string;
+    key: string;
+    sha256: string;
+    bytes: number;
+    loaded: LoadedModel;
+    serving: ServingGraph | null;
+    fields: VersionFields;
+    /** The task of the model when this upload creates it. */
+    task?: Task;
+  },
 ): Promise<VersionRow> {
   const { fields } = v;
   const json = (value: unknown) => JSON.stringify(value);
@@ -180,7 +279,7 @@ async function insertVersion(
   const nextNumber = sql<number>`coalesce((select max(mv.version) from model_versions mv
     where mv.model_id = "models"."id"), 0) + 1`;
   const [, inserted] = await deps.db.batch([
-    insertModelIfMissing(deps, scope, name, {}),
+    insertModelIfMissing(deps, scope, name, v.task ? { task: v.task } : {}),
     deps.db
       .insert(modelVersions)
       .select(
@@ -195,6 +294,7 @@ async function insertVersion(
             artifactKey: constant(v.key).as('artifact_key'),
             signature: constant(json(v.loaded.signature)).as('signature'),
             onnx: constant(json(v.loaded.header)).as('onnx'),
+            serving: constant(v.serving ? json(v.serving) : null).as('serving'),
             description: constant(fields.description ?? '').as('description'),
             tags: constant(json(fields.tags ?? {})).as('tags'),
             metrics: constant(json(fields.metrics ?? {})).as('metrics'),

@@ -1,5 +1,5 @@
 import { DomainError, invalidInput, invalidModel } from '../core/errors';
-import type { Signature, TensorSpec } from '../core/signature';
+import type { OnnxHeader, Signature, TensorSpec } from '../core/signature';
 import { DATATYPE_INFO, datatypeFromOrt, type Tensor, type TensorData } from '../core/tensor';
 import type { LoadedModel, ModelSession } from './model-session';
 import { readOnnxHeader } from './onnx-header';
@@ -125,6 +125,15 @@ export function onOutOfMemory(relieve: () => boolean): void {
   relieveMemory = relieve;
 }
 
+/** Reads the file's header and refuses a graph over `maxNodes` before onnxruntime sees it. */
+export function checkModelFile(bytes: Uint8Array, maxNodes = Infinity): OnnxHeader {
+  const { nodes, ...header } = readOnnxHeader(bytes);
+  if (nodes > maxNodes) {
+    throw invalidModel(`the graph has ${nodes} nodes, over the limit of ${maxNodes} (MAX_MODEL_NODES)`);
+  }
+  return header;
+}
+
 /**
  * Turns model bytes into a runnable session and its signature, or an invalid_model error.
  * `maxNodes` refuses a graph before onnxruntime spends CPU on it: session creation takes time in
@@ -132,10 +141,7 @@ export function onOutOfMemory(relieve: () => boolean): void {
  * request's CPU limit. Uploads pass it; a stored model has passed it already.
  */
 export async function loadOnnxModel(bytes: Uint8Array, maxNodes = Infinity): Promise<LoadedModel> {
-  const { nodes, ...header } = readOnnxHeader(bytes);
-  if (nodes > maxNodes) {
-    throw invalidModel(`the graph has ${nodes} nodes, over the limit of ${maxNodes} (MAX_MODEL_NODES)`);
-  }
+  const header = checkModelFile(bytes, maxNodes);
   const ort = await ortRuntime();
   // Severity 3 (error): ORT's C++ warnings would otherwise reach the worker's logs.
   const create = () => ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', logSeverityLevel: 3 });

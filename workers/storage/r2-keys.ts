@@ -5,6 +5,10 @@
  */
 export const artifactKey = (workspaceId: string, versionId: string) => `artifacts/${workspaceId}/${versionId}.onnx`;
 
+/** The graph the import rewrote for serving, beside the original (under the same prefix, so repair sees it). */
+export const servingKey = (workspaceId: string, versionId: string) =>
+  `artifacts/${workspaceId}/${versionId}.serving.onnx`;
+
 export const uploadKey = (workspaceId: string, uploadId: string) => `uploads/${workspaceId}/${uploadId}.jsonl`;
 
 /** Inputs a workspace may name by key when it submits a job. */

@@ -1,4 +1,5 @@
 import type { z } from '@hono/zod-openapi';
+import type { Rewrite } from '../../core/signature';
 import type { Model, ModelVersion } from '../../registry/types';
 import { iso } from '../schemas/common';
 import type { Model as ModelSchema, ModelVersion as VersionSchema } from '../schemas/registry';
@@ -30,6 +31,17 @@ export function presentModel(m: Model): z.infer<typeof ModelSchema> {
   };
 }
 
+function presentRewrite(r: Rewrite) {
+  switch (r.kind) {
+    case 'zipmap':
+      return { kind: r.kind, node: r.node, output: r.output, class_labels: r.labels };
+    case 'dict_vectorizer':
+      return { kind: r.kind, node: r.node, input: r.input, vocabulary: r.vocabulary };
+    case 'batchwise_rnn':
+      return { kind: r.kind, node: r.node, op: r.op };
+  }
+}
+
 export function presentVersion(v: ModelVersion): z.infer<typeof VersionSchema> {
   return {
     model: v.modelName,
@@ -54,6 +66,11 @@ export function presentVersion(v: ModelVersion): z.infer<typeof VersionSchema> {
     class_labels: v.classLabels,
     aliases: v.aliases,
     artifact_url: `/v1/models/${v.modelName}/versions/${v.version}/artifact`,
+    serving: v.serving && {
+      sha256: v.serving.sha256,
+      size_bytes: v.serving.sizeBytes,
+      rewrites: v.serving.rewrites.map(presentRewrite),
+    },
     created_by: v.createdBy,
     created_at: iso(v.createdAt)!,
     archived_at: iso(v.archivedAt),

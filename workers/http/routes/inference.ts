@@ -1,6 +1,5 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { setMetric } from 'hono/timing';
 import { DomainError, unavailable } from '../../core/errors';
 import { predict, type Prediction } from '../../inference/data-plane';
 import { withSession } from '../../inference/model-runs';
@@ -29,9 +28,15 @@ export const SERVER_VERSION = '0.1.0';
 const ModelParam = z.object({ model: ModelName.openapi({ param: { name: 'model', in: 'path' } }) });
 const VersionParams = ModelParam.extend({ version: VersionRef.openapi({ param: { name: 'version', in: 'path' } }) });
 
-/** Server-Timing from the data plane's stages (hono's timing middleware writes the header). */
+/**
+ * Server-Timing from the data plane's stages, set before the body like every other header: a
+ * header added to a finished response makes hono copy the whole Response.
+ */
 export function reportTimings(c: Context<AppEnv>, prediction: Prediction): void {
-  for (const { name, ms, desc } of prediction.timings) setMetric(c, name, ms, desc, 2);
+  const stages = prediction.timings.map(
+    ({ name, ms, desc }) => `${name};dur=${ms.toFixed(2)}${desc === undefined ? '' : `;desc="${desc}"`}`,
+  );
+  if (stages.length > 0) c.header('Server-Timing', stages.join(','));
   const access = c.get('access');
   access.model = prediction.served.modelName;
   access.version = prediction.served.version;

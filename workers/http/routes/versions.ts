@@ -64,7 +64,7 @@ export const versionRoutes = newRouter()
         maxNodes: config.MAX_MODEL_NODES,
       });
       // The model was just loaded to validate it: keep it warm for the predictions that follow.
-      c.get('deps').sessions.adopt(version.id, version.sizeBytes, loaded);
+      c.get('deps').sessions.adopt(version.id, version.serving?.sizeBytes ?? version.sizeBytes, loaded);
       c.get('access').version = version.version;
       await announce(c, 'model.version.created', {
         model: name,

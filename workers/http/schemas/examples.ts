@@ -117,6 +117,7 @@ export const MODEL_VERSION = {
   class_labels: null,
   aliases: ['staging'],
   artifact_url: '/v1/models/iris/versions/2/artifact',
+  serving: null,
   created_by: USER,
   created_at: LATER,
   archived_at: null,

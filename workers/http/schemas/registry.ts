@@ -155,6 +155,36 @@ export const Model = z
   })
   .openapi('Model', { example: ex.MODEL });
 
+const Rewrite = z.discriminatedUnion('kind', [
+  z
+    .object({ kind: z.literal('zipmap'), node: z.string(), output: z.string(), class_labels: z.array(z.string()) })
+    .openapi({
+      description: "A ZipMap's sequence of maps became an FP32 tensor [batch, classes], columns in class_labels order",
+    }),
+  z
+    .object({
+      kind: z.literal('dict_vectorizer'),
+      node: z.string(),
+      input: z.string(),
+      vocabulary: z.array(z.string()),
+    })
+    .openapi({ description: 'A map input read by a DictVectorizer became a tensor [batch, vocabulary]' }),
+  z
+    .object({ kind: z.literal('batchwise_rnn'), node: z.string(), op: z.string() })
+    .openapi({ description: 'A batchwise (layout = 1) LSTM, GRU or RNN runs sequence-first between Transposes' }),
+]);
+
+export const ServingGraph = z
+  .object({
+    sha256: z.string(),
+    size_bytes: z.number().int(),
+    rewrites: z.array(Rewrite),
+  })
+  .openapi('ServingGraph', {
+    description:
+      'The graph the version is served from when onnxruntime-web could not serve the uploaded file as it is: the import rewrote it, and stored it beside the file (which stays the artifact, unchanged). Null when the file is served as it is.',
+  });
+
 export const ModelVersion = z
   .object({
     model: z.string(),
@@ -175,6 +205,7 @@ export const ModelVersion = z
     class_labels: ClassLabels,
     aliases: z.array(z.string()),
     artifact_url: z.string().openapi({ example: '/v1/models/iris/versions/1/artifact' }),
+    serving: ServingGraph.nullable(),
     created_by: z.string(),
     created_at: Timestamp,
     archived_at: Timestamp.nullable(),

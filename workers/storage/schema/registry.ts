@@ -1,5 +1,5 @@
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import type { OnnxHeader, Signature } from '../../core/signature';
+import type { OnnxHeader, ServingGraph, Signature } from '../../core/signature';
 import { createdAt } from './columns';
 
 /*
@@ -71,6 +71,8 @@ export const modelVersions = sqliteTable(
     artifactKey: text('artifact_key').notNull(),
     signature: text('signature', { mode: 'json' }).$type<Signature>().notNull(),
     onnx: text('onnx', { mode: 'json' }).$type<OnnxHeader>().notNull(),
+    /** The rewritten graph the version is served from (R2 key, sha256, rewrites); null: the artifact itself. */
+    serving: text('serving', { mode: 'json' }).$type<ServingGraph>(),
     description: text('description').notNull().default(''),
     tags: text('tags', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
     metrics: text('metrics', { mode: 'json' }).$type<Record<string, number>>().notNull().default({}),
