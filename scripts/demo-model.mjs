@@ -87,18 +87,21 @@ function train(rows, hidden = 16, epochs = 1500, lr = 0.2) {
   return { W1: W1raw, b1: b1raw, W2, b2 };
 }
 
-/** Builds the demo classifier's ONNX bytes (deterministic for a given seed). */
-export function buildDemoModel() {
-  const { W1, b1, W2, b2 } = train(irisSample(50));
+/**
+ * Builds the demo classifier's ONNX bytes (deterministic). Fewer hidden units or epochs make a
+ * different, weaker model of the same signature: a second version to compare (scripts/traffic.mjs).
+ */
+export function buildDemoModel({ hidden = 16, epochs = 1500 } = {}) {
+  const { W1, b1, W2, b2 } = train(irisSample(50), hidden, epochs);
   return model({
     name: 'iris_mlp',
     doc: 'iris 4-16-3 MLP; inputs in centimetres',
     inputs: [valueInfo('features', 'FP32', ['batch', 4])],
     outputs: [valueInfo('label', 'INT64', ['batch']), valueInfo('probabilities', 'FP32', ['batch', 3])],
     initializers: [
-      tensor('W1', 'FP32', [4, 16], W1.flat()),
-      tensor('b1', 'FP32', [16], b1),
-      tensor('W2', 'FP32', [16, 3], W2.flat()),
+      tensor('W1', 'FP32', [4, hidden], W1.flat()),
+      tensor('b1', 'FP32', [hidden], b1),
+      tensor('W2', 'FP32', [hidden, 3], W2.flat()),
       tensor('b2', 'FP32', [3], b2),
     ],
     nodes: [

@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 // `npm start`: the whole platform on this machine, offline. Creates .dev.vars with a random
-// admin key, JWT secret and secrets encryption key on first run (and adds any missing later), applies D1 migrations locally, runs wrangler dev on
-// 127.0.0.1:8787 with local D1/R2/KV/Queues, registers the demo model and prints how to call it.
+// admin key, JWT secret and secrets encryption key on first run (and adds any missing later),
+// applies D1 migrations locally, runs wrangler dev on 127.0.0.1:8787 with local
+// D1/R2/KV/Queues, registers the demo model, prints how to call it, and fires the cron
+// trigger (which wrangler dev never does by itself): every minute, or as MODELFLARE_CRON says.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { DEMO, buildDemoModel } from './demo-model.mjs';
 import { apiClient } from './lib/api-client.mjs';
+import { wranglerCrons } from './lib/cron.mjs';
 import { ensureDevVars } from './lib/dev-vars.mjs';
+import { localSchedule, runLocalCron } from './lib/local-cron.mjs';
 
 const HOST = '127.0.0.1';
 const PORT = Number(process.env.PORT ?? 8787);
@@ -56,7 +61,7 @@ async function ensureDemoModel(key) {
   }
 }
 
-function banner(key) {
+function banner(key, schedule) {
   const auth = `-H "Authorization: Bearer ${key}"`;
   console.log(`
 ────────────────────────────────────────────────────────────────────────
@@ -78,11 +83,35 @@ function banner(key) {
    export MODELFLARE_URL=${BASE} MODELFLARE_TOKEN=$(grep ADMIN_API_KEY .dev.vars | cut -d= -f2)
    npx modelflare predict iris --data '[[5.1, 3.5, 1.4, 0.2]]'
 
+ dashboard   ${BASE}/dashboard   (sign in with the admin key)
  API docs    ${BASE}/docs
+
+ cron        ${schedule.describe}
+             drift reports, alerts, retention, repairs: the chores production runs on its
+             schedule. MODELFLARE_CRON=wrangler keeps wrangler.toml's; MODELFLARE_CRON=off runs none.
 ────────────────────────────────────────────────────────────────────────
 `);
 }
 
+/** Says how the first run went, then speaks only when a run fails. */
+function cronReporter() {
+  let first = true;
+  return ({ cron, at, ok, status, error }) => {
+    const when = new Date(at).toISOString().slice(11, 16);
+    if (!ok)
+      console.error(`cron "${cron}" at ${when} UTC failed: ${error ?? `status ${status}`} (the worker's log says why)`);
+    else if (first) console.log(`cron "${cron}" ran at ${when} UTC; later runs are quiet unless one fails`);
+    first = false;
+  };
+}
+
+let schedule;
+try {
+  schedule = localSchedule(process.env.MODELFLARE_CRON, wranglerCrons(readFileSync('wrangler.toml', 'utf8')));
+} catch (err) {
+  console.error(`npm start: ${err.message}`);
+  process.exit(2);
+}
 const { vars, added } = ensureDevVars(VARS);
 if (added.length > 0) console.log(`created ${added.join(', ')} in ${VARS}`);
 run('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local']);
@@ -106,7 +135,9 @@ const child = spawn(
     env,
   },
 );
+const cron = new AbortController();
 const stop = (signal) => {
+  cron.abort();
   if (child.exitCode === null) child.kill(signal);
 };
 process.on('SIGINT', () => stop('SIGINT'));
@@ -116,7 +147,10 @@ child.on('exit', (code) => process.exit(code ?? 0));
 try {
   await waitUntilReady(child);
   await ensureDemoModel(vars.ADMIN_API_KEY);
-  banner(vars.ADMIN_API_KEY);
+  banner(vars.ADMIN_API_KEY, schedule);
+  runLocalCron({ base: BASE, schedule, signal: cron.signal, report: cronReporter() }).catch((err) =>
+    console.error(`npm start: the cron runner stopped: ${err.message}`),
+  );
 } catch (err) {
   console.error(`\nnpm start: ${err.message}`);
   stop('SIGTERM');

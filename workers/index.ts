@@ -4,9 +4,11 @@ import { errorFields } from './core/logger';
 import { platformDeps, type PlatformDeps } from './platform/deps';
 import type { Env } from './platform/env';
 import { createApp } from './http/app';
+import { evaluateAllAlerts } from './monitoring/alerts/evaluate';
 import { checkAllDrift } from './monitoring/drift/report';
 import { pruneRouteRollups } from './monitoring/route-metrics';
 import { judgeAllRollouts, ROLLOUT_CRON } from './rollouts/check';
+import { exportDailyPredictions } from './monitoring/export/daily';
 import { applyRetention } from './monitoring/retention';
 import { repairArtifacts } from './registry/repair';
 import { createServices, type IsolateServices } from './platform/services';
@@ -90,7 +92,11 @@ export function createWorker() {
           ? rollouts
           : [
               ['metrics', () => services.metrics.flush(deps.db)],
+              ['failed requests', () => services.failures.flush(deps.db)],
               ['drift', () => checkAllDrift(deps, at)],
+              // After drift: a drift rule reads the report this run just made.
+              ['alerts', () => evaluateAllAlerts(deps, at)],
+              ['prediction export', () => exportDailyPredictions(deps, at)],
               ['retention', () => applyRetention(deps.db, deps.config, at)],
               ['trigger deliveries', () => pruneTriggerDeliveries(deps, at)],
               ['stranded webhooks', () => requeueStrandedDeliveries(deps, at, grace)],

@@ -544,7 +544,7 @@ export interface paths {
         };
         /**
          * Who am I
-         * @description The caller as the server sees it: the kind of credential, the workspace it acts in, the role there and the permissions that follow.
+         * @description The caller as the server sees it: the kind of credential, the workspace it acts in, the role there and the permissions that follow; and the server’s body limits, so that a client can check a file before sending it.
          */
         get: {
             parameters: {
@@ -4909,6 +4909,8 @@ export interface paths {
          * Infer
          * @description Runs the model on the given input tensors (Open Inference Protocol V2). Inputs are checked against the signature first: every input present, none unknown, datatype, rank and fixed dimensions, element count and element types; the error names the input.
          *
+         *     The body is JSON, with or without a Content-Type (as NVIDIA’s tritonclient sends it), and may be compressed (`Content-Encoding: gzip` or `deflate`; the body limit applies to the decompressed size). With the binary tensor data extension the JSON header is followed by the inputs’ raw bytes (little-endian, row-major; BYTES as 4-byte length-prefixed elements): `Inference-Header-Content-Length` gives the header’s length and each binary input its `parameters.binary_data_size`. Outputs asked for with `binary_data` (or all, with `binary_data_output`) come back the same way, as `application/octet-stream` with `Inference-Header-Content-Length`. `parameters.classification: K` on an output answers its top K classes per row as BYTES `"value:index[:label]"`.
+         *
          *     Predictions are cached (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.
          *
          *     Through an alias that splits its traffic, `Modelflare-Routing-Key` (1 to 256 characters, a user or session id) keeps the caller on one route while the weights stand; `model_version` names the version that answered and the `Modelflare-Route` header the route.
@@ -4926,16 +4928,20 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": components["schemas"]["InferRequest"];
+                    "application/octet-stream": string;
                 };
             };
             responses: {
-                /** @description The output tensors */
+                /** @description The output tensors: JSON, or (when an output is binary) the JSON header followed by the binary outputs’ bytes */
                 200: {
                     headers: {
+                        /** @description With binary outputs: the length of the JSON header at the start of the body */
+                        "Inference-Header-Content-Length"?: number;
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["InferResponse"];
+                        "application/octet-stream": string;
                     };
                 };
                 /** @description The request is invalid; the message names the field and the rule */
@@ -5071,6 +5077,8 @@ export interface paths {
          * Infer with a version or alias
          * @description Runs the model on the given input tensors (Open Inference Protocol V2). Inputs are checked against the signature first: every input present, none unknown, datatype, rank and fixed dimensions, element count and element types; the error names the input.
          *
+         *     The body is JSON, with or without a Content-Type (as NVIDIA’s tritonclient sends it), and may be compressed (`Content-Encoding: gzip` or `deflate`; the body limit applies to the decompressed size). With the binary tensor data extension the JSON header is followed by the inputs’ raw bytes (little-endian, row-major; BYTES as 4-byte length-prefixed elements): `Inference-Header-Content-Length` gives the header’s length and each binary input its `parameters.binary_data_size`. Outputs asked for with `binary_data` (or all, with `binary_data_output`) come back the same way, as `application/octet-stream` with `Inference-Header-Content-Length`. `parameters.classification: K` on an output answers its top K classes per row as BYTES `"value:index[:label]"`.
+         *
          *     Predictions are cached (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.
          *
          *     Through an alias that splits its traffic, `Modelflare-Routing-Key` (1 to 256 characters, a user or session id) keeps the caller on one route while the weights stand; `model_version` names the version that answered and the `Modelflare-Route` header the route.
@@ -5090,16 +5098,20 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": components["schemas"]["InferRequest"];
+                    "application/octet-stream": string;
                 };
             };
             responses: {
-                /** @description The output tensors */
+                /** @description The output tensors: JSON, or (when an output is binary) the JSON header followed by the binary outputs’ bytes */
                 200: {
                     headers: {
+                        /** @description With binary outputs: the length of the JSON header at the start of the body */
+                        "Inference-Header-Content-Length"?: number;
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["InferResponse"];
+                        "application/octet-stream": string;
                     };
                 };
                 /** @description The request is invalid; the message names the field and the rule */
@@ -6689,7 +6701,7 @@ export interface paths {
         put?: never;
         /**
          * Register a webhook endpoint
-         * @description Platform events (job.succeeded, job.partially_failed, job.failed, job.cancelled, model.version.created, alias.moved) are POSTed to the URL, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). The signing secret is in this answer only. URLs must be https and public outside local development.
+         * @description Platform events (job.succeeded, job.partially_failed, job.failed, job.cancelled, model.version.created, alias.moved, drift.detected, alert.fired, alert.resolved) are POSTed to the URL, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). The signing secret is in this answer only. URLs must be https and public outside local development.
          */
         post: {
             parameters: {
@@ -7357,7 +7369,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Counters and histograms per workspace, model and version in the Prometheus text format: requests by outcome, rows, latency histogram (seconds), cache hits/misses/bypasses, batch rows, model loads; for split aliases the same per route (labels `alias`, `route`, `version`) and the shadow’s comparisons. The admin key or METRICS_SCRAPE_TOKEN see every workspace; a workspace admin key sees its own.
+         * @description Counters and histograms per workspace, model and version in the Prometheus text format: requests by outcome, rows, latency histogram (seconds), cache hits/misses/bypasses, batch rows, model loads; for split aliases the same per route (labels `alias`, `route`, `version`) and the shadow’s comparisons. Gauges: PSI and KS per feature from each version’s latest drift report, accuracy or MAE from feedback over the last 24 hours, and whether each alert rule fires. The admin key or METRICS_SCRAPE_TOKEN see every workspace; a workspace admin key sees its own.
          */
         get: {
             parameters: {
@@ -7432,7 +7444,7 @@ export interface paths {
         };
         /**
          * Model traffic statistics
-         * @description Requests, rows, errors by class, latency percentiles, cache hit ratio, batch rows and model loads over a window ending now, in total, per version, and as about 60 points in time.
+         * @description Requests, rows, errors by class, latency percentiles, cache hit ratio, batch rows and model loads over a window ending now, in total, per version, and as 60 to 120 points in time (buckets of a round size that start at multiples of it, so points stay put between calls). With `by=version`, each version carries its own points too.
          */
         get: {
             parameters: {
@@ -7441,6 +7453,8 @@ export interface paths {
                     window?: string;
                     /** @description A version number or alias; default: all versions */
                     version?: string;
+                    /** @description `version`: a series per version as well (one line per version on a chart) */
+                    by?: "version";
                 };
                 header?: never;
                 path: {
@@ -7533,7 +7547,7 @@ export interface paths {
         };
         /**
          * List logged predictions
-         * @description Predictions logged by sampling (the model’s `monitoring.log_sample_rate`), newest first, with their inputs and outputs.
+         * @description Predictions logged by sampling (the model’s `monitoring.log_sample_rate`), newest first, with their inputs, outputs and any feedback.
          */
         get: {
             parameters: {
@@ -8259,13 +8273,15 @@ export interface paths {
         };
         /**
          * Drift history
-         * @description The drift reports of a version, newest first.
+         * @description The drift reports of a version, newest first, each with the thresholds it judged by; `window` keeps those made within it.
          */
         get: {
             parameters: {
                 query?: {
                     /** @description A version number, `latest`, or an alias such as `production` */
                     version?: string;
+                    /** @description Only reports made within this window (default: all) */
+                    window?: string;
                     /** @description Page size, 1 to 100 */
                     limit?: number;
                     /** @description next_cursor of the previous page */
@@ -8452,6 +8468,990 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models/{name}/predictions/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export logged predictions
+         * @description The model’s logged predictions made in [from, to), oldest first, one line per predicted row: `prediction_id`, `row`, `created_at`, `model`, `version`, `request_id`, `input` (the row as sent: a record, or per tensor the row’s values), `predicted`, `actual` (the feedback, or null) and `feedback_at`.
+         *
+         *     JSON Lines by default; CSV with `format=csv` or `Accept: text/csv`, one column per feature (named by the model’s feature names, or by the first row’s keys). Streamed: the server reads a page of logs each time the client has taken the last.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Start, inclusive: a date or ISO 8601 date-time. Default: PREDICTION_LOG_RETENTION_DAYS ago */
+                    from?: string;
+                    /** @description End, exclusive. Default: now */
+                    to?: string;
+                    /** @description Only this version (a number or alias) */
+                    version?: string;
+                    /** @description Default: from Accept, else jsonl */
+                    format?: "jsonl" | "csv";
+                };
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The rows */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/x-ndjson": string;
+                        "text/csv": string;
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/errors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Latest failing requests of a model
+         * @description Requests on the model’s routes that were answered with an error, newest first: request id, route, status, code and message. Under a burst a sample is kept (the newest 20 per isolate every few seconds); /stats counts them all.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size, 1 to 100 */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of failed requests */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RequestFailureList"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/errors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Latest failing requests of the workspace
+         * @description Every route’s failed requests in the workspace, newest first (those of one model with `model`). Needs the admin permission: messages of account, member and key routes are listed too.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    model?: string;
+                    /** @description Page size, 1 to 100 */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of failed requests */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RequestFailureList"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List alert rules
+         * @description The alert rules of a model, oldest first, each with its state and what the latest evaluation measured.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The rules */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertRuleList"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create an alert rule
+         * @description Watches one metric of the model over a window ending at each cron run: `error_rate`, `latency_p99_ms`, `drift_psi`, `drift_ks`, `accuracy` or `mae`. With at least `min_samples` samples in the window, a value past the threshold starts the alert firing (`alert.fired` webhook event) and a value back within it resolves it (`alert.resolved`); fewer samples leave it as it is.
+         *
+         *     At most 50 rules per model (409 `alert_limit_reached`).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateAlertRule"];
+                };
+            };
+            responses: {
+                /** @description The new rule */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertRule"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description The request conflicts with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/alerts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an alert rule
+         * @description One rule with its state and what the latest evaluation measured.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The rule */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertRule"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete an alert rule
+         * @description Deletes the rule (a firing one without an `alert.resolved` event); its history stays listed.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change an alert rule
+         * @description Changes the fields given. The state stays until the next evaluation; `enabled: false` stops evaluating it and clears its state without an event.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateAlertRule"];
+                };
+            };
+            responses: {
+                /** @description The changed rule */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertRule"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/models/{name}/alert-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alert history
+         * @description Every time one of the model’s alert rules fired or resolved, newest first, with the value and samples that decided it.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only the events of this rule */
+                    alert?: string;
+                    /** @description Only events within this window (default: all kept) */
+                    window?: string;
+                    /** @description Page size, 1 to 100 */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Events */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertEventList"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List alert rules of every model
+         * @description The workspace’s alert rules of all models, newest first; `state=firing` lists what is firing now.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only rules in this state */
+                    state?: "ok" | "firing";
+                    /** @description Page size, 1 to 100 */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of rules */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertRuleList"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -8471,7 +9471,7 @@ export interface components {
                  * @example model_not_found
                  * @enum {string}
                  */
-                code: "invalid_argument" | "invalid_cursor" | "inference_failed" | "drift_unsupported" | "nesting_too_deep" | "wrong_password" | "weak_password" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_expired" | "refresh_token_reused" | "session_ended" | "key_revoked" | "key_expired" | "key_owner_removed" | "invalid_reset_token" | "invalid_signature" | "permission_denied" | "scope_not_held" | "admin_only" | "owner_only" | "user_only" | "invitation_email_mismatch" | "own_password" | "reset_needs_admin" | "not_found" | "route_not_found" | "workspace_not_found" | "user_not_found" | "session_not_found" | "model_not_found" | "model_archived" | "version_not_found" | "version_archived" | "alias_not_found" | "api_key_not_found" | "member_not_found" | "invitation_not_found" | "job_not_found" | "upload_not_found" | "input_not_found" | "trigger_not_found" | "webhook_not_found" | "delivery_not_found" | "prediction_not_found" | "baseline_not_found" | "method_not_allowed" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "alias_not_split" | "alias_changed" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "key_limit_reached" | "baseline_not_ready" | "length_required" | "payload_too_large" | "unsupported_media_type" | "invalid_model" | "rate_limited" | "internal" | "unavailable" | "storage_unavailable" | "artifact_missing" | "secrets_key_missing" | "secrets_key_unknown" | "secrets_undecryptable";
+                code: "invalid_argument" | "invalid_cursor" | "inference_failed" | "drift_unsupported" | "nesting_too_deep" | "wrong_password" | "weak_password" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_expired" | "refresh_token_reused" | "session_ended" | "key_revoked" | "key_expired" | "key_owner_removed" | "invalid_reset_token" | "invalid_signature" | "permission_denied" | "scope_not_held" | "admin_only" | "owner_only" | "user_only" | "invitation_email_mismatch" | "own_password" | "reset_needs_admin" | "not_found" | "route_not_found" | "workspace_not_found" | "user_not_found" | "session_not_found" | "model_not_found" | "model_archived" | "version_not_found" | "version_archived" | "alias_not_found" | "api_key_not_found" | "member_not_found" | "invitation_not_found" | "job_not_found" | "upload_not_found" | "input_not_found" | "trigger_not_found" | "webhook_not_found" | "delivery_not_found" | "prediction_not_found" | "baseline_not_found" | "alert_not_found" | "method_not_allowed" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "alias_not_split" | "alias_changed" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "key_limit_reached" | "baseline_not_ready" | "alert_limit_reached" | "length_required" | "payload_too_large" | "unsupported_media_type" | "invalid_model" | "rate_limited" | "internal" | "unavailable" | "storage_unavailable" | "artifact_missing" | "secrets_key_missing" | "secrets_key_unknown" | "secrets_undecryptable";
                 /** @example model 'iris' not found */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -8618,7 +9618,7 @@ export interface components {
                  * @example duplicate_version
                  * @enum {string}
                  */
-                code: "version_archived" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "alias_not_split" | "alias_changed" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "key_limit_reached" | "baseline_not_ready";
+                code: "version_archived" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "alias_not_split" | "alias_changed" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "key_limit_reached" | "baseline_not_ready" | "alert_limit_reached";
                 /** @example this file duplicates version 1 of model 'iris' */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -8842,7 +9842,13 @@ export interface components {
          *       ],
          *       "email": "ada@example.com",
          *       "name": "Ada Lovelace",
-         *       "created_at": "2026-11-26T12:00:00.000Z"
+         *       "created_at": "2026-11-26T12:00:00.000Z",
+         *       "limits": {
+         *         "max_model_bytes": 25165824,
+         *         "max_upload_bytes": 104857600,
+         *         "max_json_body_bytes": 1048576,
+         *         "max_predict_body_bytes": 8388608
+         *       }
          *     }
          */
         Me: {
@@ -8859,6 +9865,17 @@ export interface components {
              * @example 2026-11-26T12:00:00.000Z
              */
             created_at: string | null;
+            /** @description The server’s body limits, so that a client can refuse a file that is too large before sending it */
+            limits: {
+                /** @description Largest ONNX file a version may have */
+                max_model_bytes: number;
+                /** @description Largest JSONL upload (POST /v1/uploads) */
+                max_upload_bytes: number;
+                /** @description Largest JSON request body */
+                max_json_body_bytes: number;
+                /** @description Largest prediction request body */
+                max_predict_body_bytes: number;
+            };
         };
         /**
          * @description A user's role in the workspace; null for keys and the admin
@@ -8882,7 +9899,7 @@ export interface components {
                  * @example model_not_found
                  * @enum {string}
                  */
-                code: "not_found" | "route_not_found" | "workspace_not_found" | "user_not_found" | "session_not_found" | "model_not_found" | "model_archived" | "version_not_found" | "version_archived" | "alias_not_found" | "api_key_not_found" | "member_not_found" | "invitation_not_found" | "job_not_found" | "upload_not_found" | "input_not_found" | "trigger_not_found" | "webhook_not_found" | "delivery_not_found" | "prediction_not_found" | "baseline_not_found";
+                code: "not_found" | "route_not_found" | "workspace_not_found" | "user_not_found" | "session_not_found" | "model_not_found" | "model_archived" | "version_not_found" | "version_archived" | "alias_not_found" | "api_key_not_found" | "member_not_found" | "invitation_not_found" | "job_not_found" | "upload_not_found" | "input_not_found" | "trigger_not_found" | "webhook_not_found" | "delivery_not_found" | "prediction_not_found" | "baseline_not_found" | "alert_not_found";
                 /** @example model 'iris' not found */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -10638,7 +11655,10 @@ export interface components {
          * @example {
          *       "name": "modelflare",
          *       "version": "0.1.0",
-         *       "extensions": []
+         *       "extensions": [
+         *         "binary_tensor_data",
+         *         "classification"
+         *       ]
          *     }
          */
         ServerMetadata: {
@@ -10800,7 +11820,12 @@ export interface components {
              */
             datatype: "BOOL" | "UINT8" | "INT8" | "UINT16" | "INT16" | "UINT32" | "INT32" | "UINT64" | "INT64" | "FP16" | "FP32" | "FP64" | "BYTES";
             shape: number[];
-            data: unknown[];
+            /** @description Absent when the output is binary tensor data */
+            data?: unknown[];
+            /** @description For a binary output: its bytes after the JSON header */
+            parameters?: {
+                binary_data_size: number;
+            };
         };
         /**
          * @example {
@@ -10830,7 +11855,7 @@ export interface components {
         InferRequest: {
             /** @example 42 */
             id?: string;
-            /** @description Accepted and ignored unless documented */
+            /** @description `binary_data_output: true` answers every output as binary tensor data unless an output says otherwise. Other parameters are accepted and ignored. */
             parameters?: {
                 [key: string]: unknown;
             };
@@ -10838,7 +11863,7 @@ export interface components {
             /** @description The outputs to return; all of them when absent */
             outputs?: {
                 name: string;
-                /** @description Accepted and ignored unless documented */
+                /** @description `binary_data` (true or false): this output as binary tensor data or as JSON; `classification: K`: the output’s top K classes per row as BYTES "value:index[:label]". */
                 parameters?: {
                     [key: string]: unknown;
                 };
@@ -10879,7 +11904,7 @@ export interface components {
              * @enum {string}
              */
             datatype: "BOOL" | "UINT8" | "INT8" | "UINT16" | "INT16" | "UINT32" | "INT32" | "UINT64" | "INT64" | "FP16" | "FP32" | "FP64" | "BYTES";
-            /** @description Accepted and ignored unless documented */
+            /** @description `binary_data_size`: the input is sent as that many bytes of binary tensor data after the JSON header (binary tensor data extension) instead of `data`. Other parameters are accepted and ignored. */
             parameters?: {
                 [key: string]: unknown;
             };
@@ -10892,7 +11917,7 @@ export interface components {
              *       0.2
              *     ]
              */
-            data: unknown[];
+            data?: unknown[];
         };
         /**
          * @example {
@@ -11388,7 +12413,7 @@ export interface components {
         WebhookEndpoint: {
             id: string;
             url: string;
-            events: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alias.rolled_back" | "alias.promoted")[];
+            events: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alias.rolled_back" | "alias.promoted" | "alert.fired" | "alert.resolved")[];
             description: string;
             enabled: boolean;
             /**
@@ -11409,7 +12434,7 @@ export interface components {
          */
         CreateWebhookEndpoint: {
             url: string;
-            events: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alias.rolled_back" | "alias.promoted")[];
+            events: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alias.rolled_back" | "alias.promoted" | "alert.fired" | "alert.resolved")[];
             description?: string;
         };
         /**
@@ -11439,7 +12464,7 @@ export interface components {
          */
         UpdateWebhookEndpoint: {
             url?: string;
-            events?: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alias.rolled_back" | "alias.promoted")[];
+            events?: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alias.rolled_back" | "alias.promoted" | "alert.fired" | "alert.resolved")[];
             description?: string;
             enabled?: boolean;
         };
@@ -11600,6 +12625,7 @@ export interface components {
                  * @example 2026-11-26T12:00:00.000Z
                  */
                 to: string;
+                /** @description Bucket size: a round step (1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6, 12, 24 h) giving at most 120 points */
                 step_minutes: number;
             };
             total: {
@@ -11660,10 +12686,27 @@ export interface components {
                     mean_ms: number | null;
                 };
                 version: number;
+                /** @description The version’s own points, with `by=version` */
+                series?: {
+                    /**
+                     * Format: date-time
+                     * @description Start of the bucket
+                     * @example 2026-11-26T12:00:00.000Z
+                     */
+                    at: string;
+                    requests: number;
+                    rows: number;
+                    error_rate: number | null;
+                    p50: number | null;
+                    p95: number | null;
+                    p99: number | null;
+                    cache_hit_ratio: number | null;
+                }[];
             }[];
             series: {
                 /**
                  * Format: date-time
+                 * @description Start of the bucket
                  * @example 2026-11-26T12:00:00.000Z
                  */
                 at: string;
@@ -11724,6 +12767,12 @@ export interface components {
          *           "predicted": [
          *             "versicolor"
          *           ],
+         *           "feedback": {
+         *             "actual": [
+         *               "versicolor"
+         *             ],
+         *             "received_at": "2026-11-26T12:00:04.000Z"
+         *           },
          *           "created_at": "2026-11-26T12:00:00.000Z"
          *         }
          *       ],
@@ -11780,6 +12829,12 @@ export interface components {
          *       "predicted": [
          *         "versicolor"
          *       ],
+         *       "feedback": {
+         *         "actual": [
+         *           "versicolor"
+         *         ],
+         *         "received_at": "2026-11-26T12:00:04.000Z"
+         *       },
          *       "created_at": "2026-11-26T12:00:00.000Z"
          *     }
          */
@@ -11797,6 +12852,16 @@ export interface components {
             outputs?: unknown;
             /** @description Per row: the label (classifiers) or value */
             predicted: unknown[] | null;
+            /** @description The true values reported for it (POST /v1/predictions/{id}/feedback); null until then */
+            feedback: {
+                /** @description The true value of each row (the first 100 rows) */
+                actual: unknown[];
+                /**
+                 * Format: date-time
+                 * @example 2026-11-26T12:00:00.000Z
+                 */
+                received_at: string;
+            } | null;
             /**
              * Format: date-time
              * @example 2026-11-26T12:00:00.000Z
@@ -11830,7 +12895,8 @@ export interface components {
          * @example {
          *       "model": "iris",
          *       "kind": "classification",
-         *       "step": "day",
+         *       "step_minutes": 120,
+         *       "step": "hour",
          *       "count": 240,
          *       "metrics": {
          *         "accuracy": 0.9625,
@@ -11872,7 +12938,13 @@ export interface components {
             /** @enum {string} */
             kind: "classification" | "regression";
             /**
-             * @description Resolution of the series: hours for windows up to 2 days
+             * @description Resolution of the series: a round step giving 60 to 120 points over the window
+             * @example 15
+             */
+            step_minutes: number;
+            /**
+             * @deprecated
+             * @description Deprecated, read step_minutes: `day` when the step is a day or more, else `hour`
              * @enum {string}
              */
             step: "hour" | "day";
@@ -12010,6 +13082,10 @@ export interface components {
          *         "status": "drifted",
          *         "rows": 1480,
          *         "window_hours": 24,
+         *         "thresholds": {
+         *           "psi": 0.2,
+         *           "ks": 0.1
+         *         },
          *         "features": [
          *           {
          *             "name": "sepal_length",
@@ -12044,6 +13120,10 @@ export interface components {
          *       "status": "drifted",
          *       "rows": 1480,
          *       "window_hours": 24,
+         *       "thresholds": {
+         *         "psi": 0.2,
+         *         "ks": 0.1
+         *       },
          *       "features": [
          *         {
          *           "name": "sepal_length",
@@ -12070,6 +13150,11 @@ export interface components {
             status: "ok" | "drifted" | "insufficient_data";
             rows: number;
             window_hours: number;
+            /** @description The thresholds this report judged by (null in reports made before they were kept) */
+            thresholds: {
+                psi: number | null;
+                ks: number | null;
+            };
             features: {
                 name: string;
                 /** @enum {string} */
@@ -12093,6 +13178,10 @@ export interface components {
          *           "status": "drifted",
          *           "rows": 1480,
          *           "window_hours": 24,
+         *           "thresholds": {
+         *             "psi": 0.2,
+         *             "ks": 0.1
+         *           },
          *           "features": [
          *             {
          *               "name": "sepal_length",
@@ -12118,6 +13207,295 @@ export interface components {
         DriftHistory: {
             reports: components["schemas"]["DriftReport"][];
             next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "errors": [
+         *         {
+         *           "id": "rqf_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+         *           "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *           "method": "POST",
+         *           "route": "/v1/models/:name/predict",
+         *           "status": 400,
+         *           "code": "invalid_argument",
+         *           "message": "instance 0 lacks feature 'petal_width'",
+         *           "model": "iris",
+         *           "version": 2,
+         *           "created_at": "2026-11-26T12:00:04.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        RequestFailureList: {
+            errors: components["schemas"]["RequestFailure"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "rqf_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+         *       "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
+         *       "method": "POST",
+         *       "route": "/v1/models/:name/predict",
+         *       "status": 400,
+         *       "code": "invalid_argument",
+         *       "message": "instance 0 lacks feature 'petal_width'",
+         *       "model": "iris",
+         *       "version": 2,
+         *       "created_at": "2026-11-26T12:00:04.000Z"
+         *     }
+         */
+        RequestFailure: {
+            id: string;
+            request_id: string;
+            method: string;
+            /** @description The route pattern, e.g. /v1/models/:name/predict */
+            route: string | null;
+            status: number;
+            /** @description The error code the caller got (see the Error schema) */
+            code: string;
+            message: string;
+            model: string | null;
+            version: number | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            created_at: string;
+        };
+        /**
+         * @example {
+         *       "alerts": [
+         *         {
+         *           "id": "alr_7d1c2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+         *           "model": "iris",
+         *           "name": "error rate over 5%",
+         *           "metric": "error_rate",
+         *           "condition": "above",
+         *           "threshold": 0.05,
+         *           "window": "15m",
+         *           "window_minutes": 15,
+         *           "min_samples": 50,
+         *           "version": null,
+         *           "enabled": true,
+         *           "state": "firing",
+         *           "last_evaluation": {
+         *             "value": 0.31,
+         *             "samples": 412,
+         *             "at": "2026-11-26T12:00:04.000Z"
+         *           },
+         *           "fired_at": "2026-11-26T12:00:04.000Z",
+         *           "created_at": "2026-11-26T12:00:00.000Z",
+         *           "updated_at": "2026-11-26T12:00:00.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        AlertRuleList: {
+            alerts: components["schemas"]["AlertRule"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "alr_7d1c2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+         *       "model": "iris",
+         *       "name": "error rate over 5%",
+         *       "metric": "error_rate",
+         *       "condition": "above",
+         *       "threshold": 0.05,
+         *       "window": "15m",
+         *       "window_minutes": 15,
+         *       "min_samples": 50,
+         *       "version": null,
+         *       "enabled": true,
+         *       "state": "firing",
+         *       "last_evaluation": {
+         *         "value": 0.31,
+         *         "samples": 412,
+         *         "at": "2026-11-26T12:00:04.000Z"
+         *       },
+         *       "fired_at": "2026-11-26T12:00:04.000Z",
+         *       "created_at": "2026-11-26T12:00:00.000Z",
+         *       "updated_at": "2026-11-26T12:00:00.000Z"
+         *     }
+         */
+        AlertRule: {
+            id: string;
+            model: string;
+            name: string;
+            /** @enum {string} */
+            metric: "error_rate" | "latency_p99_ms" | "drift_psi" | "drift_ks" | "accuracy" | "mae";
+            /** @enum {string} */
+            condition: "above" | "below";
+            threshold: number;
+            /** @example 15m */
+            window: string;
+            window_minutes: number;
+            min_samples: number;
+            version: string | null;
+            enabled: boolean;
+            /**
+             * @description `firing` from the evaluation that found the breach until one finds none
+             * @enum {string}
+             */
+            state: "ok" | "firing";
+            /** @description What the latest cron run measured; null before the first */
+            last_evaluation: {
+                /** @description null: nothing to measure in the window */
+                value: number | null;
+                samples: number;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-26T12:00:00.000Z
+                 */
+                at: string;
+            } | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            fired_at: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            updated_at: string;
+        };
+        /**
+         * @example {
+         *       "name": "error rate over 5%",
+         *       "metric": "error_rate",
+         *       "threshold": 0.05,
+         *       "window": "15m",
+         *       "min_samples": 50
+         *     }
+         */
+        CreateAlertRule: {
+            /** @description Default: the metric, condition and threshold */
+            name?: string;
+            /**
+             * @description `error_rate`: failed prediction requests / requests (0 to 1); `latency_p99_ms`: the 99th percentile of prediction latency, ms; `drift_psi`, `drift_ks`: the highest PSI or KS of any feature in the latest drift report made within the window; `accuracy` (classifiers) or `mae` (regressors): from feedback on the predictions made in the window.
+             * @enum {string}
+             */
+            metric: "error_rate" | "latency_p99_ms" | "drift_psi" | "drift_ks" | "accuracy" | "mae";
+            /**
+             * @description Fire when the value is above or below the threshold. Default: below for accuracy, above otherwise
+             * @enum {string}
+             */
+            condition?: "above" | "below";
+            threshold: number;
+            /**
+             * @description How far back the metric looks: 15m, 1h, 24h… (at most 30d). Default: 15m for traffic metrics, 1h for drift, 24h for quality
+             * @example 15m
+             */
+            window?: string;
+            /** @description Fewer samples (requests; drift report rows; rows with feedback) in the window leave the alert as it is. Default: 50 for traffic, 100 for drift, 30 for quality */
+            min_samples?: number;
+            /**
+             * @description A version number or alias, resolved at each evaluation; null (default): every version of the model
+             * @example 1
+             */
+            version?: string | null;
+            enabled?: boolean;
+        };
+        /**
+         * @example {
+         *       "threshold": 0.1,
+         *       "window": "30m"
+         *     }
+         */
+        UpdateAlertRule: {
+            /** @description Default: the metric, condition and threshold */
+            name?: string;
+            /**
+             * @description `error_rate`: failed prediction requests / requests (0 to 1); `latency_p99_ms`: the 99th percentile of prediction latency, ms; `drift_psi`, `drift_ks`: the highest PSI or KS of any feature in the latest drift report made within the window; `accuracy` (classifiers) or `mae` (regressors): from feedback on the predictions made in the window.
+             * @enum {string}
+             */
+            metric?: "error_rate" | "latency_p99_ms" | "drift_psi" | "drift_ks" | "accuracy" | "mae";
+            /**
+             * @description Fire when the value is above or below the threshold. Default: below for accuracy, above otherwise
+             * @enum {string}
+             */
+            condition?: "above" | "below";
+            threshold?: number;
+            /**
+             * @description How far back the metric looks: 15m, 1h, 24h… (at most 30d). Default: 15m for traffic metrics, 1h for drift, 24h for quality
+             * @example 15m
+             */
+            window?: string;
+            /** @description Fewer samples (requests; drift report rows; rows with feedback) in the window leave the alert as it is. Default: 50 for traffic, 100 for drift, 30 for quality */
+            min_samples?: number;
+            /**
+             * @description A version number or alias, resolved at each evaluation; null (default): every version of the model
+             * @example 1
+             */
+            version?: string | null;
+            enabled?: boolean;
+        };
+        /**
+         * @example {
+         *       "events": [
+         *         {
+         *           "id": 31,
+         *           "alert_id": "alr_7d1c2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+         *           "model": "iris",
+         *           "name": "error rate over 5%",
+         *           "kind": "fired",
+         *           "metric": "error_rate",
+         *           "condition": "above",
+         *           "threshold": 0.05,
+         *           "value": 0.31,
+         *           "samples": 412,
+         *           "created_at": "2026-11-26T12:00:04.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        AlertEventList: {
+            events: components["schemas"]["AlertEvent"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @example {
+         *       "id": 31,
+         *       "alert_id": "alr_7d1c2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+         *       "model": "iris",
+         *       "name": "error rate over 5%",
+         *       "kind": "fired",
+         *       "metric": "error_rate",
+         *       "condition": "above",
+         *       "threshold": 0.05,
+         *       "value": 0.31,
+         *       "samples": 412,
+         *       "created_at": "2026-11-26T12:00:04.000Z"
+         *     }
+         */
+        AlertEvent: {
+            id: number;
+            alert_id: string;
+            model: string;
+            name: string;
+            /** @enum {string} */
+            kind: "fired" | "resolved";
+            /** @enum {string} */
+            metric: "error_rate" | "latency_p99_ms" | "drift_psi" | "drift_ks" | "accuracy" | "mae";
+            /** @enum {string} */
+            condition: "above" | "below";
+            threshold: number;
+            value: number | null;
+            samples: number;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            created_at: string;
         };
     };
     responses: never;

@@ -14,7 +14,8 @@ export function percentile(sorted, p) {
 
 /**
  * One load job. `vary` = [before, after, start]: each request's body is before + a distinct
- * number + after, so no two requests share a prediction-cache key. Responses in the first
+ * number + after, so no two requests share a prediction-cache key. A binary body travels to this
+ * process as `bodyBase64` (the IPC channel carries JSON). Responses in the first
  * `settleMs` are not counted: they carry the opening of the connections, not the steady state.
  */
 export function runJob({
@@ -22,6 +23,7 @@ export function runJob({
   method = 'GET',
   headers = {},
   body,
+  bodyBase64,
   vary,
   connections,
   settleMs = 0,
@@ -52,7 +54,7 @@ export function runJob({
         url,
         method,
         headers,
-        body,
+        body: bodyBase64 === undefined ? body : Buffer.from(bodyBase64, 'base64'),
         requests,
         connections,
         duration: Math.ceil((settleMs + durationMs) / 1000) + 1,

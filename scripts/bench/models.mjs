@@ -126,6 +126,8 @@ export function benchModels() {
         },
       ],
       batchable: true,
+      // Also sent with the binary tensor data extension, as tritonclient sends it (one more cell).
+      binary: true,
     },
   ];
 }

@@ -10,6 +10,7 @@ const SCENARIOS = {
   miss: 'V2 infer, cache miss',
   hit: 'V2 infer, cache hit',
   instances: 'instances API (no-store)',
+  fullBinary: 'full V2 infer, binary tensor data in and out (no-store)',
   peer: 'peer: Node + onnxruntime-node',
 };
 
@@ -60,6 +61,19 @@ export function summarize(report) {
       miss_rps_c32: get('miss', 32).rps,
     };
   });
+  // The binary tensor data extension against JSON: the same model, inputs and path (issue 15).
+  const binary = models
+    .filter((model) => cellOf(report, 'fullBinary', model, 32))
+    .map((model) => {
+      const get = (s, c) => cellOf(report, s, model, c);
+      return {
+        model,
+        rps_c32: ratio(get('fullBinary', 32).rps, get('full', 32).rps),
+        p50_c1: ratio(get('fullBinary', 1).p50_ms, get('full', 1).p50_ms),
+        p50_c32: ratio(get('fullBinary', 32).p50_ms, get('full', 32).p50_ms),
+        cpu_c32: ratio(get('fullBinary', 32).cpu_us_per_request, get('full', 32).cpu_us_per_request),
+      };
+    });
   const targets = [];
   for (const r of ratios) {
     targets.push({
@@ -136,7 +150,7 @@ export function summarize(report) {
       met: c.split_us <= 5 && c.keyed_us <= 5,
     });
   }
-  return { ratios, targets, rollouts };
+  return { ratios, binary, targets, rollouts };
 }
 
 export function renderMarkdown(report) {
@@ -157,6 +171,16 @@ export function renderMarkdown(report) {
     lines.push(
       `| ${r.model} | ${f(r.full_minus_b_p50_c1_ms, 3)} ms | ${f(r.full_over_b_p50_c1)} | ${f(r.full_over_b_rps_c32)} | ${f(r.full_nolog_over_b_rps_c32)} | ${f(1 / r.full_over_b_cpu_c32)} | ${f(r.access_log_cpu_us, 0)} | ${f(r.miss_over_b_rps_c32)} | ${f(r.hit_over_b_rps_c32)} | ${f(r.hit_over_b_p50_c1)} | ${f(r.instances_over_b_rps_c32)} | ${f(r.ours_over_peer_rps_c32)} | ${f(r.ours_over_peer_p50_c1)} |`,
     );
+  }
+  if (report.summary.binary?.length) {
+    lines.push('', '### Binary tensor data against JSON (V2 infer, no-store, same inputs)', '');
+    lines.push(
+      '| model | binary/JSON req/s, c=32 | binary/JSON p50, c=1 | binary/JSON p50, c=32 | binary/JSON CPU per req, c=32 |',
+      '| --- | ---: | ---: | ---: | ---: |',
+    );
+    for (const b of report.summary.binary) {
+      lines.push(`| ${b.model} | ${f(b.rps_c32)} | ${f(b.p50_c1)} | ${f(b.p50_c32)} | ${f(b.cpu_c32)} |`);
+    }
   }
   if (report.failures.length > 0) {
     lines.push('', `**${report.failures.length} load jobs had failed requests** (not timed):`, '');
@@ -183,6 +207,7 @@ export function renderMarkdown(report) {
   for (const [model, scenario] of rows) {
     const c1 = cellOf(report, scenario, model, 1);
     const c32 = cellOf(report, scenario, model, 32);
+    if (!c1 || !c32) continue; // a path measured for some models only
     lines.push(
       `| ${model ?? '–'} | ${SCENARIOS[scenario]} | ${f(c1.p50_ms, 3)} | ${f(c1.p99_ms)} | ${f(c1.rps, 0)} | ${f(c32.p50_ms)} | ${f(c32.p99_ms)} | ${f(c32.max_ms, 0)} | ${f(c32.rps, 0)} | ${f(c32.cpu_us_per_request, 0)} |`,
     );

@@ -160,6 +160,35 @@ async function jsonFloor(rows, resultsText, chunkRows, count) {
   return { rows: count, ms_runs: run.ms, ms, rows_per_s: count / (ms / 1000), result_bytes: resultsText.length };
 }
 
+/**
+ * A binary answer is what tritonclient reads (octet-stream, the JSON header's length, each
+ * output's bytes after it) and holds the same numbers as the JSON answer of the same request.
+ */
+async function checkBinaryAnswer(cell, res, bytes) {
+  const what = `${cell.scenario} ${cell.model.name}`;
+  check(res.headers.get('content-type') === 'application/octet-stream', `${what}: not application/octet-stream`);
+  const length = Number(res.headers.get('inference-header-content-length'));
+  check(length > 0 && length < bytes.length, `${what}: Inference-Header-Content-Length ${length} of ${bytes.length}`);
+  const header = JSON.parse(bytes.subarray(0, length).toString('utf8'));
+  const json = await fetch(cell.job.url, {
+    method: 'POST',
+    headers: { authorization: cell.job.headers.authorization, 'content-type': 'application/json' },
+    body: cell.model.body,
+  }).then((r) => r.json());
+  let at = length;
+  for (const [i, output] of header.outputs.entries()) {
+    const size = output.parameters.binary_data_size;
+    const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + at + size));
+    at += size;
+    const expected = json.outputs[i].data.map(Math.fround);
+    check(
+      values.length === expected.length && values.every((v, k) => v === expected[k]),
+      `${what}: binary output ${output.name} differs from the JSON answer`,
+    );
+  }
+  check(at === bytes.length, `${what}: ${bytes.length - at} bytes after the outputs`);
+}
+
 async function main() {
   const started = performance.now();
   console.log('building the production bundle and the bench bundle (wrangler deploy --dry-run)…');
@@ -186,7 +215,7 @@ async function main() {
     cells.push({ scenario: 'floorAEntry', model: null, c, job: floorAJob(server.entryUrl) });
     for (const m of models) {
       const jobs = pathJobs({ origin: server.url, peer, token: predictKey, model: m });
-      for (const [scenario, { job, expectCache, log }] of Object.entries(jobs)) {
+      for (const [scenario, { job, expectCache, log, binaryAnswer }] of Object.entries(jobs)) {
         cells.push({
           scenario,
           model: m,
@@ -194,6 +223,7 @@ async function main() {
           job: job.vary ? { ...job, vary: [...job.vary, 0] } : job,
           expectCache,
           log,
+          binaryAnswer,
         });
       }
     }
@@ -201,13 +231,19 @@ async function main() {
 
   // Each path answers correctly before it is timed; the hit path's entry is written here.
   for (const cell of cells.filter((x) => x.c === 1)) {
-    const { url, method = 'GET', headers, vary } = cell.job;
+    const { url, method = 'GET', headers, vary, bodyBase64 } = cell.job;
     for (let i = 0; i < 2; i++) {
       // Probe values (below 1) never meet the load's distinct values (1 and up).
-      const body = vary ? `${vary[0]}${0.5 + i / 1048576}${vary[1]}` : cell.job.body;
+      const body = vary
+        ? `${vary[0]}${0.5 + i / 1048576}${vary[1]}`
+        : bodyBase64 !== undefined
+          ? Buffer.from(bodyBase64, 'base64')
+          : cell.job.body;
       const res = await fetch(url, { method, headers, body });
-      const text = await res.text();
+      const bytes = Buffer.from(await res.arrayBuffer());
+      const text = bytes.toString('utf8');
       check(res.status === 200, `${cell.scenario} ${cell.model?.name}: ${res.status} ${text.slice(0, 300)}`);
+      if (cell.binaryAnswer) await checkBinaryAnswer(cell, res, bytes);
       if (cell.expectCache === 'HIT' && i === 0) await new Promise((r) => setTimeout(r, 200));
       if (i === 1 && cell.expectCache) {
         const got = res.headers.get('x-cache');

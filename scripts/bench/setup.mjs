@@ -126,6 +126,32 @@ function varyTemplate(m) {
 }
 
 /**
+ * One request as tritonclient.http writes it with the binary tensor data extension: no
+ * Content-Type, the JSON header (each input's `binary_data_size`; `binary_data_output` since no
+ * output is named), then the inputs' little-endian bytes; `Inference-Header-Content-Length` says
+ * where the header ends. FP32 inputs only (what the benchmark's CNN takes).
+ */
+export function binaryRequest(m) {
+  const raws = m.inputs.map((input) => {
+    check(input.datatype === 'FP32', `binary bench body: ${m.name}'s input ${input.name} is not FP32`);
+    return Buffer.from(Float32Array.from(input.data).buffer);
+  });
+  const header = JSON.stringify({
+    inputs: m.inputs.map(({ name, shape, datatype }, i) => ({
+      name,
+      shape,
+      datatype,
+      parameters: { binary_data_size: raws[i].byteLength },
+    })),
+    parameters: { binary_data_output: true },
+  });
+  return {
+    headers: { 'inference-header-content-length': String(Buffer.byteLength(header)) },
+    body: Buffer.concat([Buffer.from(header), ...raws]),
+  };
+}
+
+/**
  * The load jobs of one model: url, method, headers, body (or `vary`), the X-Cache each must
  * answer with, and `log: 'off'` where the access log is to be silenced. `peer` is the peer
  * server's origin.
@@ -143,6 +169,7 @@ export function pathJobs({ origin, peer, token, model: m }) {
     miss: { job: { ...post(infer, auth), body: undefined, vary: varyTemplate(m) }, expectCache: 'MISS' },
     hit: { job: post(infer, auth), expectCache: 'HIT' },
     instances: { job: post(`${origin}/v1/models/${m.name}/predict`, noStore, m.instancesBody), expectCache: 'BYPASS' },
+    ...(m.binary ? { fullBinary: binaryJob(infer, token, m) } : {}),
     ...(peer
       ? { peer: { job: post(`${peer}/v2/models/${m.name}/infer`, { 'content-type': 'application/json' }) } }
       : {}),
@@ -162,6 +189,21 @@ export function rolloutJobs(origin, m, headers) {
     aliasSplit: post('split'),
     aliasSplitKeyed: post('split', { 'modelflare-routing-key': 'bench-user-42' }),
     aliasShadow: post('shadow'),
+  };
+}
+
+/** The full path with binary input and output: the same model, inputs and cache setting as `full`. */
+function binaryJob(url, token, m) {
+  const { headers, body } = binaryRequest(m);
+  return {
+    job: {
+      url,
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'cache-control': 'no-store', ...headers },
+      bodyBase64: body.toString('base64'),
+    },
+    expectCache: 'BYPASS',
+    binaryAnswer: true,
   };
 }
 

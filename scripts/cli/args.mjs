@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { usage } from './errors.mjs';
+import { closest, didYouMean } from './suggest.mjs';
 
 /**
  * @typedef {object} OptionSpec
@@ -22,6 +23,9 @@ import { usage } from './errors.mjs';
  * @property {string} summary
  * @property {Record<string, OptionSpec>} [options]
  * @property {string} [notes] more help text
+ * @property {string} [group] the part of the API it belongs to (the OpenAPI tag), for the help
+ * @property {string[]} [operations] the API operations it stands for (`POST /v1/models`), so
+ *   that no other command is made for them
  * @property {(ctx: import('./context.mjs').Context) => Promise<number | void>} run
  */
 
@@ -31,7 +35,12 @@ export const GLOBAL_OPTIONS = {
   token: { type: 'string', value: 'TOKEN', description: 'Admin key, API key or access token (MODELFLARE_TOKEN)' },
   workspace: { type: 'string', value: 'ID', description: 'Workspace to act in (MODELFLARE_WORKSPACE)' },
   json: { type: 'boolean', description: 'Print the API’s JSON instead of tables' },
-  quiet: { type: 'boolean', short: 'q', description: 'No progress or notices on stderr' },
+  quiet: { type: 'boolean', short: 'q', description: 'No progress or notices on stderr (errors still)' },
+  timeout: {
+    type: 'string',
+    value: 'S',
+    description: 'Give up when the server has not answered a request after S seconds (MODELFLARE_TIMEOUT; default 60)',
+  },
   help: { type: 'boolean', short: 'h', description: 'Show help' },
 };
 
@@ -59,7 +68,13 @@ export function parseCommandLine(argv, commands) {
       allowPositionals: true,
     });
   } catch (err) {
-    throw usage(`${/** @type {Error} */ (err).message.split('\n')[0]}\nSee: modelflare ${command.name} --help`);
+    const message = /** @type {Error} */ (err).message;
+    const unknown = /^Unknown option '--?([^']+)'/.exec(message)?.[1];
+    const guess = unknown
+      ? didYouMean(closest(unknown, Object.keys({ ...GLOBAL_OPTIONS, ...command.options })).map((o) => `--${o}`))
+      : '';
+    const first = unknown ? `unknown option '--${unknown}' for ${command.name}` : message.split('\n')[0];
+    throw usage(`${first}${guess}\nSee: modelflare ${command.name} --help`);
   }
   const positionals = parsed.positionals.slice(command.name.split(' ').length);
   const values = /** @type {Record<string, string | boolean | string[] | undefined>} */ (parsed.values);
@@ -103,12 +118,18 @@ export function helpText(commands, words, command) {
   }
   const group = words.length > 0 ? commands.filter((c) => c.name.split(' ')[0] === words[0]) : [];
   const shown = group.length > 0 ? group : commands;
-  const width = Math.max(...shown.map((c) => `${c.name} ${c.args ?? ''}`.length));
+  const width = Math.min(48, Math.max(...shown.map((c) => `${c.name} ${c.args ?? ''}`.length)));
+  const byGroup = groupedCommands(shown);
+  const listed = [...byGroup.entries()]
+    .filter(([, list]) => list.length > 0)
+    .flatMap(([name, list]) => [
+      '',
+      `${name}:`,
+      ...list.map((c) => `  ${`${c.name} ${c.args ?? ''}`.padEnd(width)}  ${c.summary}`),
+    ]);
   const lines = [
     'usage: modelflare <command> [options]',
-    '',
-    'commands:',
-    ...shown.map((c) => `  ${`${c.name} ${c.args ?? ''}`.padEnd(width)}  ${c.summary}`),
+    ...listed,
     '',
     'global options:',
     ...optionLines(GLOBAL_OPTIONS),
@@ -120,6 +141,34 @@ export function helpText(commands, words, command) {
   ];
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * Commands by the part of the API they belong to, in the order of GROUP_ORDER.
+ * @param {Command[]} commands
+ */
+export function groupedCommands(commands) {
+  /** @type {Map<string, Command[]>} */
+  const byGroup = new Map(GROUP_ORDER.map((name) => [name, []]));
+  for (const c of commands) {
+    const name = c.group ?? 'Other';
+    byGroup.set(name, [...(byGroup.get(name) ?? []), c]);
+  }
+  return new Map([...byGroup].filter(([, list]) => list.length > 0));
+}
+
+/** The order of the parts of the API in the help (the OpenAPI document's tags). */
+const GROUP_ORDER = [
+  'Accounts',
+  'API keys',
+  'Workspaces',
+  'Registry',
+  'Inference',
+  'Inference (V2)',
+  'Batch',
+  'Webhooks',
+  'Monitoring',
+  'Health',
+];
 
 /** @param {Record<string, OptionSpec>} options */
 function optionLines(options) {

@@ -3,7 +3,7 @@
  * What a command gets: its arguments, the output, and an API client made from the settings.
  * A user's access token saved by `login` is renewed here with the saved refresh token.
  */
-import { createClient } from './client.mjs';
+import { createClient, DEFAULT_TIMEOUT_SECONDS } from './client.mjs';
 import { configPath, readConfig, resolveSettings, writeConfig } from './config.mjs';
 import { usage } from './errors.mjs';
 import { createOutput } from './output.mjs';
@@ -17,16 +17,24 @@ import { createOutput } from './output.mjs';
  * @property {NodeJS.ProcessEnv} env
  * @property {string} configFile
  * @property {() => import('./client.mjs').Client} client
+ * @property {number} timeoutSeconds how long a request may wait for the server's answer
  */
 
 /**
+ * @param {import('./args.mjs').Command} command
  * @param {string[]} args
  * @param {Record<string, string | boolean | string[] | undefined>} values
  * @param {NodeJS.ProcessEnv} env
  * @returns {Context}
  */
-export function createContext(args, values, env) {
+export function createContext(command, args, values, env) {
   const out = createOutput({ json: values.json === true, quiet: values.quiet === true });
+  // `jobs wait --timeout` is how long to wait for the job; its requests keep the default.
+  const ownTimeout = command.options?.timeout !== undefined;
+  const timeoutSeconds =
+    positiveNumber(ownTimeout ? undefined : values.timeout, 'timeout') ??
+    positiveNumber(env.MODELFLARE_TIMEOUT || undefined, 'timeout (MODELFLARE_TIMEOUT)') ??
+    DEFAULT_TIMEOUT_SECONDS;
   const configFile = configPath(env);
   const stored = readConfig(configFile);
   const settings = resolveSettings(
@@ -41,7 +49,7 @@ export function createContext(args, values, env) {
     const current = readConfig(configFile);
     if (!settings.tokenFromFile || !current.refresh_token) return undefined;
     try {
-      const tokens = await createClient({ url: settings.url }).request('post', '/v1/auth/refresh', {
+      const tokens = await createClient({ url: settings.url, timeoutSeconds }).request('post', '/v1/auth/refresh', {
         body: { refresh_token: current.refresh_token },
       });
       writeConfig(configFile, { ...current, token: tokens.access_token, refresh_token: tokens.refresh_token });
@@ -65,7 +73,10 @@ export function createContext(args, values, env) {
         token: settings.token,
         workspace: settings.workspace,
         refresh,
+        timeoutSeconds,
+        notice: out.note,
       })),
+    timeoutSeconds,
   };
 }
 
@@ -88,6 +99,18 @@ export function positiveInt(v, name, fallback) {
   if (v === undefined) return fallback;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw usage(`--${name} takes a positive whole number, not ${String(v)}`);
+  return n;
+}
+
+/**
+ * @param {unknown} v
+ * @param {string} name the option, for the error
+ */
+export function positiveNumber(v, name) {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (String(v).trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw usage(`--${name} takes a number of seconds, not ${String(v)}`);
   return n;
 }
 

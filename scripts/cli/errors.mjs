@@ -50,22 +50,55 @@ export class ApiError extends CliError {
   /**
    * @param {number} status
    * @param {string} text the response body
-   * @param {string} [hint] what to do about it
+   * @param {{ hint?: string, contentType?: string | null, url?: string }} [about] what to do
+   *   about it; what the body is and where it came from (for an answer that is not the API's)
    */
-  constructor(status, text, hint) {
+  constructor(status, text, about = {}) {
     const parsed = parseEnvelope(text);
-    const message = (parsed.message ?? (text.trim().slice(0, 200) || `HTTP ${status}`)) + (hint ? `; ${hint}` : '');
+    const hint = about.hint ? `; ${about.hint}` : '';
+    const apiAnswer = parsed.message !== undefined;
+    const type = about.contentType || 'no content type';
+    // Not the API's envelope: a proxy's or a load balancer's page, say. Name what came back
+    // rather than print the page.
+    const message = apiAnswer
+      ? `${parsed.message}${hint}`
+      : `the server answered HTTP ${status} with ${type}, not an API error (${describeBody(text)})` +
+        `${about.url ? ` from ${safeOrigin(about.url)}` : ''}${hint}`;
     const context = [`HTTP ${status}`, parsed.code, parsed.request_id && `request ${parsed.request_id}`]
       .filter(Boolean)
       .join(', ');
-    super(`${message} (${context})`, exitCodeForStatus(status), {
+    super(apiAnswer ? `${message} (${context})` : message, exitCodeForStatus(status), {
       status,
       code: parsed.code ?? null,
       request_id: parsed.request_id ?? null,
+      ...(apiAnswer ? {} : { content_type: type }),
       ...(parsed.details ? { details: parsed.details } : {}),
     });
     this.status = status;
     this.code = parsed.code;
+  }
+}
+
+/**
+ * A page's title, or its first words.
+ * @param {string} text
+ */
+export function describeBody(text) {
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim();
+  if (title) return `a page titled "${title}"`;
+  const words = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return words ? `starting "${words.slice(0, 80)}${words.length > 80 ? '…' : ''}"` : 'empty';
+}
+
+/** @param {string} url */
+function safeOrigin(url) {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
   }
 }
 
@@ -77,7 +110,7 @@ function parseEnvelope(text) {
   try {
     const body = JSON.parse(text);
     if (typeof body?.error === 'string') return { message: body.error };
-    if (body?.error && typeof body.error === 'object') return body.error;
+    if (body?.error && typeof body.error === 'object' && typeof body.error.message === 'string') return body.error;
   } catch {
     // not JSON: a proxy's page, say
   }

@@ -35,8 +35,10 @@ export function createOutput(options) {
      * @param {(data: T) => void} human
      */
     result(data, human) {
-      if (options.json) stdout.write(`${JSON.stringify(data, null, 2)}\n`);
-      else human(data);
+      // An answer without a body (204) prints nothing with --json.
+      if (options.json) {
+        if (data !== undefined) stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+      } else human(data);
     },
 
     /** @param {string} text */
@@ -56,6 +58,11 @@ export function createOutput(options) {
      */
     table(rows, columns) {
       stdout.write(renderTable(rows, columns));
+    },
+
+    /** Any JSON answer for people: a list as a table, an object as aligned key/value lines. @param {unknown} data */
+    auto(data) {
+      stdout.write(renderAuto(data));
     },
 
     /**
@@ -109,6 +116,108 @@ export function renderTable(rows, columns) {
       .join('  ')
       .trimEnd();
   return `${[line(columns.map(([h]) => h.toUpperCase())), ...cells.map(line)].join('\n')}\n`;
+}
+
+const isObject = (/** @type {unknown} */ v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isScalar = (/** @type {unknown} */ v) => v === null || typeof v !== 'object';
+
+/**
+ * A value for people: fractions to four decimals, times without their milliseconds.
+ * @param {unknown} value
+ * @returns {string}
+ */
+function human(value) {
+  if (typeof value === 'number' && !Number.isInteger(value)) return String(Number(value.toFixed(4)));
+  if (typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value)) return shortTime(value);
+  if (Array.isArray(value) && value.every(isScalar)) return value.length ? value.map(human).join(',') : '-';
+  return show(value);
+}
+
+/**
+ * A row's cells by column: its scalars and lists of scalars, and one level of nested objects
+ * as `parent.child`.
+ * @param {Record<string, unknown>} row
+ * @returns {[string, unknown][]}
+ */
+function cellsOf(row) {
+  return Object.entries(row).flatMap(([key, value]) => {
+    if (isScalar(value) || (Array.isArray(value) && value.every(isScalar))) return [[key, value]];
+    if (isObject(value)) {
+      return Object.entries(/** @type {Record<string, unknown>} */ (value))
+        .filter(([, v]) => isScalar(v))
+        .map(([k, v]) => /** @type {[string, unknown]} */ ([`${key}.${k}`, v]));
+    }
+    return [];
+  });
+}
+
+/**
+ * A table of objects: at most eight columns, in the order of the first rows; what does not
+ * fit stays for --json.
+ * @param {Record<string, unknown>[]} rows
+ */
+function autoTable(rows) {
+  if (rows.length === 0) return '(none)\n';
+  const cells = rows.map((row) => new Map(cellsOf(row)));
+  /** @type {string[]} */
+  const keys = [];
+  for (const row of cells.slice(0, 20)) {
+    for (const key of row.keys()) if (!keys.includes(key) && keys.length < 8) keys.push(key);
+  }
+  /** @type {Column<Map<string, unknown>>[]} */
+  const columns = keys.map((key) => [key.replace(/_/g, ' '), (row) => human(row.get(key))]);
+  return renderTable(cells, columns);
+}
+
+/**
+ * @param {Record<string, unknown>} object
+ * @param {string} indent
+ * @returns {string}
+ */
+function keyValues(object, indent) {
+  const entries = Object.entries(object);
+  const width = Math.max(0, ...entries.map(([k]) => k.length));
+  return entries
+    .map(([key, value]) => {
+      /** @type {string} */
+      const label = `${indent}${key.replace(/_/g, ' ').padEnd(width)}`;
+      if (isObject(value) && Object.keys(/** @type {object} */ (value)).length > 0) {
+        return `${label.trimEnd()}\n${keyValues(/** @type {Record<string, unknown>} */ (value), `${indent}  `)}`;
+      }
+      if (Array.isArray(value) && value.length > 0 && value.every(isObject)) {
+        const table = autoTable(/** @type {Record<string, unknown>[]} */ (value));
+        return `${label.trimEnd()}\n${table
+          .trimEnd()
+          .split('\n')
+          .map((l) => `${indent}  ${l}`)
+          .join('\n')}`;
+      }
+      return `${label}  ${human(value)}`;
+    })
+    .join('\n');
+}
+
+/**
+ * What `out.auto` prints: a page of items (`{"models": […], "next_cursor": …}`) as a table with
+ * the way to the next page, a list as a table, an object as key/value lines.
+ * @param {unknown} data
+ */
+export function renderAuto(data) {
+  if (Array.isArray(data)) return data.every(isObject) ? autoTable(data) : `${data.map(show).join('\n')}\n`;
+  if (!isObject(data)) return `${show(data)}\n`;
+  const object = /** @type {Record<string, unknown>} */ (data);
+  const lists = Object.entries(object).filter(([, v]) => Array.isArray(v) && v.every(isObject));
+  const rest = Object.entries(object).filter(([, v]) => !(Array.isArray(v) && v.every(isObject)));
+  const firstList = /** @type {unknown[]} */ (lists[0]?.[1] ?? []);
+  const page = lists.length === 1 && ('next_cursor' in object || firstList.length > 0);
+  if (page && rest.every(([, v]) => isScalar(v))) {
+    const [, rows] = /** @type {[string, Record<string, unknown>[]]} */ (lists[0]);
+    const after = rest
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => (k === 'next_cursor' ? `more: --cursor ${v}` : `${k.replace(/_/g, ' ')}: ${human(v)}`));
+    return `${autoTable(rows)}${after.map((l) => `${l}\n`).join('')}`;
+  }
+  return `${keyValues(object, '')}\n`;
 }
 
 /** @param {unknown} value */

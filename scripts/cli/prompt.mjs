@@ -15,11 +15,12 @@ export async function readStdin() {
 /**
  * Asks on the terminal, echoing nothing.
  * @param {string} question
+ * @param {string} [otherwise] how to give it without a terminal
  * @returns {Promise<string>}
  */
-export function promptSecret(question) {
+export function promptSecret(question, otherwise = 'pass --token, --token-stdin or --password-stdin') {
   if (!process.stdin.isTTY) {
-    throw usage('no credential given and no terminal to ask on: pass --token, --token-stdin or --password-stdin');
+    throw usage(`no ${question.replace(/:\s*$/, '')} given and no terminal to ask on: ${otherwise}`);
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   process.stderr.write(question);
@@ -32,4 +33,22 @@ export function promptSecret(question) {
       resolve(answer);
     });
   });
+}
+
+/**
+ * A destructive command goes ahead with --yes, or when the person at the terminal says so.
+ * @param {Record<string, unknown>} values the command's options
+ * @param {string} what e.g. `models delete iris`
+ */
+export async function confirm(values, what) {
+  if (values.yes) return;
+  if (!process.stdin.isTTY || !process.stderr.isTTY) {
+    throw usage(`${what} cannot be undone: pass --yes to do it without a terminal to ask on`);
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await new Promise((resolve) =>
+    rl.question(`${what}: this cannot be undone. Go ahead? [y/N] `, resolve),
+  );
+  rl.close();
+  if (!/^y(es)?$/i.test(String(answer).trim())) throw usage(`${what}: not done`);
 }

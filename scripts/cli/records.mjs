@@ -1,7 +1,8 @@
 // @ts-check
 /*
- * Records from the command line: --data JSON, CSV (the header row names the features) and
- * JSON Lines files, as the instances API and batch jobs take them.
+ * Records from the command line: --data JSON, CSV and JSON Lines files, as the instances API
+ * and batch jobs take them. Where the text alone is ambiguous (a flat array: one record or
+ * several? a CSV's first row: names or values?) the model's signature decides (modelShape).
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -10,9 +11,32 @@ import { usage } from './errors.mjs';
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 /**
- * `[{…}, …]`, `{"instances": […]}` or a single record.
+ * @typedef {object} ModelShape what records of a model look like
+ * @property {string[] | null} featureNames
+ * @property {{ name: string, datatype: string, shape: number[] }[]} inputs the version's inputs, in signature order
+ */
+
+/**
+ * The feature names and inputs of the version a request will meet: --version, else
+ * production, else the latest (as predictions and jobs choose).
+ * @param {import('./client.mjs').Client} client
+ * @param {string} name
+ * @param {string} [version]
+ * @returns {Promise<ModelShape>}
+ */
+export async function modelShape(client, name, version) {
+  const model = await client.request('get', '/v1/models/{name}', { params: { name } });
+  const chosen = version ?? ('production' in model.aliases ? 'production' : 'latest');
+  const v = await client.request('get', '/v1/models/{name}/versions/{version}', { params: { name, version: chosen } });
+  return { featureNames: v.feature_names ?? model.feature_names ?? null, inputs: v.signature.inputs };
+}
+
+/**
+ * What --data holds: `[{…}, …]`, `{"instances": […]}`, a single record (an object), or a flat
+ * array of values, which is one record in signature order unless the model takes one value a
+ * record (`flat`: the caller decides with the model's shape, see flatRecords).
  * @param {string} text
- * @returns {unknown[]}
+ * @returns {{ records: unknown[], flat: boolean }}
  */
 export function recordsFromJson(text) {
   let data;
@@ -21,20 +45,43 @@ export function recordsFromJson(text) {
   } catch (err) {
     throw usage(`--data is not valid JSON: ${/** @type {Error} */ (err).message}`);
   }
-  if (Array.isArray(data)) return data;
-  if (data && typeof data === 'object' && Array.isArray(data.instances)) return data.instances;
-  return [data];
+  if (Array.isArray(data)) {
+    const flat = data.length > 0 && data.every((v) => v === null || typeof v !== 'object');
+    return { records: data, flat };
+  }
+  if (data && typeof data === 'object' && Array.isArray(data.instances))
+    return { records: data.instances, flat: false };
+  return { records: [data], flat: false };
+}
+
+/**
+ * Values a record takes for each input: [] for a scalar, [n] for a vector (the shape without
+ * its batch dimension).
+ * @param {ModelShape} shape
+ */
+const perRecord = (shape) => shape.inputs.map((input) => input.shape.slice(1));
+
+/**
+ * A flat array of values: one record, unless the model's one input takes a single value a
+ * record, when each value is a record.
+ * @param {unknown[]} values
+ * @param {ModelShape} shape
+ */
+export function flatRecords(values, shape) {
+  const dims = perRecord(shape);
+  return dims.length === 1 && dims[0]?.length === 0 ? values : [values];
 }
 
 /**
  * @param {string} path a file, or `-` for standard input
  * @param {string} [format] csv or jsonl; by default from the file's extension
- * @returns {unknown[]}
+ * @param {{ shape?: () => Promise<ModelShape>, header?: boolean }} [csv] for CSV: the model, and whether the first row names the columns
+ * @returns {Promise<unknown[]>}
  */
-export function recordsFromFile(path, format) {
+export async function recordsFromFile(path, format, csv = {}) {
   const kind = format ?? formatOf(path);
   const text = readText(path);
-  if (kind === 'csv') return parseCsv(text);
+  if (kind === 'csv') return csvRecords(text, csv.shape ? await csv.shape() : undefined, csv.header);
   if (kind === 'jsonl') return parseJsonl(text, path);
   throw usage(`cannot tell the format of ${path}: use --format csv or --format jsonl`);
 }
@@ -72,20 +119,79 @@ export function parseJsonl(text, path) {
 }
 
 /**
- * CSV per RFC 4180 (quoted fields, "" inside quotes, CRLF or LF). The header row names the
- * features; numeric cells become numbers, the rest stay strings.
+ * CSV records. With a header row (the model's feature names or input names), each row is an
+ * object keyed by them; without one, each row is a record in signature order. Whether the first
+ * row is a header: `header` when given, else yes when its cells are all names the model knows,
+ * no when they are all numbers; words it does not know are a header (the API then names them)
+ * unless the model takes text (BYTES). Numeric cells become numbers, the rest stay strings.
  * @param {string} text
- * @returns {Record<string, string | number>[]}
+ * @param {ModelShape} [shape] the model (without it, the first row is the header)
+ * @param {boolean} [header]
+ * @returns {unknown[]}
  */
-export function parseCsv(text) {
+export function csvRecords(text, shape, header) {
   const rows = csvRows(text).filter((r) => !(r.length === 1 && r[0] === ''));
-  const [header, ...body] = rows;
-  if (!header) throw usage('the CSV file is empty: it needs a header row of feature names');
-  return body.map((cells, i) => {
-    if (cells.length !== header.length) {
-      throw usage(`CSV row ${i + 2} has ${cells.length} cells, the header has ${header.length}`);
+  const [first] = rows;
+  if (!first) throw usage('the CSV file is empty');
+  const names = new Set([...(shape?.featureNames ?? []), ...(shape?.inputs.map((i) => i.name) ?? [])]);
+  const allNames = first.every((cell) => names.has(cell.trim()));
+  const allNumbers = first.every((cell) => NUMBER.test(cell.trim()));
+  // Words the model does not know as names are a header, unless the model takes text.
+  const takesText = shape?.inputs.some((i) => i.datatype === 'BYTES') ?? false;
+  const hasHeader = header ?? (!shape || allNames || (!allNumbers && !takesText));
+  if (hasHeader) {
+    const columns = first.map((c) => c.trim());
+    return rows.slice(1).map((cells, i) => {
+      if (cells.length !== columns.length) {
+        throw usage(`CSV row ${i + 2} has ${cells.length} cells, the header has ${columns.length}`);
+      }
+      return Object.fromEntries(columns.map((name, j) => [name, inputValue(shape, name, cellValue(cells[j] ?? ''))]));
+    });
+  }
+  if (!shape) throw usage('a CSV file without a header row needs the model, to put its columns in signature order');
+  return rows.map((cells, i) => signatureRecord(shape, cells.map(cellValue), i + 1));
+}
+
+/**
+ * A header cell that names an input of one value in a vector ([batch, 1]) gets it as [v].
+ * @param {ModelShape | undefined} shape
+ * @param {string} column
+ * @param {unknown} value
+ */
+function inputValue(shape, column, value) {
+  const input = shape?.inputs.find((i) => i.name === column);
+  return input && input.shape.length === 2 && input.shape[1] === 1 ? [value] : value;
+}
+
+/**
+ * One headerless CSV row as a record in signature order: the row itself for a model with one
+ * vector input, one cell per input for a model of several one-value inputs.
+ * @param {ModelShape} shape
+ * @param {unknown[]} cells
+ * @param {number} line
+ */
+function signatureRecord(shape, cells, line) {
+  const dims = perRecord(shape);
+  if (dims.length === 1) {
+    const [only] = dims;
+    if (only?.length === 0) {
+      if (cells.length !== 1) throw usage(`CSV row ${line} has ${cells.length} cells; the model takes one value a row`);
+      return cells[0];
     }
-    return Object.fromEntries(header.map((name, j) => [name.trim(), cellValue(cells[j] ?? '')]));
+    return cells;
+  }
+  if (cells.length !== dims.length) {
+    throw usage(
+      `CSV row ${line} has ${cells.length} cells but the model has ${dims.length} inputs (${shape.inputs.map((i) => i.name).join(', ')}); give a header row naming them, or use JSON Lines`,
+    );
+  }
+  return cells.map((cell, k) => {
+    const d = dims[k] ?? [];
+    if (d.length === 0) return cell;
+    if (d.length === 1 && d[0] === 1) return [cell];
+    throw usage(
+      `input '${shape.inputs[k]?.name}' takes [${d.join(', ')}] values a record, more than a CSV cell holds; use JSON Lines`,
+    );
   });
 }
 
@@ -95,7 +201,10 @@ function cellValue(cell) {
   return NUMBER.test(trimmed) ? Number(trimmed) : cell;
 }
 
-/** @param {string} text */
+/**
+ * CSV per RFC 4180 (quoted fields, "" inside quotes, CRLF or LF).
+ * @param {string} text
+ */
 function csvRows(text) {
   /** @type {string[][]} */
   const rows = [];

@@ -150,11 +150,10 @@ const binding = environment.d1[0]?.binding ?? 'DB';
 console.log(`
 next steps for ${env}:
   1. create the tables:   npx wrangler d1 migrations apply ${binding} --env ${env} --remote
-  2. deploy the worker:   npm run deploy -- --env ${env}
-  3. set its secrets; keep the admin key, it is the platform administrator's credential:
-       ADMIN_KEY=$(node -e "console.log('mf_admin_' + require('node:crypto').randomBytes(24).toString('hex'))")
-       echo "$ADMIN_KEY" | npx wrangler secret put ADMIN_API_KEY --env ${env}
-       node -e "console.log(require('node:crypto').randomBytes(32).toString('base64url'))" | npx wrangler secret put JWT_SECRET --env ${env}
-       node -e "console.log(require('node:crypto').randomBytes(32).toString('base64'))" | npx wrangler secret put SECRETS_ENCRYPTION_KEY --env ${env}
-  4. check it:            echo "$ADMIN_KEY" | npm run cli -- login --token-stdin --url https://${environment.name}.<your-subdomain>.workers.dev
+  2. deploy the worker together with new secrets (kept in .secrets/${env}.env, mode 0600; its
+     ADMIN_API_KEY is the platform administrator's credential: keep it):
+       npm run deploy -- --env ${env} --new-secrets
+     (or --secrets-file FILE with your own ADMIN_API_KEY, JWT_SECRET, SECRETS_ENCRYPTION_KEY)
+  3. check it:            grep ADMIN_API_KEY .secrets/${env}.env | cut -d= -f2 \\
+                            | npm run cli -- login --token-stdin --url https://${environment.name}.<your-subdomain>.workers.dev
 `);

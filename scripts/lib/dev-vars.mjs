@@ -20,15 +20,19 @@ export function readVars(path) {
   );
 }
 
+/** The worker's secrets, each made anew: the admin key, the JWT secret and the secrets encryption key. */
+export const SECRET_MAKERS = {
+  ADMIN_API_KEY: () => `mf_admin_${randomBytes(24).toString('hex')}`,
+  JWT_SECRET: () => randomBytes(32).toString('base64url'),
+  // Encrypts webhook and trigger signing secrets in D1.
+  SECRETS_ENCRYPTION_KEY: () => randomBytes(32).toString('base64'),
+};
+
 /** Adds missing secrets to the file; answers every variable and the names it added. */
 export function ensureDevVars(path = '.dev.vars') {
   const vars = readVars(path);
-  const wanted = {
-    ADMIN_API_KEY: () => `mf_admin_${randomBytes(24).toString('hex')}`,
-    JWT_SECRET: () => randomBytes(32).toString('base64url'),
-    // Encrypts webhook and trigger signing secrets in D1.
-    SECRETS_ENCRYPTION_KEY: () => randomBytes(32).toString('base64'),
-  };
+  /** @type {Partial<typeof SECRET_MAKERS>} */
+  const wanted = { ...SECRET_MAKERS };
   // Tokens are signed with one key: a user who chose an Ed25519 pair gets no secret beside it.
   if (vars.JWT_PRIVATE_KEY) delete wanted.JWT_SECRET;
   const added = Object.entries(wanted).filter(([k]) => !vars[k]);

@@ -23,6 +23,13 @@ describe('register', () => {
       role: 'owner',
     });
     expect(me.permissions.sort()).toEqual(['admin', 'jobs', 'models:read', 'models:write', 'predict']);
+    // The body limits of this server (vitest.config.ts sets them), for clients to check files before sending.
+    expect(me.limits).toEqual({
+      max_model_bytes: 256 * 1024,
+      max_upload_bytes: 1024 * 1024,
+      max_json_body_bytes: 64 * 1024,
+      max_predict_body_bytes: 8 * 1024 * 1024,
+    });
     const workspace = await callJson('GET', '/v1/workspace', 200, { token: body.access_token });
     expect(workspace).toMatchObject({ id: body.workspace_id, personal: true, role: 'owner' });
   });

@@ -109,6 +109,45 @@ describe('the engine, driven message by message', () => {
     expect(lines.map((l) => l.index)).toEqual([...Array(10).keys()]);
   });
 
+  it('joins the results into one object before the job ends, and serves that object', async () => {
+    const { id, chunks } = await submit(irisRows(10, 7));
+    const key = `jobs/ws_default/${id}/results.jsonl`;
+    await consume('modelflare-batch', chunks.slice(0, 2));
+    expect(await env.BUCKET.head(key)).toBeNull(); // a chunk is still pending
+    await consume('modelflare-batch', chunks.slice(2));
+    expect(await callJson('GET', `/v1/jobs/${id}`, 200)).toMatchObject({ status: 'succeeded' });
+    const joined = await env.BUCKET.get(key);
+    expect(joined).not.toBeNull();
+    const served = await call('GET', `/v1/jobs/${id}/results`);
+    const text = await served.text();
+    expect(text).toBe(await joined!.text());
+    expect(
+      text
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l).index),
+    ).toEqual([...Array(10).keys()]);
+    // What the chunks say, one after the other, is what the one object holds.
+    const parts = await Promise.all(
+      [0, 1, 2].map(async (k) => (await env.BUCKET.get(`jobs/ws_default/${id}/chunks/00000${k}.jsonl`))!.text()),
+    );
+    expect(parts.join('')).toBe(text);
+  });
+
+  it('a job whose results cannot be joined still ends, and serves them chunk by chunk', async () => {
+    const { id, chunks } = await submit(irisRows(9, 8));
+    const realPut = env.BUCKET.put.bind(env.BUCKET);
+    vi.spyOn(env.BUCKET, 'put').mockImplementation(((key: string, value: any, options?: R2PutOptions) => {
+      if (key.endsWith('/results.jsonl')) return Promise.reject(new Error('R2 refuses the write'));
+      return realPut(key, value, options);
+    }) as typeof env.BUCKET.put);
+    await consume('modelflare-batch', chunks);
+    vi.restoreAllMocks();
+    expect(await callJson('GET', `/v1/jobs/${id}`, 200)).toMatchObject({ status: 'succeeded', rows: { done: 9 } });
+    expect(await env.BUCKET.head(`jobs/ws_default/${id}/results.jsonl`)).toBeNull();
+    expect((await resultLines(id)).map((l) => l.index)).toEqual([...Array(9).keys()]);
+  });
+
   it('a chunk that fails twice retries with exponential backoff and then succeeds', async () => {
     const { id, chunks } = await submit(irisRows(8, 3));
     const realGet = env.BUCKET.get.bind(env.BUCKET);

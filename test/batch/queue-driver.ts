@@ -1,4 +1,5 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
+import { Webhook } from 'standardwebhooks';
 import { vi } from 'vitest';
 import type { Env } from '../../workers/platform/env';
 import worker from '../../workers/index';
@@ -68,4 +69,25 @@ export async function runAll(captured: Captured): Promise<void> {
   for (let round = 0; round < 10 && captured.length > 0; round++) {
     await consume('modelflare-batch', drain(captured));
   }
+}
+
+/**
+ * Runs the webhook consumer on captured deliveries with a receiver standing in for the
+ * network; answers the events it got, verified with the endpoint's secret.
+ */
+export async function deliveredEvents(sent: unknown[], secret: string): Promise<any[]> {
+  const received: { body: string; headers: Record<string, string> }[] = [];
+  const receiver = vi
+    .spyOn(globalThis, 'fetch')
+    .mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init);
+      received.push({ body: await request.text(), headers: Object.fromEntries(request.headers) });
+      return new Response(null, { status: 204 });
+    });
+  try {
+    await consume('modelflare-webhooks', sent);
+  } finally {
+    receiver.mockRestore();
+  }
+  return received.map((r) => new Webhook(secret).verify(r.body, r.headers));
 }

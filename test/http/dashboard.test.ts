@@ -24,5 +24,15 @@ describe('dashboard', () => {
     expect(js).toContain('/stats?window=');
     expect(js).toContain('/drift');
     expect(js).toContain('/performance?window=');
+    for (const path of [
+      '&by=version',
+      '/drift/history?window=',
+      '/errors',
+      '/alerts',
+      '/alert-events',
+      '/v1/jobs',
+      '/predictions/export',
+    ])
+      expect(js).toContain(path);
   });
 });

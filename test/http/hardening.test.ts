@@ -33,6 +33,9 @@ describe('CORS', () => {
     expect(allowed).toContain('authorization');
     expect(allowed).toContain('content-type');
     expect(allowed).toContain('modelflare-workspace');
+    // An Open Inference Protocol client in a page: compressed bodies, binary tensor data.
+    expect(allowed).toContain('content-encoding');
+    expect(allowed).toContain('inference-header-content-length');
     expect(res.headers.get('access-control-max-age')).toBe('600');
     expect(res.headers.get('vary')).toContain('Origin');
     expect(res.headers.get('access-control-allow-credentials')).toBeNull();
@@ -50,7 +53,14 @@ describe('CORS', () => {
     const ok = await call('GET', '/v1/models', { headers: { origin: 'https://admin.example.com' } });
     expect(ok.headers.get('access-control-allow-origin')).toBe('https://admin.example.com');
     const exposed = ok.headers.get('access-control-expose-headers')!;
-    for (const h of ['X-Request-Id', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']) {
+    for (const h of [
+      'X-Request-Id',
+      'Retry-After',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+      'Inference-Header-Content-Length',
+    ]) {
       expect(exposed).toContain(h);
     }
     const denied = await call('GET', '/v1/models', { token: null, headers: { origin: 'https://app.example.com' } });

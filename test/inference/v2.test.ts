@@ -25,7 +25,7 @@ describe('server and model metadata', () => {
     expect(await callJson('GET', '/v2', 200, { token: null })).toEqual({
       name: 'modelflare',
       version: '0.1.0',
-      extensions: [],
+      extensions: ['binary_tensor_data', 'classification'],
     });
   });
 

@@ -1,10 +1,9 @@
 import { createExecutionContext, createScheduledController, env } from 'cloudflare:test';
-import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import worker from '../../workers/index';
 import { ks, psi } from '../../workers/monitoring/drift/statistics';
 import { call, callJson, fixture, infer, newModel, uniqueName, uploadRaw } from '../helpers';
-import { captureWebhookQueue, consume, drain } from '../batch/queue-driver';
+import { captureWebhookQueue, deliveredEvents, drain } from '../batch/queue-driver';
 
 afterEach(async () => {
   vi.restoreAllMocks();
@@ -117,14 +116,7 @@ describe('drift detection', () => {
     await callJson('POST', `/v1/models/${shifted}/drift/check`, 200); // drifted again: no second event
     const sent = drain(webhooks);
     expect(sent).toHaveLength(1);
-    const received: { body: string; headers: Record<string, string> }[] = [];
-    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
-      const request = new Request(input, init);
-      received.push({ body: await request.text(), headers: Object.fromEntries(request.headers) });
-      return new Response(null, { status: 204 });
-    });
-    await consume('modelflare-webhooks', sent);
-    const event = new Webhook(hook.secret).verify(received[0]!.body, received[0]!.headers) as any;
+    const [event] = await deliveredEvents(sent, hook.secret);
     expect(event).toMatchObject({ type: 'drift.detected', data: { model: shifted, version: 1, rows: 1000 } });
     expect(event.data.features.map((f: any) => f.name)).toEqual(['a', 'b']);
 
@@ -151,10 +143,25 @@ describe('drift detection', () => {
     await send(name, rowsOf(7, 1000, 0.3));
     const strict = await check(name, 1000);
     expect(strict.status).toBe('drifted');
+    expect(strict.thresholds).toEqual({ psi: 0.2, ks: 0.1 });
     await callJson('PATCH', `/v1/models/${name}`, 200, {
       body: { monitoring: { drift: { psi_threshold: 5, ks_threshold: 0.9 } } },
     });
-    expect((await check(name, 1000)).status).toBe('ok');
+    const lenient = await check(name, 1000);
+    expect(lenient).toMatchObject({ status: 'ok', thresholds: { psi: 5, ks: 0.9 } });
+    // Each report keeps the thresholds it was judged by: the history can draw them as they were.
+    const history = await callJson('GET', `/v1/models/${name}/drift/history?window=1h`, 200);
+    expect(history.reports.map((r: any) => [r.status, r.thresholds.psi])).toEqual([
+      ['ok', 5],
+      ['drifted', 0.2],
+    ]);
+    // A window that ends before the reports were made keeps none of them.
+    await env.DB.prepare('update drift_reports set created_at = created_at - 7200000 where model = ?').bind(name).run();
+    expect((await callJson('GET', `/v1/models/${name}/drift/history?window=1h`, 200)).reports).toEqual([]);
+    expect((await callJson('GET', `/v1/models/${name}/drift/history?window=3h`, 200)).reports).toHaveLength(2);
+    expect((await callJson('GET', `/v1/models/${name}/drift/history?window=5y`, 400)).error.message).toMatch(
+      /window is a number and a unit/,
+    );
   });
 
   it('captures a baseline from the first predictions, then measures against it', async () => {

@@ -80,8 +80,14 @@ describe('metrics', () => {
   it('windows, versions and validation', async () => {
     const day = await callJson('GET', `/v1/models/${name}/stats?window=7d`, 200);
     expect(day.total.requests).toBe(5);
-    expect(day.window.step_minutes).toBe(168);
-    expect(day.series.length).toBeLessThanOrEqual(61);
+    // Round steps, 60 to 120 points, buckets on multiples of the step.
+    expect(day.window.step_minutes).toBe(120);
+    expect(day.series.length).toBeGreaterThanOrEqual(84);
+    expect(day.series.length).toBeLessThanOrEqual(85);
+    for (const p of day.series) expect(Date.parse(p.at) % (120 * 60000)).toBe(0);
+    const quarterHours = await callJson('GET', `/v1/models/${name}/stats?window=24h`, 200);
+    expect(quarterHours.window.step_minutes).toBe(15);
+    expect(quarterHours.series.reduce((n: number, p: any) => n + p.requests, 0)).toBe(5);
     expect((await callJson('GET', `/v1/models/${name}/stats?version=1`, 200)).total.requests).toBe(5);
     expect((await callJson('GET', `/v1/models/${name}/stats?window=31d`, 400)).error.message).toMatch(
       /window must be 1m to 30d/,
@@ -155,6 +161,106 @@ describe('GET /metrics', () => {
     expect(counts).toEqual([...counts].sort((a, b) => a - b)); // cumulative
     expect(text).toMatch(/^modelflare_inference_duration_seconds_count\{[^}]*model="scored"[^}]*\} 5$/m);
     expect(text).toMatch(/^modelflare_inference_duration_seconds_sum\{[^}]*\} [\d.e-]+$/m);
+  });
+
+  it('has drift (PSI, KS per feature), quality (MAE) and alert gauges of the workspace only', async () => {
+    const user = await registerUser('gauges');
+    const as = { token: user.token };
+    await callJson('POST', '/v1/models', 201, {
+      ...as,
+      body: { name: 'watched', task: 'regression', feature_names: ['a', 'b'], monitoring: { log_sample_rate: 1 } },
+    });
+    expect((await uploadRaw('watched', fixture('generated/regressor.onnx'), as)).status).toBe(201);
+    const baseline = Array.from({ length: 200 }, (_, i) => [(i % 20) / 2, (i % 7) - 3]);
+    await callJson('PUT', '/v1/models/watched/versions/1/baseline', 200, { ...as, body: { rows: baseline } });
+    const live = baseline.map(([a, b]) => [a! + 3, b!]);
+    const res = await call('POST', '/v2/models/watched/infer', { ...as, body: body(live) });
+    expect(res.status).toBe(200);
+    // y = 2·a − b + 0.5; true values one off on every row: MAE 1.
+    const id = res.headers.get('x-prediction-id')!;
+    let logged;
+    for (let i = 0; i < 100 && !(logged = await call('GET', `/v1/predictions/${id}`, as)).ok; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    const predicted = ((await logged!.json()) as { predicted: number[] }).predicted;
+    await callJson('POST', `/v1/predictions/${id}/feedback`, 201, {
+      ...as,
+      body: { actual: predicted.map((y) => y + 1) },
+    });
+    let report;
+    for (let i = 0; i < 100; i++) {
+      report = await callJson('POST', '/v1/models/watched/drift/check', 200, as);
+      if (report.rows >= 200) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const rule = await callJson('POST', '/v1/models/watched/alerts', 201, {
+      ...as,
+      body: { metric: 'mae', threshold: 5 },
+    });
+    const admin = await createKey(['admin'], as);
+    const text = await (await scrape(admin.key)).text();
+    const families = parsePrometheusTextFormat(text) as any[];
+    const values = (n: string) =>
+      Object.fromEntries(
+        (families.find((f) => f.name === n)?.metrics ?? []).map((m: any) => [
+          m.labels.feature ?? m.labels.alert ?? '',
+          Number(m.value),
+        ]),
+      );
+    for (const f of report.features) {
+      expect(values('modelflare_drift_psi')[f.name]).toBeCloseTo(f.psi, 9);
+      expect(values('modelflare_drift_ks')[f.name]).toBeCloseTo(f.ks, 9);
+    }
+    expect(values('modelflare_drift_psi').a).toBeGreaterThan(1);
+    expect(values('modelflare_model_mae')['']).toBeCloseTo(1, 5);
+    expect(values('modelflare_model_feedback_rows')['']).toBe(200);
+    expect(values('modelflare_model_accuracy')).toEqual({});
+    expect(values('modelflare_alert_firing')).toEqual({ [rule.id]: 0 });
+    expect(text).toMatch(/^# TYPE modelflare_drift_psi gauge$/m);
+    // Another workspace's admin sees none of it.
+    const other = await registerUser('gauges-other');
+    const theirs = await (await scrape((await createKey(['admin'], { token: other.token })).key)).text();
+    expect(theirs).not.toContain(user.workspaceId);
+    expect(theirs).not.toMatch(/^modelflare_drift_psi\{/m);
+  });
+
+  it('quality gauges equal what /performance reports, a class index read as its label', async () => {
+    const user = await registerUser('quality');
+    const as = { token: user.token };
+    await callJson('POST', '/v1/models', 201, {
+      ...as,
+      body: {
+        name: 'species',
+        task: 'classification',
+        feature_names: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
+        class_labels: ['setosa', 'versicolor', 'virginica'],
+        monitoring: { log_sample_rate: 1 },
+      },
+    });
+    expect((await uploadRaw('species', fixture('generated/iris.onnx'), as)).status).toBe(201);
+    // setosa, virginica, versicolor predicted; told: right (by label), right (by index 2), wrong
+    // (an index no label has).
+    const res = await call('POST', '/v1/models/species/predict', {
+      ...as,
+      body: {
+        instances: [
+          [5.0, 3.4, 1.5, 0.2],
+          [6.8, 3.1, 5.8, 2.3],
+          [5.9, 2.9, 4.3, 1.3],
+        ],
+      },
+    });
+    const id = res.headers.get('x-prediction-id')!;
+    for (let i = 0; i < 100 && !(await call('GET', `/v1/predictions/${id}`, as)).ok; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    await callJson('POST', `/v1/predictions/${id}/feedback`, 201, { ...as, body: { actual: ['setosa', 2, -1] } });
+    const performance = await callJson('GET', '/v1/models/species/performance?window=1d', 200, as);
+    expect(performance.metrics.accuracy).toBeCloseTo(2 / 3, 12);
+    const admin = await createKey(['admin'], as);
+    const text = await (await scrape(admin.key)).text();
+    const accuracy = /^modelflare_model_accuracy\{[^}]*model="species"[^}]*\} (\S+)$/m.exec(text);
+    expect(Number(accuracy![1])).toBeCloseTo(performance.metrics.accuracy, 12);
+    expect(text).toMatch(/^modelflare_model_feedback_rows\{[^}]*model="species"[^}]*\} 3$/m);
+    expect(text).not.toMatch(/^modelflare_model_mae\{[^}]*model="species"/m);
   });
 
   it('needs the admin key, the scrape token, or a workspace admin (who sees their own workspace)', async () => {

@@ -4,7 +4,7 @@ import { configFrom } from '../../workers/core/config';
 import { applyRetention } from '../../workers/monitoring/retention';
 import { database } from '../../workers/storage/db';
 
-it('deletes minute rollups, logged predictions and drift bins past their retention, and keeps totals', async () => {
+it('deletes minute rollups, logged predictions, drift bins, failed requests and alert history past their retention, and keeps totals', async () => {
   const now = Date.UTC(2026, 10, 26);
   const day = 86_400_000;
   const old = now - 40 * day;
@@ -32,6 +32,16 @@ it('deletes minute rollups, logged predictions and drift bins past their retenti
         "insert into drift_bins (version_id, hour, feature, bin, count) values ('ver_r', ?, 0, 0, 5), ('ver_r', ?, 0, 0, 7)",
       )
       .bind(Math.floor(old / 3_600_000), Math.floor(recent / 3_600_000)),
+    db
+      .prepare(
+        "insert into request_failures (id, workspace_id, request_id, method, status, code, message, created_at) values ('rqf_old', 'ws_r', 'r', 'GET', 400, 'invalid_argument', 'old', ?), ('rqf_new', 'ws_r', 'r', 'GET', 400, 'invalid_argument', 'new', ?)",
+      )
+      .bind(old, recent),
+    db
+      .prepare(
+        "insert into alert_events (rule_id, workspace_id, model, name, kind, metric, condition, threshold, samples, created_at) values ('alr_r', 'ws_r', 'm', 'r', 'fired', 'mae', 'above', 1, 5, ?), ('alr_r', 'ws_r', 'm', 'r', 'resolved', 'mae', 'above', 1, 5, ?)",
+      )
+      .bind(old, recent),
   ]);
   await applyRetention(database(env.DB), configFrom(env), now);
   const count = async (sql: string) => (await db.prepare(sql).first<{ n: number }>())!.n;
@@ -40,4 +50,12 @@ it('deletes minute rollups, logged predictions and drift bins past their retenti
   expect(await count("select count(*) as n from prediction_logs where workspace_id = 'ws_r'")).toBe(1);
   expect(await count("select count(*) as n from prediction_feedback where workspace_id = 'ws_r'")).toBe(0);
   expect(await count("select sum(count) as n from drift_bins where version_id = 'ver_r'")).toBe(7);
+  expect(
+    await count("select count(*) as n from request_failures where workspace_id = 'ws_r' and message = 'new'"),
+  ).toBe(1);
+  expect(await count("select count(*) as n from request_failures where workspace_id = 'ws_r'")).toBe(1);
+  expect(await count("select count(*) as n from alert_events where workspace_id = 'ws_r' and kind = 'resolved'")).toBe(
+    1,
+  );
+  expect(await count("select count(*) as n from alert_events where workspace_id = 'ws_r'")).toBe(1);
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { DEMO, buildDemoModel } from '../../scripts/demo-model.mjs';
 import { Modelflare, ModelflareError, main } from '../../scripts/examples/client';
-import { adminApi, tempHome } from './cli';
+import { adminApi, runCli, tempHome, uniqueName } from './cli';
 import { requireTool } from './required-tool';
 import { ROOT } from './server';
 
@@ -72,10 +72,11 @@ describe('examples', () => {
     expect(invalid).toMatchObject({ status: 400, message: expect.stringContaining("input 'features'") });
   });
 
-  it('cli.sh goes from an ONNX file to a finished batch job', () => {
+  it('cli.sh goes from an ONNX file to a finished batch job, and deletes its model with the CLI', async () => {
     const home = tempHome();
+    const model = uniqueName('cli-sh');
     const run = spawnSync('bash', [join(ROOT, 'scripts/examples/cli.sh')], {
-      env: { ...serverEnv(), HOME: home, MODELFLARE_CONFIG: join(home, 'config.json') },
+      env: { ...serverEnv(), HOME: home, MODELFLARE_CONFIG: join(home, 'config.json'), MODEL: model },
       encoding: 'utf8',
       timeout: 120_000,
     });
@@ -83,5 +84,11 @@ describe('examples', () => {
     expect(run.stdout).toMatch(/job_\w+ {2}succeeded/);
     const results = run.stdout.split('\n').filter((l) => l.startsWith('{"index"'));
     expect(results.map((l) => JSON.parse(l).prediction.label)).toEqual(['setosa', 'virginica', 'versicolor']);
+    // The flat record is one record.
+    expect(run.stdout).toMatch(/0\s+virginica\s+1\.0000/);
+    // Nothing left behind: the model and its name are gone.
+    expect(run.stdout).toContain(`deleted ${model}`);
+    const gone = await runCli(['models', 'show', model, '--json']);
+    expect(gone.code).toBe(6);
   });
 });

@@ -7,6 +7,6 @@ import { startLocalServer } from './server';
 
 export default async function setup(project: TestProject) {
   const server = await startLocalServer();
-  project.provide('server', { url: server.url, adminKey: server.adminKey });
+  project.provide('server', { url: server.url, adminKey: server.adminKey, logFile: server.logFile });
   return () => server.stop();
 }

@@ -3,6 +3,6 @@ import 'vitest';
 declare module 'vitest' {
   export interface ProvidedContext {
     /** The local server global-setup.ts started for the Node project. */
-    server: { url: string; adminKey: string };
+    server: { url: string; adminKey: string; logFile: string };
   }
 }

@@ -99,10 +99,9 @@ describe('provision', () => {
     expect(after.split('\n').length).toBe(before.split('\n').length);
 
     expect(run.out).toContain('npx wrangler d1 migrations apply DB --env staging --remote');
-    expect(run.out).toContain('npx wrangler secret put ADMIN_API_KEY --env staging');
-    expect(run.out).toContain('npx wrangler secret put JWT_SECRET --env staging');
-    expect(run.out).toContain('npx wrangler secret put SECRETS_ENCRYPTION_KEY --env staging');
-    expect(run.out).toContain('npm run deploy -- --env staging');
+    // The next step deploys the worker together with its secrets, never before them.
+    expect(run.out).toContain('npm run deploy -- --env staging --new-secrets');
+    expect(run.out).not.toContain('wrangler secret put');
 
     // Run again: the ids are set, so D1 and KV are left alone; existing buckets and queues are kept.
     const again = provision('--env', 'staging');

@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,6 +19,8 @@ export interface LocalServer {
   adminKey: string;
   /** What wrangler and the worker printed so far (for failure messages). */
   logs(): string;
+  /** The same, as a file other processes can read while the server runs. */
+  logFile: string;
   stop(): Promise<void>;
 }
 
@@ -81,6 +83,12 @@ export async function startLocalServer(options: ServerOptions = {}): Promise<Loc
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let output = '';
+  const logFile = join(dir, 'server.log');
+  writeFileSync(logFile, '');
+  const record = (d: Buffer) => {
+    output += d;
+    appendFileSync(logFile, d);
+  };
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -101,8 +109,8 @@ export async function startLocalServer(options: ServerOptions = {}): Promise<Loc
     ],
     { cwd: ROOT, env: wranglerEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
-  child.stdout?.on('data', (d) => (output += d));
-  child.stderr?.on('data', (d) => (output += d));
+  child.stdout?.on('data', record);
+  child.stderr?.on('data', record);
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const killGroup = (signal: NodeJS.Signals) => {
     try {
@@ -146,5 +154,5 @@ export async function startLocalServer(options: ServerOptions = {}): Promise<Loc
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { url, adminKey, logs: () => output, stop };
+  return { url, adminKey, logs: () => output, logFile, stop };
 }

@@ -1,7 +1,11 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { evaluateRule } from '../../workers/monitoring/alerts/evaluate';
 import { MetricsBuffer } from '../../workers/monitoring/metrics-buffer';
-import { call, callJson, fixture, infer, uniqueName, uploadRaw } from '../helpers';
+import { predictionExportKey, predictionExportPrefix } from '../../workers/storage/r2-keys';
+import { alertRules } from '../../workers/storage/schema';
+import { call, callJson, depsFor, fixture, infer, uniqueName, uploadRaw } from '../helpers';
 
 /*
  * Issue 13, point 8: after a purge an old prediction id answered 200 with its inputs, and a new
@@ -14,6 +18,9 @@ const MONITORING_BY_NAME = [
   'metric_rollups',
   'metric_totals',
   'drift_reports',
+  'alert_rules',
+  'alert_events',
+  'request_failures',
 ];
 const MONITORING_BY_VERSION = ['drift_baselines', 'drift_captured_rows', 'drift_bins', 'drift_reports'];
 
@@ -95,6 +102,18 @@ describe('purge means gone', () => {
       if ((await callJson('POST', `/v1/models/${name}/drift/check`, 200)).rows >= 150) break;
       await new Promise((r) => setTimeout(r, 10));
     }
+    // An alert rule that fired (its history), a failed request, a daily export file.
+    const rule = await callJson('POST', `/v1/models/${name}/alerts`, 201, {
+      body: { metric: 'latency_p99_ms', condition: 'below', threshold: 3_600_000, min_samples: 1 },
+    });
+    expect(
+      await evaluateRule(
+        depsFor(),
+        (await depsFor().db.select().from(alertRules).where(eq(alertRules.id, rule.id)))[0]!,
+      ),
+    ).toBe('fired');
+    expect((await call('POST', `/v1/models/${name}/predict`, { body: { instances: [[1]] } })).status).toBe(400);
+    await env.BUCKET.put(predictionExportKey('ws_default', name, '2026-11-25'), '{}\n');
     for (const table of MONITORING_BY_NAME) expect(await countByName(table, name), table).toBeGreaterThan(0);
     for (const table of ['drift_baselines', 'drift_bins', 'drift_reports'])
       expect(await countByVersion(table, versionId), table).toBeGreaterThan(0);
@@ -106,12 +125,16 @@ describe('purge means gone', () => {
     for (const table of MONITORING_BY_NAME) expect(await countByName(table, name), table).toBe(0);
     for (const table of MONITORING_BY_VERSION) expect(await countByVersion(table, versionId), table).toBe(0);
     expect((await env.CACHE.list({ prefix: `pred:${versionId}:` })).keys).toEqual([]);
+    expect((await env.BUCKET.list({ prefix: predictionExportPrefix('ws_default', name) })).objects).toEqual([]);
     const audit = await callJson('GET', '/v1/audit-log?limit=5', 200);
     expect(audit.entries.find((e: any) => e.target === `model:${name}`)?.details).toMatchObject({
       versions: 1,
       predictions: 3, // two predictions and the drift traffic
       feedback: 1,
       cachedPredictions: 2,
+      alertRows: 2,
+      failedRequests: 1,
+      exportFiles: 1,
     });
 
     // The same name again: nothing of the old model shows.
@@ -125,6 +148,12 @@ describe('purge means gone', () => {
       'baseline_not_found',
     );
     expect((await callJson('GET', `/v1/models/${name}/drift/history`, 200)).reports).toEqual([]);
+    expect((await callJson('GET', `/v1/models/${name}/alerts`, 200)).alerts).toEqual([]);
+    expect((await callJson('GET', `/v1/models/${name}/alert-events`, 200)).events).toEqual([]);
+    // Only the new model's own failure (its missing baseline, just now), not the old one's 400.
+    expect((await callJson('GET', `/v1/models/${name}/errors`, 200)).errors.map((e: any) => e.code)).toEqual([
+      'baseline_not_found',
+    ]);
     const fresh = await call('POST', `/v1/models/${name}/predict`, { body: { instances: [[1, 2]] } });
     expect(fresh.headers.get('x-cache')).toBe('MISS');
   });

@@ -132,6 +132,11 @@ const ConfigSchema = z
     METRICS_RETENTION_DAYS: count(30, 3650),
     /** Logged predictions and their feedback are kept this long. */
     PREDICTION_LOG_RETENTION_DAYS: count(30, 3650),
+    /** Writes each day's logged predictions, with feedback, to R2 as JSON Lines (the cron trigger). */
+    PREDICTION_EXPORT_DAILY: z
+      .enum(['true', 'false'], { error: 'PREDICTION_EXPORT_DAILY is true or false' })
+      .default('false')
+      .transform((v) => v === 'true'),
     /** Bearer token that may read GET /metrics besides the admin key (Prometheus scrapes). */
     METRICS_SCRAPE_TOKEN: z.string().min(16).optional(),
     /** Largest JSON body of a management route (413 above). */

@@ -90,6 +90,7 @@ export const ERROR_CODES = {
   delivery_not_found: code('No such webhook delivery', 'not_found'),
   prediction_not_found: code('No such logged prediction (only sampled predictions are logged)', 'not_found'),
   baseline_not_found: code('The version has no drift baseline', 'not_found'),
+  alert_not_found: code('The model has no such alert rule', 'not_found'),
   // 405
   method_not_allowed: code('The path exists but not with this method; see the Allow header', 'method_not_allowed'),
   // 409
@@ -109,6 +110,7 @@ export const ERROR_CODES = {
   feedback_exists: code('The prediction has feedback already', 'conflict'),
   key_limit_reached: code('The workspace holds as many live API keys as it may', 'conflict'),
   baseline_not_ready: code('The baseline is still being captured', 'conflict'),
+  alert_limit_reached: code('The model has as many alert rules as it may', 'conflict'),
   // 411, 413, 415, 422
   length_required: code('The body must declare its Content-Length', 'length_required'),
   payload_too_large: code('The body is larger than this route accepts', 'payload_too_large'),

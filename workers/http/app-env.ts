@@ -29,5 +29,9 @@ export interface AppEnv {
     access: AccessFields;
     /** The rules of the route being served (see route.ts). */
     rules: RouteRules;
+    /** The error the caller was answered with, if any (errors.ts sets it; request-scope records it). */
+    failure?: { code: ErrorCode; message: string };
+    /** The bytes after an inference body's JSON header: binary tensor data (see tensor-body.ts). */
+    tensorData?: Uint8Array;
   };
 }

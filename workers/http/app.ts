@@ -10,6 +10,7 @@ import { requestScope } from './middleware/request-scope';
 import { responseHeaders } from './middleware/response-headers';
 import { plainRoute } from './route';
 import { newRouter } from './router';
+import { alertRoutes } from './routes/alerts';
 import { aliasRoutes } from './routes/aliases';
 import { rolloutRoutes } from './routes/rollouts';
 import { apiKeyRoutes } from './routes/api-keys';
@@ -21,11 +22,14 @@ import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { inferenceRoutes } from './routes/inference';
 import { invitationRoutes } from './routes/invitations';
+import { landingRoutes } from './routes/landing';
 import { jobRoutes } from './routes/jobs';
 import { memberRoutes } from './routes/members';
 import { modelRoutes } from './routes/models';
 import { monitoringRoutes } from './routes/monitoring';
 import { predictRoutes } from './routes/predict';
+import { predictionExportRoutes } from './routes/prediction-export';
+import { requestFailureRoutes } from './routes/request-failures';
 import { triggerRoutes } from './routes/triggers';
 import { versionRoutes } from './routes/versions';
 import { webhookRoutes } from './routes/webhooks';
@@ -87,8 +91,12 @@ export function createApp(servicesFor: (env: Env) => IsolateServices) {
   app.route('/', triggerRoutes);
   app.route('/', webhookRoutes);
   app.route('/', monitoringRoutes);
+  app.route('/', predictionExportRoutes);
+  app.route('/', requestFailureRoutes);
+  app.route('/', alertRoutes);
   app.route('/', docsRoutes);
   app.route('/', dashboardRoutes);
+  app.route('/', landingRoutes);
 
   app.openAPIRegistry.register('Error', ErrorEnvelope);
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {

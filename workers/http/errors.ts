@@ -101,6 +101,7 @@ export function isV2Path(path: string): boolean {
 export function renderError(c: Context<AppEnv>, error: HttpError): Response {
   const access = c.get('access');
   if (access) access.code = error.code;
+  c.set('failure', { code: error.code, message: error.message });
   const body = isV2Path(c.req.path)
     ? { error: error.message }
     : { error: { code: error.code, message: error.message, request_id: c.get('requestId'), details: error.details } };

@@ -21,6 +21,7 @@ import { warmUpRuntime } from '../runtime/warm-up';
 import type { AppEnv } from './app-env';
 import { errorResponses } from './errors';
 import { tooLarge } from './read-body';
+import { readTensorBody } from './tensor-body';
 import { ModelName, VersionRef, WORKSPACE_HEADER, WorkspaceId } from './schemas/common';
 
 /*
@@ -46,8 +47,10 @@ export interface RouteRules {
    */
   budget: 'prediction' | 'management' | 'sign-in' | 'scrape' | 'hook' | 'unmetered';
   /**
-   * The body: none; JSON within MAX_JSON_BODY_BYTES; tensors within MAX_PREDICT_BODY_BYTES; or a
-   * stream the handler reads against its own limit (model files, JSON Lines uploads, hooks).
+   * The body: none; JSON within MAX_JSON_BODY_BYTES; tensors within MAX_PREDICT_BODY_BYTES (an
+   * inference body: JSON with or without a Content-Type, possibly compressed, possibly followed by
+   * binary tensor data; see tensor-body.ts); or a stream the handler reads against its own limit
+   * (model files, JSON Lines uploads, hooks).
    */
   body: 'none' | 'json' | 'tensors' | 'stream';
   /** Error statuses the handler itself answers, beyond those the rules imply. */
@@ -150,7 +153,9 @@ function enforce(rules: RouteRules): MiddlewareHandler<AppEnv> {
       c.header('RateLimit-Remaining', String(decision.remaining));
       c.header('RateLimit-Reset', String(decision.resetSeconds));
     }
-    if (rules.body === 'tensors') return bodyLimits(deps.config).tensors(c, next);
+    if (rules.body === 'tensors') {
+      return readTensorBody(c, next, deps.config.MAX_PREDICT_BODY_BYTES, bodyLimits(deps.config).tensors);
+    }
     if (rules.body === 'json') return bodyLimits(deps.config).json(c, () => checkDepth(c, next));
     await next();
   };

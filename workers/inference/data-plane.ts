@@ -14,7 +14,7 @@ import { assignRoute } from './routing';
 import { resolveTarget, type ServedVersion, type ServedVersionDeps } from './served-versions';
 import { mirrorAfterResponse, type ShadowDeps, type ShadowReport } from './shadow';
 import { Timing, type TimingEntry } from './timing';
-import type { NamedTensors, RequestTensor, ResponseTensor } from './types';
+import type { NamedTensors, RequestedOutput, RequestTensor, ResponseTensor } from './types';
 import { selectOutputs, validateInputs } from './validate-inputs';
 
 /*
@@ -25,7 +25,7 @@ import { selectOutputs, validateInputs } from './validate-inputs';
 
 /** What the caller sends: tensors (Open Inference Protocol) or JSON records (instances API). */
 export type PredictInputs =
-  { kind: 'tensors'; tensors: RequestTensor[]; outputs?: { name: string }[] } | { kind: 'records'; records: unknown[] };
+  { kind: 'tensors'; tensors: RequestTensor[]; outputs?: RequestedOutput[] } | { kind: 'records'; records: unknown[] };
 
 export interface PredictRequest {
   scope: Pick<Scope, 'workspaceId'>;
@@ -58,6 +58,8 @@ export interface Prediction {
   tensors: NamedTensors;
   /** The `outputs` array as JSON text: what the prediction cache holds. */
   outputsJson: string;
+  /** The outputs as the runtime made them, when the model ran (not on a cache hit). */
+  outputs?: NamedTensors;
   cache: CacheStatus;
   tier?: CacheTier;
   timings: TimingEntry[];
@@ -157,7 +159,7 @@ async function cachedOrRun(
   outputs: string[],
   mode: CacheMode,
   timing: Timing,
-): Promise<{ outputsJson: string; cache: CacheStatus; tier?: CacheTier }> {
+): Promise<{ outputsJson: string; outputs?: NamedTensors; cache: CacheStatus; tier?: CacheTier }> {
   const caching = served.cacheEnabled && mode !== 'bypass';
   const key = caching ? await predictionKey(served, tensors, outputs) : undefined;
   if (key && mode === 'use') {
@@ -176,5 +178,5 @@ async function cachedOrRun(
   const results = await runModel(deps, served, tensors, outputs, timing);
   const outputsJson = JSON.stringify(encodeOutputs(results, outputs));
   if (key) writePrediction(deps, key, outputsJson, served.cacheTtlSeconds, served.cacheShared);
-  return { outputsJson, cache: caching ? 'MISS' : 'BYPASS' };
+  return { outputsJson, outputs: results, cache: caching ? 'MISS' : 'BYPASS' };
 }

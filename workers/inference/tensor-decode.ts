@@ -196,3 +196,17 @@ function decodeNested(
     }
   }
 }
+
+/** Output tensors back from their JSON form (a cached answer), to be written another way. */
+export function tensorsFromJson(
+  outputs: readonly { name: string; datatype: Datatype; shape: number[]; data: unknown[] }[],
+) {
+  const tensors: Record<string, { datatype: Datatype; shape: number[]; data: TensorData }> = {};
+  for (const { name, datatype, shape, data } of outputs) {
+    const count = shape.reduce((a, b) => a * b, 1);
+    const out = allocate(datatype, count);
+    decodeInto(out, 0, data, shape, datatype, `cached output '${name}'`, count);
+    tensors[name] = { datatype, shape, data: out };
+  }
+  return tensors;
+}

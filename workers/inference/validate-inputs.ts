@@ -1,8 +1,9 @@
 import { invalidInput } from '../core/errors';
 import type { Signature, TensorSpec } from '../core/signature';
-import { isDatatype } from '../core/tensor';
+import { DATATYPE_INFO, isDatatype } from '../core/tensor';
+import { decodeBinary } from './tensor-binary';
 import { allocate, decodeInto } from './tensor-decode';
-import type { NamedTensors, RequestTensor } from './types';
+import type { NamedTensors, RequestedOutput, RequestTensor } from './types';
 
 const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 const describe = (spec: TensorSpec) => `${spec.name} (${spec.datatype} ${fmt(spec.shape)})`;
@@ -57,9 +58,18 @@ export function validateInputs(signature: Signature, inputs: readonly RequestTen
       throw invalidInput(`input '${input.name}' has datatype ${input.datatype} but the model expects ${spec.datatype}`);
     }
     checkShape(spec, input.shape);
+    const where = `input '${input.name}'`;
+    if (input.binary) {
+      tensors[input.name] = {
+        datatype: spec.datatype,
+        shape: input.shape,
+        data: decodeBinary(input.binary, input.shape, spec.datatype, where),
+      };
+      continue;
+    }
     const count = input.shape.reduce((a, b) => a * b, 1);
     const data = allocate(spec.datatype, count);
-    decodeInto(data, 0, input.data, input.shape, spec.datatype, `input '${input.name}'`, count);
+    decodeInto(data, 0, input.data, input.shape, spec.datatype, where, count);
     tensors[input.name] = { datatype: spec.datatype, shape: input.shape, data };
   }
   const missing = signature.inputs.filter((s) => !tensors[s.name]);
@@ -69,13 +79,17 @@ export function validateInputs(signature: Signature, inputs: readonly RequestTen
   return tensors;
 }
 
-/** The outputs to compute, in the order to return them: those asked for, or all served ones. */
-export function selectOutputs(signature: Signature, requested: readonly { name: string }[] | undefined): string[] {
+/**
+ * The outputs to compute, in the order to return them: those asked for, or all served ones. An
+ * output asked for as classes must hold numbers to rank.
+ */
+export function selectOutputs(signature: Signature, requested: readonly RequestedOutput[] | undefined): string[] {
   if (!requested || requested.length === 0) return signature.outputs.map((o) => o.name);
-  const served = new Set(signature.outputs.map((o) => o.name));
+  const served = new Map(signature.outputs.map((o) => [o.name, o]));
   const names: string[] = [];
-  for (const { name } of requested) {
-    if (!served.has(name)) {
+  for (const { name, classification } of requested) {
+    const spec = served.get(name);
+    if (!spec) {
       const unserved = signature.unservedOutputs.find((u) => u.name === name);
       throw invalidInput(
         unserved
@@ -84,6 +98,12 @@ export function selectOutputs(signature: Signature, requested: readonly { name: 
       );
     }
     if (names.includes(name)) throw invalidInput(`output '${name}' is requested more than once`);
+    const kind = DATATYPE_INFO[spec.datatype].kind;
+    if (classification && (kind === 'bytes' || kind === 'bool')) {
+      throw invalidInput(
+        `output '${name}' is ${spec.datatype}: classification ranks numbers, so it needs a numeric output`,
+      );
+    }
     names.push(name);
   }
   return names;

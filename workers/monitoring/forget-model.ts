@@ -2,6 +2,8 @@ import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../storage/db';
 import {
+  alertEvents,
+  alertRules,
   driftBaselines,
   driftBins,
   driftCapturedRows,
@@ -10,16 +12,19 @@ import {
   metricTotals,
   predictionFeedback,
   predictionLogs,
+  requestFailures,
 } from '../storage/schema';
 import type { DriftCounts } from './drift/observe-features';
+import type { FailureLog } from './failures';
 import type { Metrics } from './observe';
 
 /*
  * Everything monitoring keeps about one model, deleted for a purge: prediction logs and their
- * feedback, metric rollups and totals (keyed by the model's name and version numbers, which a
- * new model of the same name reuses), and drift data (keyed by version ids, never reused, but
- * gone all the same). Counts still buffered in this isolate are dropped too, so they are not
- * written after the purge under a name a new model may take.
+ * feedback, metric rollups and totals, alert rules and history, failed requests (keyed by the
+ * model's name and version numbers, which a new model of the same name reuses), and drift data
+ * (keyed by version ids, never reused, but gone all the same). Counts and failures still
+ * buffered in this isolate are dropped too, so they are not written after the purge under a
+ * name a new model may take.
  */
 
 /** Ids per statement: D1 binds at most 100 parameters. */
@@ -45,12 +50,16 @@ export type ForgottenCounts = {
   feedback: number;
   metricRows: number;
   driftRows: number;
+  /** Alert rules and their history. */
+  alertRows: number;
+  failedRequests: number;
 };
 
 export interface ForgetDeps {
   db: Db;
   metrics: Metrics;
   drift: DriftCounts;
+  failures: FailureLog;
 }
 
 export async function forgetModelMonitoring(
@@ -61,6 +70,7 @@ export async function forgetModelMonitoring(
   const { db } = deps;
   deps.metrics.forgetModel(model.workspaceId, model.name);
   deps.drift.forgetVersions(versionIds);
+  deps.failures.forgetModel(model.workspaceId, model.name);
   const { workspaceId, name } = model;
   const counts: ForgottenCounts = {
     feedback: await deleteInRounds(
@@ -88,6 +98,22 @@ export async function forgetModelMonitoring(
       db,
       driftReports,
       and(eq(driftReports.workspaceId, workspaceId), eq(driftReports.model, name))!,
+    ),
+    alertRows:
+      (await deleteInRounds(
+        db,
+        alertRules,
+        and(eq(alertRules.workspaceId, workspaceId), eq(alertRules.model, name))!,
+      )) +
+      (await deleteInRounds(
+        db,
+        alertEvents,
+        and(eq(alertEvents.workspaceId, workspaceId), eq(alertEvents.model, name))!,
+      )),
+    failedRequests: await deleteInRounds(
+      db,
+      requestFailures,
+      and(eq(requestFailures.workspaceId, workspaceId), eq(requestFailures.model, name))!,
     ),
   };
   for (let i = 0; i < versionIds.length; i += IDS_PER_STATEMENT) {

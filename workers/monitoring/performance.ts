@@ -1,12 +1,13 @@
-import { and, eq, gte } from 'drizzle-orm';
+import { and, eq, gte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../storage/db';
+import { bucketsFor } from './buckets';
 import { predictionFeedback } from '../storage/schema';
 
 /*
  * Model quality from ground truth: feedback rows (true value beside what was predicted) of
  * predictions made in the window. Classifiers: accuracy, and precision, recall and F1 per class
- * and macro-averaged over the classes seen; regressors: MAE and RMSE. Also per hour or day, for
- * charts.
+ * and macro-averaged over the classes seen; regressors: MAE and RMSE. Also per bucket of the
+ * window, for charts.
  */
 
 export interface ClassScores {
@@ -31,8 +32,8 @@ export interface RegressionMetrics {
 
 export interface Performance {
   kind: 'classification' | 'regression';
-  /** The series' resolution: hours for windows up to two days, else days. */
-  step: 'hour' | 'day';
+  /** The series' resolution, as the window's buckets (buckets.ts) give it. */
+  stepMinutes: number;
   count: number;
   metrics: ClassificationMetrics | RegressionMetrics;
   series: { at: number; count: number; value: number | null }[];
@@ -92,6 +93,93 @@ export function regression(pairs: { actual: number; predicted: number }[]): Regr
 const asLabel = (value: unknown, labels: string[] | null) =>
   typeof value === 'number' && labels?.[value] !== undefined ? labels[value]! : String(value);
 
+/** A model's task decides; a model of task `other` is a regressor when every value is a number. */
+export function kindOf(task: string, pairs: { actual: unknown; predicted: unknown }[]): Performance['kind'] {
+  const numeric =
+    pairs.length > 0 && pairs.every((p) => typeof p.actual === 'number' && typeof p.predicted === 'number');
+  return task === 'classification' || (task !== 'regression' && !numeric) ? 'classification' : 'regression';
+}
+
+export function scorePairs(
+  kind: Performance['kind'],
+  pairs: { actual: unknown; predicted: unknown }[],
+  classLabels: string[] | null,
+): ClassificationMetrics | RegressionMetrics {
+  return kind === 'classification'
+    ? classification(
+        pairs.map((p) => ({ actual: asLabel(p.actual, classLabels), predicted: asLabel(p.predicted, classLabels) })),
+      )
+    : regression(pairs.map((p) => ({ actual: Number(p.actual), predicted: Number(p.predicted) })));
+}
+
+export interface VersionQuality {
+  workspaceId: string;
+  model: string;
+  version: number;
+  kind: Performance['kind'];
+  /** Rows with feedback that could be scored. */
+  count: number;
+  accuracy: number | null;
+  mae: number | null;
+}
+
+/**
+ * Accuracy or MAE of every version with feedback on predictions made in the window (of one
+ * workspace, or all): the quality gauges of /metrics. Aggregated in D1, since a scrape covers
+ * every model's day of feedback: the same figures as scorePairs (a class index read as its
+ * label), without reading the rows out.
+ */
+export async function qualityByVersion(
+  db: Db,
+  workspaceId: string | undefined,
+  windowMinutes: number,
+  now = Date.now(),
+): Promise<VersionQuality[]> {
+  const numeric = (v: SQL) => sql`json_type(${v}) in ('integer', 'real')`;
+  // A class index within the labels reads as its label (any other integer, e.g. -1, as itself).
+  const label = (v: SQL) => sql`case
+      when json_type(${v}) = 'integer' and ${v} >= 0 and ${v} < json_array_length(m.class_labels)
+        then json_extract(m.class_labels, '$[' || ${v} || ']')
+      when json_type(${v}) = 'text' then json_extract(${v}, '$')
+      else ${v} end`;
+  const actual = sql`f.actual`;
+  const predicted = sql`f.predicted`;
+  const rows = await db.all<{
+    workspace_id: string;
+    model: string;
+    version: number;
+    task: string;
+    n: number;
+    numeric_n: number;
+    mae: number | null;
+    accuracy: number;
+  }>(sql`
+    select f.workspace_id, f.model, f.version, m.task, count(*) as n,
+      sum(${numeric(actual)} and ${numeric(predicted)}) as numeric_n,
+      avg(case when ${numeric(actual)} and ${numeric(predicted)} then abs(${actual} - ${predicted}) end) as mae,
+      avg(${label(actual)} = ${label(predicted)}) as accuracy
+    from prediction_feedback f
+    join models m on m.workspace_id = f.workspace_id and m.name = f.model
+    where f.predicted_at >= ${now - windowMinutes * 60000} and f.predicted is not null
+      ${workspaceId === undefined ? sql`` : sql`and f.workspace_id = ${workspaceId}`}
+    group by f.workspace_id, f.model, f.version
+    order by f.workspace_id, f.model, f.version`);
+  return rows.map((r) => {
+    // As kindOf: the task decides; a model of task `other` is a regressor when every value is a number.
+    const kind =
+      r.task === 'classification' || (r.task !== 'regression' && r.numeric_n < r.n) ? 'classification' : 'regression';
+    return {
+      workspaceId: r.workspace_id,
+      model: r.model,
+      version: r.version,
+      kind,
+      count: r.n,
+      accuracy: kind === 'classification' ? r.accuracy : null,
+      mae: kind === 'regression' ? r.mae : null,
+    };
+  });
+}
+
 export async function modelPerformance(
   db: Db,
   workspaceId: string,
@@ -120,26 +208,19 @@ export async function modelPerformance(
   const pairs: Pair[] = rows.filter(
     (r) => r.predicted !== null && (options.version === undefined || r.version === options.version),
   );
-  const numeric =
-    pairs.length > 0 && pairs.every((p) => typeof p.actual === 'number' && typeof p.predicted === 'number');
-  const kind =
-    options.task === 'classification' || (options.task !== 'regression' && !numeric) ? 'classification' : 'regression';
-  const score = (subset: Pair[]) =>
-    kind === 'classification'
-      ? classification(
-          subset.map((p) => ({
-            actual: asLabel(p.actual, options.classLabels),
-            predicted: asLabel(p.predicted, options.classLabels),
-          })),
-        )
-      : regression(subset.map((p) => ({ actual: Number(p.actual), predicted: Number(p.predicted) })));
-  const step = options.windowMinutes <= 2880 ? 'hour' : 'day';
-  const width = step === 'hour' ? 3_600_000 : 86_400_000;
-  const series: Performance['series'] = [];
-  for (let at = Math.floor(from / width) * width; at <= now; at += width) {
-    const subset = pairs.filter((p) => p.at >= at && p.at < at + width);
-    const m = score(subset);
-    series.push({ at, count: subset.length, value: 'accuracy' in m ? m.accuracy : m.mae });
+  const kind = kindOf(options.task, pairs);
+  const score = (subset: Pair[]) => scorePairs(kind, subset, options.classLabels);
+  const { stepMinutes, starts } = bucketsFor(options.windowMinutes, now);
+  const width = stepMinutes * 60000;
+  const perBucket = new Map<number, Pair[]>();
+  for (const p of pairs) {
+    const at = Math.floor(p.at / width) * width;
+    (perBucket.get(at) ?? perBucket.set(at, []).get(at)!).push(p);
   }
-  return { kind, step, count: pairs.length, metrics: score(pairs), series };
+  const series = starts.map((minute) => {
+    const subset = perBucket.get(minute * 60000) ?? [];
+    const m = score(subset);
+    return { at: minute * 60000, count: subset.length, value: 'accuracy' in m ? m.accuracy : m.mae };
+  });
+  return { kind, stepMinutes, count: pairs.length, metrics: score(pairs), series };
 }

@@ -2,7 +2,8 @@ import { DomainError } from '../core/errors';
 import type { Prediction, PredictionObserver, PredictRequest, RouteTaken } from '../inference/data-plane';
 import { outputsArePerRow, outputsToPredictions, predictedValue } from '../inference/instances';
 import { versionRef, type ServedVersion } from '../inference/served-versions';
-import type { ResponseTensor } from '../inference/types';
+import { encodeElements } from '../inference/tensor-json';
+import type { RequestTensor, ResponseTensor } from '../inference/types';
 import type { DriftCounts } from './drift/observe-features';
 import type { ObserveDeps } from './observe';
 import { maybeLogPrediction } from './predictions';
@@ -52,7 +53,7 @@ export function predictionObserver(deps: MonitorDeps): PredictionObserver {
         requestId: request.requestId,
         inputs: JSON.stringify(
           request.inputs.kind === 'tensors'
-            ? { inputs: request.inputs.tensors }
+            ? { inputs: request.inputs.tensors.map((t) => loggedInput(t, prediction)) }
             : { instances: request.inputs.records },
         ),
         outputs: prediction.outputsJson,
@@ -70,6 +71,13 @@ export function predictionObserver(deps: MonitorDeps): PredictionObserver {
       deps.routeMetrics.shadowed(deps, report);
     },
   };
+}
+
+/** An input as the log keeps it: binary tensor data is written as the JSON data it decoded to. */
+function loggedInput(input: RequestTensor, prediction: Prediction): RequestTensor {
+  if (!input.binary) return input;
+  const { binary: _bytes, ...described } = input;
+  return { ...described, data: encodeElements(prediction.tensors[input.name]!) };
 }
 
 /** What each row predicted, as feedback is compared with; null when outputs are not per row. */

@@ -1,4 +1,4 @@
-import { and, eq, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { conflict, invalidInput, notFound } from '../core/errors';
 import { requireJsonDepth } from '../core/json-depth';
 import { newId } from '../core/ids';
@@ -133,6 +133,45 @@ export async function listPredictions(
     .orderBy(...orderBy)
     .limit(query.limit + 1);
   return pageOf(rows, query.limit, (r) => [r.createdAt, r.id]);
+}
+
+/** Rows of a prediction's feedback that a listing shows (a prediction may have thousands). */
+export const FEEDBACK_ROWS_SHOWN = 100;
+
+export interface LoggedFeedback {
+  /** The true value of each row, in row order: the first FEEDBACK_ROWS_SHOWN. */
+  actual: unknown[];
+  receivedAt: number;
+}
+
+/**
+ * The feedback of logged predictions, by prediction id: what the prediction browser shows
+ * beside each. Feedback comes for every row of a prediction at once (recordFeedback).
+ */
+export async function feedbackFor(db: Db, workspaceId: string, ids: string[]): Promise<Map<string, LoggedFeedback>> {
+  const found = new Map<string, LoggedFeedback>();
+  if (ids.length === 0) return found;
+  const rows = await db
+    .select({
+      id: predictionFeedback.predictionId,
+      actual: predictionFeedback.actual,
+      createdAt: predictionFeedback.createdAt,
+    })
+    .from(predictionFeedback)
+    .where(
+      and(
+        inArray(predictionFeedback.predictionId, ids),
+        eq(predictionFeedback.workspaceId, workspaceId),
+        lt(predictionFeedback.row, FEEDBACK_ROWS_SHOWN),
+      ),
+    )
+    .orderBy(asc(predictionFeedback.predictionId), asc(predictionFeedback.row));
+  for (const r of rows) {
+    const entry = found.get(r.id) ?? found.set(r.id, { actual: [], receivedAt: r.createdAt }).get(r.id)!;
+    entry.actual.push(r.actual);
+    entry.receivedAt = Math.max(entry.receivedAt, r.createdAt);
+  }
+  return found;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { LATENCY_BOUNDS_MS } from '../core/latency-buckets';
+import type { Gauges } from './gauges';
 import type { TotalsRow } from './metrics-store';
 
 /*
@@ -98,7 +99,60 @@ const FAMILIES: Family[] = [
   },
 ];
 
-export function exposition(rows: TotalsRow[]): string {
+interface GaugeFamily {
+  name: string;
+  help: string;
+  samples: (g: Gauges) => [Record<string, string | number>, number | null][];
+}
+
+const GAUGES: GaugeFamily[] = [
+  {
+    name: 'modelflare_drift_psi',
+    help: "Population stability index of a feature in the version's latest drift report",
+    samples: (g) =>
+      g.drift.map((d) => [{ workspace: d.workspaceId, model: d.model, version: d.version, feature: d.feature }, d.psi]),
+  },
+  {
+    name: 'modelflare_drift_ks',
+    help: "Kolmogorov-Smirnov statistic of a numeric feature in the version's latest drift report",
+    samples: (g) =>
+      g.drift
+        .filter((d) => d.ks !== null)
+        .map((d) => [{ workspace: d.workspaceId, model: d.model, version: d.version, feature: d.feature }, d.ks]),
+  },
+  {
+    name: 'modelflare_model_accuracy',
+    help: 'Accuracy from feedback on the predictions of the last 24 hours (classifiers)',
+    samples: (g) =>
+      g.quality
+        .filter((q) => q.kind === 'classification')
+        .map((q) => [{ workspace: q.workspaceId, model: q.model, version: q.version }, q.accuracy]),
+  },
+  {
+    name: 'modelflare_model_mae',
+    help: 'Mean absolute error from feedback on the predictions of the last 24 hours (regressors)',
+    samples: (g) =>
+      g.quality
+        .filter((q) => q.kind === 'regression')
+        .map((q) => [{ workspace: q.workspaceId, model: q.model, version: q.version }, q.mae]),
+  },
+  {
+    name: 'modelflare_model_feedback_rows',
+    help: 'Rows with feedback behind the accuracy or MAE gauge',
+    samples: (g) => g.quality.map((q) => [{ workspace: q.workspaceId, model: q.model, version: q.version }, q.count]),
+  },
+  {
+    name: 'modelflare_alert_firing',
+    help: 'Whether an enabled alert rule is firing (1) or not (0)',
+    samples: (g) =>
+      g.alerts.map((a) => [
+        { workspace: a.workspaceId, model: a.model, alert: a.id, name: a.name, metric: a.metric },
+        a.firing ? 1 : 0,
+      ]),
+  },
+];
+
+export function exposition(rows: TotalsRow[], gauges?: Gauges): string {
   const lines: string[] = [];
   for (const family of FAMILIES) {
     lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`);
@@ -107,6 +161,12 @@ export function exposition(rows: TotalsRow[]): string {
       for (const [suffix, extra, value] of family.samples(row)) {
         lines.push(`${family.name}${suffix}${labels({ ...base, ...extra })} ${value}`);
       }
+    }
+  }
+  for (const family of gauges ? GAUGES : []) {
+    lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} gauge`);
+    for (const [pairs, value] of family.samples(gauges!)) {
+      if (value !== null) lines.push(`${family.name}${labels(pairs)} ${value}`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { requireModel } from '../registry/models';
 import { purgeModel } from '../registry/purge';
 import type { RegistryDeps, Scope } from '../registry/types';
+import { predictionExportPrefix } from '../storage/r2-keys';
 import { modelVersions } from '../storage/schema';
 import { forgetModelMonitoring, type ForgetDeps, type ForgottenCounts } from './forget-model';
 import { deleteRouteCounts, type RouteMetrics } from './route-metrics';
@@ -25,7 +26,7 @@ export async function purgeModelAndData(
   deps: PurgeDeps,
   scope: Scope,
   name: string,
-): Promise<{ versions: number; bytes: number; cachedPredictions: number } & ForgottenCounts> {
+): Promise<{ versions: number; bytes: number; cachedPredictions: number; exportFiles: number } & ForgottenCounts> {
   const model = await requireModel(deps, scope, name);
   const known = await deps.db
     .select({ id: modelVersions.id })
@@ -36,6 +37,7 @@ export async function purgeModelAndData(
     model,
     known.map((v) => v.id),
   );
+  const exportFiles = await deleteExports(deps.bucket, scope.workspaceId, name);
   const { versionIds, bytes } = await purgeModel(deps, scope, name);
   const late = await forgetModelMonitoring(deps, model, versionIds);
   // What split aliases counted goes too (keyed by the model's name, which may be taken again).
@@ -50,6 +52,9 @@ export async function purgeModelAndData(
     feedback: forgotten.feedback + late.feedback,
     metricRows: forgotten.metricRows + late.metricRows,
     driftRows: forgotten.driftRows + late.driftRows,
+    alertRows: forgotten.alertRows + late.alertRows,
+    failedRequests: forgotten.failedRequests + late.failedRequests,
+    exportFiles,
   };
 }
 
@@ -73,5 +78,18 @@ async function deleteCachedPredictions(kv: KVNamespace, versionIds: string[]): P
       cursor = page.list_complete ? undefined : page.cursor;
     } while (cursor);
   }
+  return deleted;
+}
+
+/** The model's daily prediction exports (export/daily.ts): its logs are gone, so are they. */
+async function deleteExports(bucket: R2Bucket, workspaceId: string, model: string): Promise<number> {
+  let deleted = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ prefix: predictionExportPrefix(workspaceId, model), cursor });
+    if (page.objects.length > 0) await bucket.delete(page.objects.map((o) => o.key));
+    deleted += page.objects.length;
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
   return deleted;
 }

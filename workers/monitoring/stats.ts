@@ -1,4 +1,5 @@
 import { quantile } from '../core/latency-buckets';
+import { bucketOf, bucketsFor } from './buckets';
 import type { Db } from '../storage/db';
 import { addInto, emptyCounters, type Counters } from './counters';
 import { readRollups } from './metrics-store';
@@ -31,7 +32,8 @@ export interface ModelStats {
   toMinute: number;
   stepMinutes: number;
   total: Summary;
-  versions: (Summary & { version: number })[];
+  /** Per version, newest first; with `series` when asked for (`bySeries`). */
+  versions: (Summary & { version: number; series?: SeriesPoint[] })[];
   series: SeriesPoint[];
 }
 
@@ -62,51 +64,64 @@ export function summarize(c: Counters): Summary {
   };
 }
 
-/** A model's traffic over the last `windowMinutes`: totals, per version, and ~60 points in time. */
+function point(at: number, c: Counters): SeriesPoint {
+  const s = summarize(c);
+  return {
+    at,
+    requests: c.requests,
+    errorRate: s.errorRate,
+    p50: s.latencyMs.p50,
+    p95: s.latencyMs.p95,
+    p99: s.latencyMs.p99,
+    cacheHitRatio: s.cache.hitRatio,
+    rows: c.rows,
+  };
+}
+
+const add = <K>(map: Map<K, Counters>, key: K, c: Counters) =>
+  addInto(map.get(key) ?? map.set(key, emptyCounters()).get(key)!, c);
+
+/**
+ * A model's traffic over the last `windowMinutes`: totals, per version, and 60 to 120 points in
+ * time; with `seriesPerVersion`, each version's own points too (the dashboard's per-version lines).
+ */
 export async function modelStats(
   db: Db,
   workspaceId: string,
   model: string,
   windowMinutes: number,
-  version?: number,
+  options: { version?: number; seriesPerVersion?: boolean } = {},
   now = Date.now(),
 ): Promise<ModelStats> {
-  const toMinute = Math.floor(now / 60000);
-  const fromMinute = toMinute - windowMinutes + 1;
-  const stepMinutes = Math.max(1, Math.ceil(windowMinutes / 60));
+  const { fromMinute, toMinute, stepMinutes, starts } = bucketsFor(windowMinutes, now);
   const rows = (await readRollups(db, workspaceId, model, fromMinute)).filter(
-    (r) => version === undefined || r.version === version,
+    (r) => options.version === undefined || r.version === options.version,
   );
   const total = emptyCounters();
   const perVersion = new Map<number, Counters>();
   const perStep = new Map<number, Counters>();
+  const perVersionStep = new Map<string, Counters>();
   for (const r of rows) {
     addInto(total, r.counters);
-    addInto(perVersion.get(r.version) ?? perVersion.set(r.version, emptyCounters()).get(r.version)!, r.counters);
-    const step = fromMinute + Math.floor((r.minute - fromMinute) / stepMinutes) * stepMinutes;
-    addInto(perStep.get(step) ?? perStep.set(step, emptyCounters()).get(step)!, r.counters);
+    add(perVersion, r.version, r.counters);
+    const step = bucketOf(r.minute, stepMinutes);
+    add(perStep, step, r.counters);
+    if (options.seriesPerVersion) add(perVersionStep, `${r.version}:${step}`, r.counters);
   }
-  const series: SeriesPoint[] = [];
-  for (let step = fromMinute; step <= toMinute; step += stepMinutes) {
-    const c = perStep.get(step) ?? emptyCounters();
-    const s = summarize(c);
-    series.push({
-      at: step * 60000,
-      requests: c.requests,
-      errorRate: s.errorRate,
-      p50: s.latencyMs.p50,
-      p95: s.latencyMs.p95,
-      p99: s.latencyMs.p99,
-      cacheHitRatio: s.cache.hitRatio,
-      rows: c.rows,
-    });
-  }
+  const seriesOf = (get: (step: number) => Counters | undefined) =>
+    starts.map((step) => point(step * 60000, get(step) ?? emptyCounters()));
   return {
     fromMinute,
     toMinute,
     stepMinutes,
     total: summarize(total),
-    versions: [...perVersion.entries()].sort((a, b) => b[0] - a[0]).map(([v, c]) => ({ version: v, ...summarize(c) })),
-    series,
+    versions: [...perVersion.entries()]
+      .sort((a, b) => b[0] - a[0])
+      .map(([v, c]) => ({
+        version: v,
+        ...summarize(c),
+        ...(options.seriesPerVersion && { series: seriesOf((step) => perVersionStep.get(`${v}:${step}`)) }),
+      })),
+    series: seriesOf((step) => perStep.get(step)),
   };
 }

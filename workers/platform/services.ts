@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../core/logger';
 import { ServedVersionCache } from '../inference/served-versions';
 import { SessionCache } from '../inference/session-cache';
 import { DriftCounts } from '../monitoring/drift/observe-features';
+import { FailureLog } from '../monitoring/failures';
 import { Metrics } from '../monitoring/observe';
 import { RouteMetrics } from '../monitoring/route-metrics';
 import { LocalBudgets } from '../ratelimit/local-budgets';
@@ -38,6 +39,8 @@ export interface IsolateServices {
   routeMetrics: RouteMetrics;
   /** Draws routes for requests without a routing key, and which requests are mirrored (tests seed it). */
   random: () => number;
+  /** The latest failing requests, buffered before D1 (the dashboard's errors view). */
+  failures: FailureLog;
   /** Request budgets, decided here and reported to their Durable Objects after. */
   budgets: LocalBudgets;
 }
@@ -64,6 +67,7 @@ export function createServices(config: Config, logger: Logger = createLogger()):
     drift: new DriftCounts(),
     routeMetrics: new RouteMetrics(),
     random: Math.random,
+    failures: new FailureLog(),
     budgets: new LocalBudgets(),
   };
 }

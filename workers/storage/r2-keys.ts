@@ -17,3 +17,17 @@ export const workspaceInputPrefix = (workspaceId: string) => `uploads/${workspac
 /** Deterministic: a redelivered chunk overwrites its own result, never adds a second one. */
 export const chunkResultKey = (workspaceId: string, jobId: string, index: number) =>
   `jobs/${workspaceId}/${jobId}/chunks/${String(index).padStart(6, '0')}.jsonl`;
+
+/** A job's results in one object, written once its chunks are all done (see batch/results.ts). */
+export const jobResultsKey = (workspaceId: string, jobId: string) => `jobs/${workspaceId}/${jobId}/results.jsonl`;
+
+/**
+ * A model's logged predictions of one UTC day (YYYY-MM-DD), as JSON Lines: the daily export. Named
+ * by the model's name so a team can find it; a purge deletes the model's exports, so a model
+ * created again under the name starts with none.
+ */
+export const predictionExportKey = (workspaceId: string, model: string, day: string) =>
+  `${predictionExportPrefix(workspaceId, model)}${day}.jsonl`;
+
+export const predictionExportPrefix = (workspaceId: string, model: string) =>
+  `exports/${workspaceId}/predictions/${model}/`;

@@ -26,6 +26,8 @@ function describeMe(out, me, url) {
 export const accountCommands = [
   {
     name: 'login',
+    group: 'Accounts',
+    operations: ['POST /v1/auth/login'],
     summary: 'Check a credential and save it with the server URL for later commands',
     notes: [
       'With --token (or --token-stdin, or MODELFLARE_TOKEN): an admin key or API key.',
@@ -38,7 +40,7 @@ export const accountCommands = [
       'password-stdin': { type: 'boolean', description: 'Read the password from standard input' },
       'token-stdin': { type: 'boolean', description: 'Read the token from standard input' },
     },
-    async run({ values, env, settings, out, configFile }) {
+    async run({ values, env, settings, out, configFile, timeoutSeconds }) {
       const url = settings.url;
       const workspace = str(values.workspace) ?? (env.MODELFLARE_WORKSPACE || undefined);
       const email = str(values.email);
@@ -47,17 +49,24 @@ export const accountCommands = [
       /** @type {string | undefined} */
       let refreshToken;
       if (email) {
-        const password = values['password-stdin'] ? await readStdin() : await promptSecret('password: ');
-        const tokens = await createClient({ url }).request('post', '/v1/auth/login', { body: { email, password } });
+        const password = values['password-stdin']
+          ? await readStdin()
+          : await promptSecret('password: ', 'read it from standard input with --password-stdin');
+        const tokens = await createClient({ url, timeoutSeconds }).request('post', '/v1/auth/login', {
+          body: { email, password },
+        });
         token = tokens.access_token;
         refreshToken = tokens.refresh_token;
       } else {
         token =
           str(values.token) ??
-          (values['token-stdin'] ? await readStdin() : env.MODELFLARE_TOKEN || (await promptSecret('token: ')));
+          (values['token-stdin']
+            ? await readStdin()
+            : env.MODELFLARE_TOKEN ||
+              (await promptSecret('token: ', 'pass --token or --token-stdin, or set MODELFLARE_TOKEN')));
       }
       if (!token) throw usage('no credential: pass --token, --token-stdin, or --email');
-      const me = await createClient({ url, token, workspace }).request('get', '/v1/me');
+      const me = await createClient({ url, token, workspace, timeoutSeconds }).request('get', '/v1/me');
       writeConfig(configFile, { url, token, ...(refreshToken ? { refresh_token: refreshToken } : {}), workspace });
       out.result({ url, config_file: configFile, ...me }, () => {
         describeMe(out, me, url);
@@ -67,12 +76,14 @@ export const accountCommands = [
   },
   {
     name: 'logout',
+    group: 'Accounts',
+    operations: ['POST /v1/auth/logout'],
     summary: 'Forget the saved credential (and end the session of a user login)',
-    async run({ out, configFile }) {
+    async run({ out, configFile, timeoutSeconds }) {
       const saved = readConfig(configFile);
       if (saved.refresh_token && saved.url && saved.token) {
         // Best effort: the local file goes whatever the server says.
-        await createClient({ url: saved.url, token: saved.token })
+        await createClient({ url: saved.url, token: saved.token, timeoutSeconds })
           .request('post', '/v1/auth/logout', { body: {} })
           .catch(() => undefined);
       }
@@ -82,6 +93,8 @@ export const accountCommands = [
   },
   {
     name: 'whoami',
+    group: 'Accounts',
+    operations: ['GET /v1/me'],
     summary: 'Show who the credential acts as, in which workspace, with which permissions',
     async run({ client, out, settings }) {
       const me = await client().request('get', '/v1/me');
@@ -90,6 +103,8 @@ export const accountCommands = [
   },
   {
     name: 'keys create',
+    group: 'API keys',
+    operations: ['POST /v1/api-keys'],
     summary: 'Create an API key (its secret is printed this once)',
     options: {
       name: { type: 'string', value: 'NAME', description: 'What the key is for (required)' },
@@ -120,6 +135,8 @@ export const accountCommands = [
   },
   {
     name: 'keys list',
+    group: 'API keys',
+    operations: ['GET /v1/api-keys'],
     summary: 'List the workspace’s API keys, newest first',
     options: limitOption(100),
     async run({ client, values, out }) {
@@ -147,6 +164,8 @@ export const accountCommands = [
   },
   {
     name: 'keys revoke',
+    group: 'API keys',
+    operations: ['DELETE /v1/api-keys/{id}'],
     args: '<id>',
     summary: 'Revoke an API key: it stops working at once',
     async run({ client, args, out }) {

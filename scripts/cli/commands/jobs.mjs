@@ -7,7 +7,8 @@ import { pipeline } from 'node:stream/promises';
 import { collectPages, limitOf, limitOption, list, positiveInt, str } from '../context.mjs';
 import { CliError, EXIT, usage } from '../errors.mjs';
 import { shortTime, show } from '../output.mjs';
-import { formatOf, parseCsv, readText, recordsFromJson } from '../records.mjs';
+import { preflight } from '../preflight.mjs';
+import { csvRecords, flatRecords, formatOf, modelShape, readText, recordsFromJson } from '../records.mjs';
 import { fileBody } from '../upload.mjs';
 
 /** @typedef {import('../args.mjs').Command} Command */
@@ -76,37 +77,47 @@ function finish(ctx, job) {
 /**
  * Where the rows come from: a local file (uploaded first), inline JSON, an upload or an R2 key.
  * @param {Context} ctx
+ * @param {string} model
  * @returns {Promise<import('../../api/types').Schemas['JobInput']>}
  */
-async function jobInput({ values, client, out }) {
+async function jobInput(ctx, model) {
+  const { values } = ctx;
   const sources = ['file', 'data', 'upload-id', 'key'].filter((k) => values[k] !== undefined);
   if (sources.length !== 1) throw usage('jobs submit takes one of --file, --data, --upload-id or --key');
-  const data = str(values.data);
-  if (data !== undefined) return { rows: recordsFromJson(data) };
   const uploadId = str(values['upload-id']);
   if (uploadId !== undefined) return { upload_id: uploadId };
   const key = str(values.key);
   if (key !== undefined) return { key };
+  const shape = () => modelShape(ctx.client(), model, str(values.version));
+  const data = str(values.data);
+  if (data !== undefined) {
+    const { records, flat } = recordsFromJson(data);
+    return { rows: flat ? flatRecords(records, await shape()) : records };
+  }
   const file = String(values.file);
-  const label = `uploading ${basename(file)}`;
-  // CSV is converted to JSON Lines, the format jobs read; JSON Lines files are streamed as they are.
-  const raw =
-    formatOf(file) === 'csv'
-      ? csvAsJsonl(readText(file))
-      : fileBody(out, label, file, { contentType: 'application/x-ndjson' });
-  const upload = await client().request('post', '/v1/uploads', { query: { filename: basename(file) }, raw });
-  out.note(`uploaded ${upload.id}`);
-  return { upload_id: upload.id };
+  if (formatOf(file) !== 'csv') return { upload_id: (await uploadFile(ctx, file)).id };
+  // CSV becomes JSON Lines, the format jobs read, its columns as predict reads them.
+  const header = values.header ? true : values['no-header'] ? false : undefined;
+  const records = csvRecords(readText(file), await shape(), header);
+  const bytes = new TextEncoder().encode(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  return { upload_id: (await uploadFile(ctx, file, bytes)).id };
 }
 
-/** @param {string} text */
-function csvAsJsonl(text) {
-  const bytes = new TextEncoder().encode(
-    parseCsv(text)
-      .map((r) => `${JSON.stringify(r)}\n`)
-      .join(''),
-  );
-  return { body: bytes, contentType: 'application/x-ndjson', length: bytes.length };
+/**
+ * A JSON Lines file (or its bytes, converted) as an upload, after the checks that can fail
+ * before it is sent.
+ * @param {Context} ctx
+ * @param {string} file
+ * @param {Uint8Array} [bytes] what to send instead of the file's own bytes
+ */
+async function uploadFile({ client, out }, file, bytes) {
+  const raw = bytes
+    ? { body: bytes, contentType: 'application/x-ndjson', length: bytes.length }
+    : fileBody(out, `uploading ${basename(file)}`, file, { contentType: 'application/x-ndjson' });
+  await preflight(client(), { permission: 'jobs', limit: 'max_upload_bytes', size: raw.length, what: file });
+  const upload = await client().request('post', '/v1/uploads', { query: { filename: basename(file) }, raw });
+  out.note(`uploaded ${upload.id}`);
+  return upload;
 }
 
 const waitOptions = /** @type {const} */ ({
@@ -118,12 +129,16 @@ const waitOptions = /** @type {const} */ ({
 export const jobCommands = [
   {
     name: 'jobs submit',
+    group: 'Batch',
+    operations: ['POST /v1/jobs'],
     args: '<model>',
     summary: 'Submit a batch job: a local JSONL (or CSV) file, inline rows, an upload or an R2 key',
     options: {
       file: { type: 'string', value: 'FILE', description: 'Rows to score: .jsonl (one record per line) or .csv' },
       data: { type: 'string', value: 'JSON', description: 'Rows inline: a JSON array of records' },
-      'upload-id': { type: 'string', value: 'ID', description: 'An upload made before (POST /v1/uploads)' },
+      'upload-id': { type: 'string', value: 'ID', description: 'An upload made before (`modelflare uploads create`)' },
+      header: { type: 'boolean', description: 'The CSV file’s first row names the columns' },
+      'no-header': { type: 'boolean', description: 'The CSV file’s first row is a record' },
       key: { type: 'string', value: 'KEY', description: 'An object under uploads/<workspace>/ in R2' },
       version: { type: 'string', value: 'V', description: 'A version number or alias (pinned now)' },
       'chunk-size': { type: 'string', value: 'N', description: 'Rows per chunk' },
@@ -135,7 +150,7 @@ export const jobCommands = [
     },
     async run(ctx) {
       const { client, args, values, out } = ctx;
-      const input = await jobInput(ctx);
+      const input = await jobInput(ctx, String(args[0]));
       const outputs = list(values.outputs);
       const job = await client().request('post', '/v1/jobs', {
         body: {
@@ -164,6 +179,8 @@ export const jobCommands = [
   },
   {
     name: 'jobs status',
+    group: 'Batch',
+    operations: ['GET /v1/jobs/{id}'],
     args: '<id>',
     summary: 'Show a job: status, row counts, progress, a sample of row errors',
     async run({ client, args, out }) {
@@ -173,6 +190,8 @@ export const jobCommands = [
   },
   {
     name: 'jobs wait',
+    group: 'Batch',
+    operations: [],
     args: '<id>',
     summary: 'Wait for a job to end; exit 0 if it succeeded, 4 if not, 7 on --timeout',
     options: { ...waitOptions },
@@ -182,6 +201,8 @@ export const jobCommands = [
   },
   {
     name: 'jobs results',
+    group: 'Batch',
+    operations: ['GET /v1/jobs/{id}/results'],
     args: '<id>',
     summary: 'Download an ended job’s results (JSON Lines, in input order)',
     options: { output: { type: 'string', value: 'FILE', short: 'o', description: 'Write to FILE instead of stdout' } },
@@ -200,6 +221,8 @@ export const jobCommands = [
   },
   {
     name: 'jobs cancel',
+    group: 'Batch',
+    operations: ['POST /v1/jobs/{id}/cancel'],
     args: '<id>',
     summary: 'Cancel a queued or running job',
     async run({ client, args, out }) {
@@ -209,6 +232,8 @@ export const jobCommands = [
   },
   {
     name: 'jobs list',
+    group: 'Batch',
+    operations: ['GET /v1/jobs'],
     summary: 'List jobs, newest first',
     options: {
       status: {
@@ -238,6 +263,22 @@ export const jobCommands = [
           ['created', (j) => shortTime(j.created_at)],
         ]),
       );
+    },
+  },
+  {
+    name: 'uploads create',
+    group: 'Batch',
+    operations: ['POST /v1/uploads'],
+    args: '<file>',
+    summary: 'Upload a JSON Lines file of records for jobs and baselines (answers its upload id)',
+    notes: 'One record per line, as predict takes them. The file is streamed, with progress on a terminal.',
+    async run(ctx) {
+      const file = String(ctx.args[0]);
+      if (formatOf(file) === 'csv') {
+        throw usage('uploads take JSON Lines; `modelflare jobs submit MODEL --file rows.csv` converts a CSV file');
+      }
+      const upload = await uploadFile(ctx, file);
+      ctx.out.result(upload, () => ctx.out.line(`${upload.id}  ${upload.size_bytes} bytes`));
     },
   },
 ];

@@ -4,7 +4,9 @@ import { basename } from 'node:path';
 import { collectPages, limitOf, limitOption, list, positiveInt, str } from '../context.mjs';
 import { usage } from '../errors.mjs';
 import { formatBytes, shortTime, show } from '../output.mjs';
-import { fileBody, multipartFileBody } from '../upload.mjs';
+import { preflight } from '../preflight.mjs';
+import { confirm } from '../prompt.mjs';
+import { fileBody, fileSize, multipartFileBody } from '../upload.mjs';
 
 /** @typedef {import('../args.mjs').Command} Command */
 /** @typedef {import('../../api/types').Schemas['ModelVersion']} ModelVersion */
@@ -72,6 +74,8 @@ function describeVersion(out, v) {
 export const modelCommands = [
   {
     name: 'models list',
+    group: 'Registry',
+    operations: ['GET /v1/models'],
     summary: 'List the workspace’s models',
     options: {
       prefix: { type: 'string', value: 'P', description: 'Only names starting with P' },
@@ -116,6 +120,8 @@ export const modelCommands = [
   },
   {
     name: 'models create',
+    group: 'Registry',
+    operations: ['POST /v1/models'],
     args: '<model>',
     summary: 'Create a model with its metadata (a first push creates it too, without)',
     notes: [
@@ -150,6 +156,8 @@ export const modelCommands = [
   },
   {
     name: 'models show',
+    group: 'Registry',
+    operations: ['GET /v1/models/{name}', 'GET /v1/models/{name}/versions/{version}'],
     args: '<model>',
     summary: 'Show a model and its recent versions, or one version with --version',
     options: { version: { type: 'string', value: 'V', description: 'A version number, latest, or an alias' } },
@@ -196,6 +204,8 @@ export const modelCommands = [
   },
   {
     name: 'models push',
+    group: 'Registry',
+    operations: ['POST /v1/models/{name}/versions'],
     args: '<file>',
     summary: 'Upload an ONNX file as the next version of a model (created if new)',
     options: {
@@ -214,6 +224,12 @@ export const modelCommands = [
         ...(multi(values.tag).length ? { tags: keyValues(multi(values.tag), 'tag', String) } : {}),
         ...(multi(values.metric).length ? { metrics: keyValues(multi(values.metric), 'metric', metricValue) } : {}),
       };
+      await preflight(client(), {
+        permission: 'models:write',
+        limit: 'max_model_bytes',
+        size: fileSize(file),
+        what: file,
+      });
       const label = `uploading ${basename(file)}`;
       const raw =
         Object.keys(metadata).length > 0
@@ -237,6 +253,8 @@ export const modelCommands = [
   },
   {
     name: 'models alias set',
+    group: 'Registry',
+    operations: ['PUT /v1/models/{name}/aliases/{alias}'],
     args: '<model> <alias> <version>',
     summary: 'Point an alias (production, staging, …) at a version',
     async run({ client, args, out }) {
@@ -256,6 +274,8 @@ export const modelCommands = [
   },
   {
     name: 'models alias rm',
+    group: 'Registry',
+    operations: ['DELETE /v1/models/{name}/aliases/{alias}'],
     args: '<model> <alias>',
     summary: 'Remove an alias',
     async run({ client, args, out }) {
@@ -270,6 +290,8 @@ export const modelCommands = [
   },
   {
     name: 'models archive',
+    group: 'Registry',
+    operations: ['DELETE /v1/models/{name}', 'DELETE /v1/models/{name}/versions/{version}'],
     args: '<model>',
     summary: 'Archive a model (or one version with --version): it stops serving, files are kept',
     options: { version: { type: 'string', value: 'V', description: 'Archive only this version' } },
@@ -285,6 +307,47 @@ export const modelCommands = [
       }
       const model = await client().request('delete', '/v1/models/{name}', { params: { name } });
       out.result(model, () => out.line(`archived ${name}`));
+    },
+  },
+  {
+    name: 'models restore',
+    group: 'Registry',
+    // One field of the PATCH routes: `models update` and `models version update` remain for the rest.
+    operations: [],
+    args: '<model>',
+    summary: 'Restore an archived model (or one version with --version): it serves again',
+    options: { version: { type: 'string', value: 'V', description: 'Restore only this version' } },
+    async run({ client, args, values, out }) {
+      const name = String(args[0]);
+      const version = str(values.version);
+      if (version) {
+        const v = await client().request('patch', '/v1/models/{name}/versions/{version}', {
+          params: { name, version },
+          body: { archived: false },
+        });
+        out.result(v, () => out.line(`restored ${v.model} version ${v.version}`));
+        return;
+      }
+      const model = await client().request('patch', '/v1/models/{name}', {
+        params: { name },
+        body: { archived: false },
+      });
+      out.result(model, () => out.line(`restored ${model.name}`));
+    },
+  },
+  {
+    name: 'models delete',
+    group: 'Registry',
+    operations: ['DELETE /v1/models/{name}'],
+    args: '<model>',
+    summary: 'Delete a model for good: its versions, aliases and files; the name is free again',
+    notes: 'Asks on a terminal; elsewhere it needs --yes. To stop serving but keep everything, archive it.',
+    options: { yes: { type: 'boolean', short: 'y', description: 'Delete without asking' } },
+    async run({ client, args, values, out }) {
+      const name = String(args[0]);
+      await confirm(values, `models delete ${name}`);
+      await client().request('delete', '/v1/models/{name}', { params: { name }, query: { purge: 'true' } });
+      out.result({ name, deleted: true }, () => out.line(`deleted ${name}`));
     },
   },
 ];

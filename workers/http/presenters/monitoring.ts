@@ -2,8 +2,8 @@ import type { z } from '@hono/zod-openapi';
 import type { BaselineRow } from '../../monitoring/drift/baselines';
 import type { DriftReport as ReportRow } from '../../monitoring/drift/report';
 import type { Performance as PerformanceView } from '../../monitoring/performance';
-import type { PredictionRow } from '../../monitoring/predictions';
-import type { ModelStats, Summary } from '../../monitoring/stats';
+import type { LoggedFeedback, PredictionRow } from '../../monitoring/predictions';
+import type { ModelStats, SeriesPoint, Summary } from '../../monitoring/stats';
 import { iso } from '../schemas/common';
 import type { Baseline, DriftReport, Performance, Prediction, Stats } from '../schemas/monitoring';
 
@@ -18,24 +18,30 @@ const summary = (s: Summary) => ({
   loads: { count: s.loads.count, mean_ms: s.loads.meanMs },
 });
 
+const presentPoint = (p: SeriesPoint) => ({
+  at: iso(p.at)!,
+  requests: p.requests,
+  rows: p.rows,
+  error_rate: p.errorRate,
+  p50: p.p50,
+  p95: p.p95,
+  p99: p.p99,
+  cache_hit_ratio: p.cacheHitRatio,
+});
+
 export const presentStats = (model: string, s: ModelStats): z.infer<typeof Stats> => ({
   model,
   window: { from: iso(s.fromMinute * 60000)!, to: iso((s.toMinute + 1) * 60000)!, step_minutes: s.stepMinutes },
   total: summary(s.total),
-  versions: s.versions.map((v) => ({ version: v.version, ...summary(v) })),
-  series: s.series.map((p) => ({
-    at: iso(p.at)!,
-    requests: p.requests,
-    rows: p.rows,
-    error_rate: p.errorRate,
-    p50: p.p50,
-    p95: p.p95,
-    p99: p.p99,
-    cache_hit_ratio: p.cacheHitRatio,
+  versions: s.versions.map((v) => ({
+    version: v.version,
+    ...summary(v),
+    ...(v.series && { series: v.series.map(presentPoint) }),
   })),
+  series: s.series.map(presentPoint),
 });
 
-export const presentPrediction = (p: PredictionRow): z.infer<typeof Prediction> => ({
+export const presentPrediction = (p: PredictionRow, feedback?: LoggedFeedback): z.infer<typeof Prediction> => ({
   id: p.id,
   model: p.model,
   version: p.version,
@@ -45,13 +51,15 @@ export const presentPrediction = (p: PredictionRow): z.infer<typeof Prediction> 
   inputs: JSON.parse(p.inputs) as unknown,
   outputs: JSON.parse(p.outputs) as unknown,
   predicted: p.predicted,
+  feedback: feedback ? { actual: feedback.actual, received_at: iso(feedback.receivedAt)! } : null,
   created_at: iso(p.createdAt)!,
 });
 
 export const presentPerformance = (model: string, p: PerformanceView): z.infer<typeof Performance> => ({
   model,
   kind: p.kind,
-  step: p.step,
+  step_minutes: p.stepMinutes,
+  step: p.stepMinutes >= 1440 ? 'day' : 'hour',
   count: p.count,
   metrics:
     'accuracy' in p.metrics
@@ -91,6 +99,7 @@ export const presentReport = (r: ReportRow): z.infer<typeof DriftReport> => ({
   status: r.status,
   rows: r.rows,
   window_hours: r.windowHours,
+  thresholds: { psi: r.psiThreshold, ks: r.ksThreshold },
   features: r.features,
   created_at: iso(r.createdAt)!,
 });

@@ -121,13 +121,14 @@ export const authRoutes = newRouter()
         tags: ['Accounts'],
         summary: 'Who am I',
         description:
-          'The caller as the server sees it: the kind of credential, the workspace it acts in, the role there and the permissions that follow.',
+          'The caller as the server sees it: the kind of credential, the workspace it acts in, the role there and the permissions that follow; and the server’s body limits, so that a client can check a file before sending it.',
         responses: { 200: jsonContent(Me, 'The caller') },
       },
     ),
     async (c) => {
       const principal = c.get('principal');
       const user = principal.kind === 'user' ? await getUser(c.get('deps'), principal.id) : undefined;
+      const config = c.get('deps').config;
       return c.json(
         {
           kind: principal.kind,
@@ -138,6 +139,12 @@ export const authRoutes = newRouter()
           email: user?.email ?? null,
           name: user?.name ?? null,
           created_at: user ? iso(user.createdAt) : null,
+          limits: {
+            max_model_bytes: config.MAX_MODEL_BYTES,
+            max_upload_bytes: config.MAX_UPLOAD_BYTES,
+            max_json_body_bytes: config.MAX_JSON_BODY_BYTES,
+            max_predict_body_bytes: config.MAX_PREDICT_BODY_BYTES,
+          },
         },
         200,
       );

@@ -13,7 +13,16 @@ import { defineRoute } from '../route';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
 import { ModelName, VersionRef, jsonContent } from '../schemas/common';
-import { InferRequest, InferResponse, ModelMetadata, ModelReady, ServerMetadata } from '../schemas/inference';
+import {
+  InferRequest,
+  InferResponse,
+  ModelMetadata,
+  ModelReady,
+  SERVER_EXTENSIONS,
+  ServerMetadata,
+} from '../schemas/inference';
+import { INFERENCE_HEADER } from '../tensor-body';
+import { encodeAnswer, outputChoices, withTensorData } from '../v2-tensors';
 
 /*
  * The Open Inference Protocol (KServe V2) REST routes: adapters between the protocol's JSON and
@@ -49,23 +58,28 @@ export function reportTimings(c: Context<AppEnv>, prediction: Prediction): void 
 
 async function infer(c: Context<AppEnv>, model: string, version: string | undefined) {
   const body = c.req.valid('json' as never) as z.infer<typeof InferRequest>;
+  const choices = outputChoices(body);
   const prediction = await predict(c.get('deps'), {
     scope: scopeOf(c),
     model,
     version,
-    inputs: { kind: 'tensors', tensors: body.inputs, outputs: body.outputs },
+    inputs: { kind: 'tensors', tensors: withTensorData(body.inputs, c.get('tensorData')), outputs: choices.requested },
     cache: cacheModeOf(c),
     routingKey: routingKeyOf(c),
     requestId: c.get('requestId'),
     startedAt: c.get('startedAt'),
   });
   reportTimings(c, prediction);
-  // The outputs are spliced in as text: on a cache hit they never pass through JSON.parse.
   const head = {
     model_name: prediction.served.modelName,
     model_version: String(prediction.served.version),
     id: body.id,
   };
+  if (choices.special) {
+    const answer = encodeAnswer(prediction, head, choices);
+    return c.body(answer.body as never, 200, answer.headers) as never;
+  }
+  // The outputs are spliced in as text: on a cache hit they never pass through JSON.parse.
   const json = `${JSON.stringify(head).slice(0, -1)},"outputs":${prediction.outputsJson}}`;
   return c.body(json, 200, { 'Content-Type': 'application/json' }) as never;
 }
@@ -109,9 +123,16 @@ async function ready(c: Context<AppEnv>, model: string, version: string | undefi
 
 const inferDescription = [
   'Runs the model on the given input tensors (Open Inference Protocol V2). Inputs are checked against the signature first: every input present, none unknown, datatype, rank and fixed dimensions, element count and element types; the error names the input.',
+  'The body is JSON, with or without a Content-Type (as NVIDIA’s tritonclient sends it), and may be compressed (`Content-Encoding: gzip` or `deflate`; the body limit applies to the decompressed size). With the binary tensor data extension the JSON header is followed by the inputs’ raw bytes (little-endian, row-major; BYTES as 4-byte length-prefixed elements): `Inference-Header-Content-Length` gives the header’s length and each binary input its `parameters.binary_data_size`. Outputs asked for with `binary_data` (or all, with `binary_data_output`) come back the same way, as `application/octet-stream` with `Inference-Header-Content-Length`. `parameters.classification: K` on an output answers its top K classes per row as BYTES `"value:index[:label]"`.',
   'Predictions are cached (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.',
   'Through an alias that splits its traffic, `Modelflare-Routing-Key` (1 to 256 characters, a user or session id) keeps the caller on one route while the weights stand; `model_version` names the version that answered and the `Modelflare-Route` header the route.',
 ].join('\n\n');
+
+const BinaryBody = z.string().openapi({
+  format: 'binary',
+  description:
+    'The JSON inference header (its length in `Inference-Header-Content-Length`), then the binary tensor data of the inputs with `binary_data_size`, in their order',
+});
 
 const inferRoute = (path: '/v2/models/{model}/infer' | '/v2/models/{model}/versions/{version}/infer') =>
   defineRoute(
@@ -124,9 +145,27 @@ const inferRoute = (path: '/v2/models/{model}/infer' | '/v2/models/{model}/versi
       description: inferDescription,
       request: {
         params: path.includes('{version}') ? VersionParams : ModelParam,
-        body: { required: true, content: { 'application/json': { schema: InferRequest } } },
+        body: {
+          required: true,
+          content: { 'application/json': { schema: InferRequest }, 'application/octet-stream': { schema: BinaryBody } },
+        },
       },
-      responses: { 200: jsonContent(InferResponse, 'The output tensors') },
+      responses: {
+        200: {
+          description:
+            'The output tensors: JSON, or (when an output is binary) the JSON header followed by the binary outputs’ bytes',
+          headers: {
+            [INFERENCE_HEADER]: {
+              description: 'With binary outputs: the length of the JSON header at the start of the body',
+              schema: { type: 'integer' },
+            },
+          },
+          content: {
+            'application/json': { schema: InferResponse },
+            'application/octet-stream': { schema: BinaryBody },
+          },
+        },
+      },
     },
   );
 
@@ -169,7 +208,7 @@ export const inferenceRoutes = newRouter()
         responses: { 200: jsonContent(ServerMetadata, 'Server metadata') },
       },
     ),
-    (c) => c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [] }, 200),
+    (c) => c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [...SERVER_EXTENSIONS] }, 200),
   )
   .openapi(
     metadataRoute(

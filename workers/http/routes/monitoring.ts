@@ -9,7 +9,8 @@ import { findBaseline, getBaseline, setBaselineFromRows, startCapture } from '..
 import { checkDrift, latestReport, reportHistory } from '../../monitoring/drift/report';
 import { readTotals } from '../../monitoring/metrics-store';
 import { modelPerformance } from '../../monitoring/performance';
-import { listPredictions, recordFeedback, requirePrediction } from '../../monitoring/predictions';
+import { feedbackFor, listPredictions, recordFeedback, requirePrediction } from '../../monitoring/predictions';
+import { readGauges } from '../../monitoring/gauges';
 import { exposition } from '../../monitoring/prometheus';
 import { routeExposition } from '../../monitoring/route-metrics';
 import { modelStats } from '../../monitoring/stats';
@@ -85,7 +86,7 @@ export const monitoringRoutes = newRouter()
         tags: ['Monitoring'],
         summary: 'Prometheus metrics',
         description:
-          'Counters and histograms per workspace, model and version in the Prometheus text format: requests by outcome, rows, latency histogram (seconds), cache hits/misses/bypasses, batch rows, model loads; for split aliases the same per route (labels `alias`, `route`, `version`) and the shadow’s comparisons. The admin key or METRICS_SCRAPE_TOKEN see every workspace; a workspace admin key sees its own.',
+          'Counters and histograms per workspace, model and version in the Prometheus text format: requests by outcome, rows, latency histogram (seconds), cache hits/misses/bypasses, batch rows, model loads; for split aliases the same per route (labels `alias`, `route`, `version`) and the shadow’s comparisons. Gauges: PSI and KS per feature from each version’s latest drift report, accuracy or MAE from feedback over the last 24 hours, and whether each alert rule fires. The admin key or METRICS_SCRAPE_TOKEN see every workspace; a workspace admin key sees its own.',
         responses: {
           200: {
             description: 'Prometheus text exposition 0.0.4',
@@ -97,10 +98,11 @@ export const monitoringRoutes = newRouter()
     async (c) => {
       const workspace = await scrapeScope(c);
       await c.get('deps').metrics.flush(c.get('deps').db);
-      await c.get('deps').routeMetrics.flush(c.get('deps'));
+      const deps = c.get('deps');
+      await deps.routeMetrics.flush(deps);
       const text =
-        exposition(await readTotals(c.get('deps').db, workspace)) +
-        (await routeExposition(c.get('deps').db, workspace));
+        exposition(await readTotals(deps.db, workspace), await readGauges(deps.db, workspace)) +
+        (await routeExposition(deps.db, workspace));
       return c.body(text, 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }) as never;
     },
   )
@@ -113,22 +115,32 @@ export const monitoringRoutes = newRouter()
         tags: ['Monitoring'],
         summary: 'Model traffic statistics',
         description:
-          'Requests, rows, errors by class, latency percentiles, cache hit ratio, batch rows and model loads over a window ending now, in total, per version, and as about 60 points in time.',
+          'Requests, rows, errors by class, latency percentiles, cache hit ratio, batch rows and model loads over a window ending now, in total, per version, and as 60 to 120 points in time (buckets of a round size that start at multiples of it, so points stay put between calls). With `by=version`, each version carries its own points too.',
         request: {
           params: NameParam,
-          query: z.object({ window: Window.optional().openapi({ description: 'Default 1h' }), version: VersionQuery }),
+          query: z.object({
+            window: Window.optional().openapi({ description: 'Default 1h' }),
+            version: VersionQuery,
+            by: z
+              .enum(['version'])
+              .optional()
+              .openapi({ description: '`version`: a series per version as well (one line per version on a chart)' }),
+          }),
         },
         responses: { 200: jsonContent(Stats, 'Statistics') },
       },
     ),
     async (c) => {
       const { name } = c.req.valid('param');
-      const { window, version } = c.req.valid('query');
+      const { window, version, by } = c.req.valid('query');
       const deps = c.get('deps');
       await requireModel(deps, scopeOf(c), name);
       const number = await versionNumber(c, name, version);
       await deps.metrics.flush(deps.db);
-      const stats = await modelStats(deps.db, scopeOf(c).workspaceId, name, window ?? 60, number);
+      const stats = await modelStats(deps.db, scopeOf(c).workspaceId, name, window ?? 60, {
+        version: number,
+        seriesPerVersion: by === 'version',
+      });
       return c.json(presentStats(name, stats), 200);
     },
   )
@@ -141,7 +153,7 @@ export const monitoringRoutes = newRouter()
         tags: ['Monitoring'],
         summary: 'List logged predictions',
         description:
-          'Predictions logged by sampling (the model’s `monitoring.log_sample_rate`), newest first, with their inputs and outputs.',
+          'Predictions logged by sampling (the model’s `monitoring.log_sample_rate`), newest first, with their inputs, outputs and any feedback.',
         request: { params: NameParam, query: z.object({ limit: Limit, cursor: Cursor, version: VersionQuery }) },
         responses: { 200: jsonContent(PredictionList, 'A page of predictions') },
       },
@@ -156,7 +168,15 @@ export const monitoringRoutes = newRouter()
         cursor: q.cursor,
         version,
       });
-      return c.json({ predictions: page.items.map(presentPrediction), next_cursor: page.nextCursor }, 200);
+      const feedback = await feedbackFor(
+        c.get('deps').db,
+        scopeOf(c).workspaceId,
+        page.items.map((p) => p.id),
+      );
+      return c.json(
+        { predictions: page.items.map((p) => presentPrediction(p, feedback.get(p.id))), next_cursor: page.nextCursor },
+        200,
+      );
     },
   )
   .openapi(
@@ -172,8 +192,12 @@ export const monitoringRoutes = newRouter()
         responses: { 200: jsonContent(Prediction, 'The prediction') },
       },
     ),
-    async (c) =>
-      c.json(presentPrediction(await requirePrediction(c.get('deps').db, scopeOf(c), c.req.valid('param').id)), 200),
+    async (c) => {
+      const db = c.get('deps').db;
+      const prediction = await requirePrediction(db, scopeOf(c), c.req.valid('param').id);
+      const feedback = await feedbackFor(db, prediction.workspaceId, [prediction.id]);
+      return c.json(presentPrediction(prediction, feedback.get(prediction.id)), 200);
+    },
   )
   .openapi(
     defineRoute(
@@ -322,10 +346,16 @@ export const monitoringRoutes = newRouter()
         path: '/v1/models/{name}/drift/history',
         tags: ['Monitoring'],
         summary: 'Drift history',
-        description: 'The drift reports of a version, newest first.',
+        description:
+          'The drift reports of a version, newest first, each with the thresholds it judged by; `window` keeps those made within it.',
         request: {
           params: NameParam,
-          query: z.object({ version: VersionRef.optional(), limit: Limit, cursor: Cursor }),
+          query: z.object({
+            version: VersionRef.optional(),
+            window: Window.optional().openapi({ description: 'Only reports made within this window (default: all)' }),
+            limit: Limit,
+            cursor: Cursor,
+          }),
         },
         responses: { 200: jsonContent(DriftHistory, 'Reports') },
       },
@@ -336,7 +366,8 @@ export const monitoringRoutes = newRouter()
       const served = await resolveServed(c.get('deps'), scopeOf(c), name, q.version);
       const before = q.cursor === undefined ? undefined : Number(q.cursor);
       if (before !== undefined && !Number.isSafeInteger(before)) throw invalidInput('invalid cursor');
-      const reports = await reportHistory(c.get('deps').db, served.versionId, q.limit + 1, before);
+      const since = q.window === undefined ? undefined : Date.now() - q.window * 60000;
+      const reports = await reportHistory(c.get('deps').db, served.versionId, q.limit + 1, { before, since });
       const page = reports.slice(0, q.limit);
       const next = reports.length > q.limit ? String(page[page.length - 1]!.id) : null;
       return c.json({ reports: page.map(presentReport), next_cursor: next }, 200);

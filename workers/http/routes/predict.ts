@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { invalidInput } from '../../core/errors';
 import { predict } from '../../inference/data-plane';
 import type { AppEnv } from '../app-env';
 import { cacheModeOf } from '../cache-mode';
@@ -9,6 +10,7 @@ import { newRouter } from '../router';
 import { scopeOf } from '../scope';
 import { ModelName, VersionRef, jsonContent } from '../schemas/common';
 import { PredictRequest, PredictResponse } from '../schemas/inference';
+import { INFERENCE_HEADER } from '../tensor-body';
 import { reportTimings } from './inference';
 
 /* The instances API: JSON records in, one prediction per record out, over the same data plane. */
@@ -17,6 +19,11 @@ const ModelParam = z.object({ name: ModelName.openapi({ param: { name: 'name', i
 const VersionParams = ModelParam.extend({ version: VersionRef.openapi({ param: { name: 'version', in: 'path' } }) });
 
 async function predictRecords(c: Context<AppEnv>, name: string, version: string | undefined, records: unknown[]) {
+  if (c.get('tensorData')) {
+    throw invalidInput(
+      `binary tensor data (${INFERENCE_HEADER}) is for the Open Inference Protocol's infer route; send the instances as JSON`,
+    );
+  }
   const prediction = await predict(c.get('deps'), {
     scope: scopeOf(c),
     model: name,

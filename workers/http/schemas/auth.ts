@@ -70,6 +70,16 @@ export const Me = z
     email: z.string().nullable(),
     name: z.string().nullable(),
     created_at: Timestamp.nullable(),
+    limits: z
+      .object({
+        max_model_bytes: z.number().int().openapi({ description: 'Largest ONNX file a version may have' }),
+        max_upload_bytes: z.number().int().openapi({ description: 'Largest JSONL upload (POST /v1/uploads)' }),
+        max_json_body_bytes: z.number().int().openapi({ description: 'Largest JSON request body' }),
+        max_predict_body_bytes: z.number().int().openapi({ description: 'Largest prediction request body' }),
+      })
+      .openapi({
+        description: 'The server’s body limits, so that a client can refuse a file that is too large before sending it',
+      }),
   })
   .openapi('Me', { example: ex.ME });
 

@@ -367,6 +367,12 @@ export const ME = {
   email: 'ada@example.com',
   name: 'Ada Lovelace',
   created_at: AT,
+  limits: {
+    max_model_bytes: 25_165_824,
+    max_upload_bytes: 104_857_600,
+    max_json_body_bytes: 1_048_576,
+    max_predict_body_bytes: 8_388_608,
+  },
 };
 
 export const RATE_LIMITS = { prediction: 6000, management: 300, window_seconds: 60 };
@@ -478,6 +484,7 @@ export const PREDICTION = {
     { name: 'probabilities', datatype: 'FP32', shape: [1, 3], data: [0.0003, 0.9994, 0.0003] },
   ],
   predicted: ['versicolor'],
+  feedback: { actual: ['versicolor'], received_at: LATER },
   created_at: AT,
 };
 
@@ -487,7 +494,8 @@ export const FEEDBACK_ACCEPTED = { prediction_id: PREDICTION.id, rows: 1 };
 export const PERFORMANCE = {
   model: 'iris',
   kind: 'classification' as const,
-  step: 'day' as const,
+  step_minutes: 120,
+  step: 'hour' as const,
   count: 240,
   metrics: {
     accuracy: 0.9625,
@@ -523,6 +531,7 @@ export const DRIFT_REPORT = {
   status: 'drifted' as const,
   rows: 1480,
   window_hours: 24,
+  thresholds: { psi: 0.2, ks: 0.1 },
   features: [
     { name: 'sepal_length', kind: 'numeric' as const, psi: 0.04, ks: 0.05, drifted: false },
     { name: 'petal_length', kind: 'numeric' as const, psi: 0.31, ks: 0.19, drifted: true },
@@ -543,4 +552,58 @@ export const JWKS = {
       use: 'sig' as const,
     },
   ],
+};
+
+export const CREATE_ALERT_RULE = {
+  name: 'error rate over 5%',
+  metric: 'error_rate' as const,
+  threshold: 0.05,
+  window: '15m',
+  min_samples: 50,
+};
+
+export const ALERT_RULE = {
+  id: 'alr_7d1c2e3f4a5b6c7d8e9f0a1b2c3d4e5f',
+  model: 'iris',
+  name: 'error rate over 5%',
+  metric: 'error_rate' as const,
+  condition: 'above' as const,
+  threshold: 0.05,
+  window: '15m',
+  window_minutes: 15,
+  min_samples: 50,
+  version: null,
+  enabled: true,
+  state: 'firing' as const,
+  last_evaluation: { value: 0.31, samples: 412, at: LATER },
+  fired_at: LATER,
+  created_at: AT,
+  updated_at: AT,
+};
+
+export const ALERT_EVENT = {
+  id: 31,
+  alert_id: ALERT_RULE.id,
+  model: 'iris',
+  name: 'error rate over 5%',
+  kind: 'fired' as const,
+  metric: 'error_rate' as const,
+  condition: 'above' as const,
+  threshold: 0.05,
+  value: 0.31,
+  samples: 412,
+  created_at: LATER,
+};
+
+export const REQUEST_FAILURE = {
+  id: 'rqf_0a1b2c3d4e5f60718293a4b5c6d7e8f9',
+  request_id: 'req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f',
+  method: 'POST',
+  route: '/v1/models/:name/predict',
+  status: 400,
+  code: 'invalid_argument',
+  message: "instance 0 lacks feature 'petal_width'",
+  model: 'iris',
+  version: 2,
+  created_at: LATER,
 };

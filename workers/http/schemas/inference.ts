@@ -11,13 +11,18 @@ import * as ex from './examples';
 /** Deepest `parameters` object: the protocol's are flat; anything deeper is no parameter at all. */
 const MAX_PARAMETERS_DEPTH = 8;
 
-const Parameters = z
-  .record(z.string(), z.unknown())
-  .refine((p) => jsonDepthExceeded(p, MAX_PARAMETERS_DEPTH) === undefined, {
-    error: `parameters nest deeper than the limit of ${MAX_PARAMETERS_DEPTH} levels`,
-  })
-  .optional()
-  .openapi({ description: 'Accepted and ignored unless documented' });
+const parameters = (description: string) =>
+  z
+    .record(z.string(), z.unknown())
+    .refine((p) => jsonDepthExceeded(p, MAX_PARAMETERS_DEPTH) === undefined, {
+      error: `parameters nest deeper than the limit of ${MAX_PARAMETERS_DEPTH} levels`,
+    })
+    .optional()
+    .openapi({ description });
+const Parameters = parameters('Accepted and ignored unless documented');
+
+/** The protocol extensions served (server metadata lists them). */
+export const SERVER_EXTENSIONS = ['binary_tensor_data', 'classification'] as const;
 
 const TensorData = z
   .custom<unknown[]>((v) => Array.isArray(v), { error: 'data must be an array (flat or nested, row-major)' })
@@ -39,18 +44,29 @@ export const InferInput = z
       .max(32)
       .openapi({ example: [1, 4] }),
     datatype: Datatype,
-    parameters: Parameters,
-    data: TensorData,
+    parameters: parameters(
+      '`binary_data_size`: the input is sent as that many bytes of binary tensor data after the JSON header (binary tensor data extension) instead of `data`. Other parameters are accepted and ignored.',
+    ),
+    data: TensorData.optional(),
   })
   .openapi('InferInputTensor', { example: ex.INFER_REQUEST.inputs[0] });
 
 export const InferRequest = z
   .object({
     id: z.string().max(256).optional().openapi({ example: '42' }),
-    parameters: Parameters,
+    parameters: parameters(
+      '`binary_data_output: true` answers every output as binary tensor data unless an output says otherwise. Other parameters are accepted and ignored.',
+    ),
     inputs: z.array(InferInput).min(1).max(256),
     outputs: z
-      .array(z.object({ name: z.string().min(1).max(256), parameters: Parameters }))
+      .array(
+        z.object({
+          name: z.string().min(1).max(256),
+          parameters: parameters(
+            '`binary_data` (true or false): this output as binary tensor data or as JSON; `classification: K`: the output’s top K classes per row as BYTES "value:index[:label]".',
+          ),
+        }),
+      )
       .max(256)
       .optional()
       .openapi({ description: 'The outputs to return; all of them when absent' }),
@@ -62,7 +78,11 @@ export const OutputTensor = z
     name: z.string(),
     datatype: Datatype,
     shape: z.array(z.number().int()),
-    data: z.array(z.unknown()),
+    data: z.array(z.unknown()).optional().openapi({ description: 'Absent when the output is binary tensor data' }),
+    parameters: z
+      .object({ binary_data_size: z.number().int() })
+      .optional()
+      .openapi({ description: 'For a binary output: its bytes after the JSON header' }),
   })
   .openapi('InferOutputTensor', { example: ex.INFER_RESPONSE.outputs[1] });
 
@@ -91,7 +111,9 @@ export const ModelMetadata = z
 
 export const ServerMetadata = z
   .object({ name: z.string(), version: z.string(), extensions: z.array(z.string()) })
-  .openapi('ServerMetadata', { example: { name: 'modelflare', version: '0.1.0', extensions: [] } });
+  .openapi('ServerMetadata', {
+    example: { name: 'modelflare', version: '0.1.0', extensions: [...SERVER_EXTENSIONS] },
+  });
 
 export const ModelReady = z
   .object({ name: z.string(), ready: z.boolean() })

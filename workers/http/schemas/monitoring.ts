@@ -31,24 +31,36 @@ const Summary = z.object({
   loads: z.object({ count: z.number().int(), mean_ms: nullableNumber }),
 });
 
+const SeriesPoint = z.object({
+  at: Timestamp.openapi({ description: 'Start of the bucket' }),
+  requests: z.number().int(),
+  rows: z.number().int(),
+  error_rate: nullableNumber,
+  p50: nullableNumber,
+  p95: nullableNumber,
+  p99: nullableNumber,
+  cache_hit_ratio: nullableNumber,
+});
+
 export const Stats = z
   .object({
     model: z.string(),
-    window: z.object({ from: Timestamp, to: Timestamp, step_minutes: z.number().int() }),
+    window: z.object({
+      from: Timestamp,
+      to: Timestamp,
+      step_minutes: z.number().int().openapi({
+        description:
+          'Bucket size: a round step (1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6, 12, 24 h) giving at most 120 points',
+      }),
+    }),
     total: Summary,
-    versions: z.array(Summary.extend({ version: z.number().int() })),
-    series: z.array(
-      z.object({
-        at: Timestamp,
-        requests: z.number().int(),
-        rows: z.number().int(),
-        error_rate: nullableNumber,
-        p50: nullableNumber,
-        p95: nullableNumber,
-        p99: nullableNumber,
-        cache_hit_ratio: nullableNumber,
+    versions: z.array(
+      Summary.extend({
+        version: z.number().int(),
+        series: z.array(SeriesPoint).optional().openapi({ description: 'The version’s own points, with `by=version`' }),
       }),
     ),
+    series: z.array(SeriesPoint),
   })
   .openapi('ModelStats', {
     example: ex.STATS,
@@ -66,6 +78,15 @@ export const Prediction = z
     inputs: z.unknown().openapi({ description: 'The request as sent: {"inputs": […]} or {"instances": […]}' }),
     outputs: z.unknown().openapi({ description: 'The Open Inference Protocol outputs' }),
     predicted: z.array(z.unknown()).nullable().openapi({ description: 'Per row: the label (classifiers) or value' }),
+    feedback: z
+      .object({
+        actual: z.array(z.unknown()).openapi({ description: 'The true value of each row (the first 100 rows)' }),
+        received_at: Timestamp,
+      })
+      .nullable()
+      .openapi({
+        description: 'The true values reported for it (POST /v1/predictions/{id}/feedback); null until then',
+      }),
     created_at: Timestamp,
   })
   .openapi('LoggedPrediction', { example: ex.PREDICTION });
@@ -99,7 +120,14 @@ export const Performance = z
   .object({
     model: z.string(),
     kind: z.enum(['classification', 'regression']),
-    step: z.enum(['hour', 'day']).openapi({ description: 'Resolution of the series: hours for windows up to 2 days' }),
+    step_minutes: z.number().int().openapi({
+      description: 'Resolution of the series: a round step giving 60 to 120 points over the window',
+      example: 15,
+    }),
+    step: z.enum(['hour', 'day']).openapi({
+      deprecated: true,
+      description: 'Deprecated, read step_minutes: `day` when the step is a day or more, else `hour`',
+    }),
     count: z.number().int().openapi({ description: 'Rows with feedback in the window' }),
     metrics: z.union([
       z.object({
@@ -159,6 +187,9 @@ export const DriftReport = z
     status: z.enum(['ok', 'drifted', 'insufficient_data']),
     rows: z.number().int(),
     window_hours: z.number().int(),
+    thresholds: z
+      .object({ psi: nullableNumber, ks: nullableNumber })
+      .openapi({ description: 'The thresholds this report judged by (null in reports made before they were kept)' }),
     features: z.array(
       z.object({
         name: z.string(),
@@ -184,3 +215,40 @@ export const DriftStatus = z
 export const DriftHistory = z
   .object({ reports: z.array(DriftReport), next_cursor: z.string().nullable() })
   .openapi('DriftHistory', { example: { reports: [ex.DRIFT_REPORT], next_cursor: null } });
+
+export const RequestFailure = z
+  .object({
+    id: z.string(),
+    request_id: z.string(),
+    method: z.string(),
+    route: z.string().nullable().openapi({ description: 'The route pattern, e.g. /v1/models/:name/predict' }),
+    status: z.number().int(),
+    code: z.string().openapi({ description: 'The error code the caller got (see the Error schema)' }),
+    message: z.string(),
+    model: z.string().nullable(),
+    version: z.number().int().nullable(),
+    created_at: Timestamp,
+  })
+  .openapi('RequestFailure', { example: ex.REQUEST_FAILURE });
+
+export const RequestFailureList = z
+  .object({ errors: z.array(RequestFailure), next_cursor: z.string().nullable() })
+  .openapi('RequestFailureList', { example: { errors: [ex.REQUEST_FAILURE], next_cursor: null } });
+
+/** A point in time: an ISO 8601 date-time, or a date (its midnight, UTC). */
+export const Instant = z
+  .string()
+  .max(40)
+  .transform((text, ctx) => {
+    const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : Date.parse(text);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) {
+      ctx.issues.push({
+        code: 'custom',
+        input: text,
+        message: 'expected a date (2026-11-26) or an ISO 8601 date-time',
+      });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .openapi({ type: 'string', example: '2026-11-26T00:00:00Z' });

@@ -62,6 +62,8 @@ export async function checkDrift(
       status,
       rows,
       windowHours: model.driftWindowHours,
+      psiThreshold: model.driftPsiThreshold,
+      ksThreshold: model.driftKsThreshold,
       features,
       createdAt: now,
     })
@@ -97,11 +99,23 @@ export async function latestReport(db: Db, versionId: string): Promise<DriftRepo
   });
 }
 
-export async function reportHistory(db: Db, versionId: string, limit: number, before?: number): Promise<DriftReport[]> {
+/** Reports of a version, newest first: before a report id (paging), since a time (a window). */
+export async function reportHistory(
+  db: Db,
+  versionId: string,
+  limit: number,
+  options: { before?: number; since?: number } = {},
+): Promise<DriftReport[]> {
   return db
     .select()
     .from(driftReports)
-    .where(and(eq(driftReports.versionId, versionId), before === undefined ? undefined : lt(driftReports.id, before)))
+    .where(
+      and(
+        eq(driftReports.versionId, versionId),
+        options.before === undefined ? undefined : lt(driftReports.id, options.before),
+        options.since === undefined ? undefined : gte(driftReports.createdAt, options.since),
+      ),
+    )
     .orderBy(desc(driftReports.id))
     .limit(limit);
 }

@@ -120,6 +120,8 @@ export const WEBHOOK_EVENTS = [
   'drift.detected',
   'alias.rolled_back',
   'alias.promoted',
+  'alert.fired',
+  'alert.resolved',
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 

@@ -3,6 +3,7 @@
  * migrations/ (the folder wrangler applies and the tests read).
  */
 export * from './accounts';
+export * from './alerts';
 export * from './batch';
 export * from './monitoring';
 export * from './registry';

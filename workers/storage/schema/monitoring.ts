@@ -89,7 +89,11 @@ export const predictionLogs = sqliteTable(
     truncated: text('truncated', { mode: 'json' }).$type<PredictionTruncation | null>(),
     createdAt: createdAt(),
   },
-  (t) => [index('prediction_logs_model').on(t.workspaceId, t.model, t.createdAt)],
+  (t) => [
+    index('prediction_logs_model').on(t.workspaceId, t.model, t.createdAt),
+    // Retention and the daily export read by time across models.
+    index('prediction_logs_created').on(t.createdAt),
+  ],
 );
 
 /** The true value of a logged prediction's row, reported later by the client. */
@@ -183,8 +187,48 @@ export const driftReports = sqliteTable(
     status: text('status', { enum: ['ok', 'drifted', 'insufficient_data'] }).notNull(),
     rows: integer('rows').notNull(),
     windowHours: integer('window_hours').notNull(),
+    /** The thresholds this report judged by (null in reports older than these columns). */
+    psiThreshold: real('psi_threshold'),
+    ksThreshold: real('ks_threshold'),
     features: text('features', { mode: 'json' }).$type<FeatureDrift[]>().notNull(),
     createdAt: createdAt(),
   },
   (t) => [index('drift_reports_version').on(t.versionId, t.id)],
 );
+
+/**
+ * Requests that failed (4xx, 5xx) in a workspace, with the code and message the caller got:
+ * the dashboard's errors view. Written from the isolate in batches, a bounded sample of them
+ * (see monitoring/failures.ts), never the request's body or headers.
+ */
+export const requestFailures = sqliteTable(
+  'request_failures',
+  {
+    id: text('id').primaryKey(),
+    workspaceId: text('workspace_id').notNull(),
+    /** The model the route names, if any. */
+    model: text('model'),
+    version: integer('version'),
+    requestId: text('request_id').notNull(),
+    method: text('method').notNull(),
+    /** The route pattern (`/v1/models/:name/predict`), never the path with its values. */
+    route: text('route'),
+    status: integer('status').notNull(),
+    code: text('code').notNull(),
+    message: text('message').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('request_failures_workspace').on(t.workspaceId, t.createdAt),
+    index('request_failures_model').on(t.workspaceId, t.model, t.createdAt),
+  ],
+);
+
+/** Days whose logged predictions the daily export has written to R2 (monitoring/export/daily.ts). */
+export const predictionExportDays = sqliteTable('prediction_export_days', {
+  /** The UTC day, YYYY-MM-DD. */
+  day: text('day').primaryKey(),
+  files: integer('files').notNull(),
+  rows: integer('rows').notNull(),
+  finishedAt: integer('finished_at').notNull(),
+});
