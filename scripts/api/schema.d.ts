@@ -3877,10 +3877,96 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
         /**
-         * Set or move an alias
-         * @description Points the alias (for example `production` or `staging`) at a version. Clients calling `/versions/{alias}` follow it from then on. Archived versions cannot be targets.
+         * Read an alias
+         * @description The alias: its version, or its routes with their current weights, shadow, guard and steps, and its state (`plain`, `split`, `ramping` with the next step and when, or `rolled_back` with why).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit; an alias is not only digits and is not "latest" */
+                    alias: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The alias */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Alias"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set, move or split an alias
+         * @description Points the alias (for example `production` or `staging`) at one version (`{"version": 3}`), or splits its traffic between 2 to 5 versions (`routes`, integer weights adding up to 100). Every caller of the alias follows it: V2 infer by alias or by model name (the `production` alias), the instances API; batch jobs pin the first route.
+         *
+         *     With a split, requests carrying `Modelflare-Routing-Key` keep their route while the weights stand (raising a candidate moves keys to it only); others are assigned at random by weight; the answer names the version and `Modelflare-Route` the route. `shadow` mirrors `percent` of the requests to another version after the answer is sent, and compares. `guard` sends the alias back to its first route when a later route breaks a limit; `steps` move the last route to the next weight every `step_minutes` while the guard holds, and at 100 make the alias plain on that version.
+         *
+         *     Archived versions, and versions the model does not have, are refused with the version named. A new setting replaces the whole alias (routes, shadow, guard, steps).
          */
         put: {
             parameters: {
@@ -3900,13 +3986,13 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description The alias change */
+                /** @description The alias as it now stands */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["AliasChange"];
+                        "application/json": components["schemas"]["AliasSet"];
                     };
                 };
                 /** @description The request is invalid; the message names the field and the rule */
@@ -3995,7 +4081,7 @@ export interface paths {
         post?: never;
         /**
          * Remove an alias
-         * @description Removes the alias; the version it pointed at is untouched.
+         * @description Removes the alias (and its routes, shadow, guard and steps); the versions are untouched.
          */
         delete: {
             parameters: {
@@ -4076,6 +4162,343 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/aliases/{alias}/scorecard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Scorecard of an alias’s routes
+         * @description Per route over the window (never reaching back before the routes were set): requests served through the alias, errors and error rate, latency percentiles, cache hit ratio, accuracy or mean absolute error from feedback, the version’s drift status; and against the first route, the difference in error rate and accuracy with a two-proportion test (significant at p < 0.05, and only once both sides have `min_requests`, or 30 feedback rows). For the shadow: requests, errors, label agreement rate and probability differences (classifiers) or absolute and relative differences per output, and both latencies.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Default 1h */
+                    window?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit; an alias is not only digits and is not "latest" */
+                    alias: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The scorecard */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Scorecard"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/aliases/{alias}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Promote a route
+         * @description Makes the alias a plain alias on one of its routes’ versions (the last route unless `version` names another), as steps do at 100; its routes, shadow, guard and steps end. Sends `alias.promoted` (and `alias.moved` when the version changes). 409 `alias_not_split` for an alias with one version.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit; an alias is not only digits and is not "latest" */
+                    alias: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["PromoteAlias"];
+                };
+            };
+            responses: {
+                /** @description The alias as it now stands */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Alias"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description The request conflicts with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/aliases/{alias}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Roll an alias back
+         * @description Sends all of the alias’s traffic to its first route (the others keep their place at weight 0, so the scorecard still shows them) and stops its steps, as the guard does on a breach. Sends `alias.rolled_back` with the scorecard at that moment. An alias already rolled back is answered as it stands. 409 `alias_not_split` for an alias with one version.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit; an alias is not only digits and is not "latest" */
+                    alias: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The alias as it now stands */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Alias"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description The request conflicts with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -4644,6 +5067,8 @@ export interface paths {
          *     The body is JSON, with or without a Content-Type (as NVIDIA’s tritonclient sends it), and may be compressed (`Content-Encoding: gzip` or `deflate`; the body limit applies to the decompressed size). With the binary tensor data extension the JSON header is followed by the inputs’ raw bytes (little-endian, row-major; BYTES as 4-byte length-prefixed elements): `Inference-Header-Content-Length` gives the header’s length and each binary input its `parameters.binary_data_size`. Outputs asked for with `binary_data` (or all, with `binary_data_output`) come back the same way, as `application/octet-stream` with `Inference-Header-Content-Length`. `parameters.classification: K` on an output answers its top K classes per row as BYTES `"value:index[:label]"`.
          *
          *     Predictions are cached (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.
+         *
+         *     Through an alias that splits its traffic, `Modelflare-Routing-Key` (1 to 256 characters, a user or session id) keeps the caller on one route while the weights stand; `model_version` names the version that answered and the `Modelflare-Route` header the route.
          */
         post: {
             parameters: {
@@ -4810,6 +5235,8 @@ export interface paths {
          *     The body is JSON, with or without a Content-Type (as NVIDIA’s tritonclient sends it), and may be compressed (`Content-Encoding: gzip` or `deflate`; the body limit applies to the decompressed size). With the binary tensor data extension the JSON header is followed by the inputs’ raw bytes (little-endian, row-major; BYTES as 4-byte length-prefixed elements): `Inference-Header-Content-Length` gives the header’s length and each binary input its `parameters.binary_data_size`. Outputs asked for with `binary_data` (or all, with `binary_data_output`) come back the same way, as `application/octet-stream` with `Inference-Header-Content-Length`. `parameters.classification: K` on an output answers its top K classes per row as BYTES `"value:index[:label]"`.
          *
          *     Predictions are cached (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.
+         *
+         *     Through an alias that splits its traffic, `Modelflare-Routing-Key` (1 to 256 characters, a user or session id) keeps the caller on one route while the weights stand; `model_version` names the version that answered and the `Modelflare-Route` header the route.
          */
         post: {
             parameters: {
@@ -4975,7 +5402,7 @@ export interface paths {
          * Predict
          * @description The friendly prediction API: `instances` holds one JSON record per row. For a model with one `[batch, features]` input and feature names, a record is an object keyed by feature name; otherwise an object keyed by input name, or an array in signature order.
          *
-         *     Answers one prediction per instance. For classifiers with class labels, each prediction carries the label and the class probabilities. Without a version: the `production` alias, else the latest version. Caching and headers as for V2 infer.
+         *     Answers one prediction per instance. For classifiers with class labels, each prediction carries the label and the class probabilities. Without a version: the `production` alias, else the latest version. Caching, `Modelflare-Routing-Key` and headers as for V2 infer.
          */
         post: {
             parameters: {
@@ -5095,7 +5522,7 @@ export interface paths {
          * Predict with a version or alias
          * @description The friendly prediction API: `instances` holds one JSON record per row. For a model with one `[batch, features]` input and feature names, a record is an object keyed by feature name; otherwise an object keyed by input name, or an array in signature order.
          *
-         *     Answers one prediction per instance. For classifiers with class labels, each prediction carries the label and the class probabilities. Without a version: the `production` alias, else the latest version. Caching and headers as for V2 infer.
+         *     Answers one prediction per instance. For classifiers with class labels, each prediction carries the label and the class probabilities. Without a version: the `production` alias, else the latest version. Caching, `Modelflare-Routing-Key` and headers as for V2 infer.
          */
         post: {
             parameters: {
@@ -7097,7 +7524,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Counters and histograms per workspace, model and version in the Prometheus text format: requests by outcome, rows, latency histogram (seconds), cache hits/misses/bypasses, batch rows, model loads. Gauges: PSI and KS per feature from each version’s latest drift report, accuracy or MAE from feedback over the last 24 hours, and whether each alert rule fires. The admin key or METRICS_SCRAPE_TOKEN see every workspace; a workspace admin key sees its own.
+         * @description Counters and histograms per workspace, model and version in the Prometheus text format: requests by outcome, rows, latency histogram (seconds), cache hits/misses/bypasses, batch rows, model loads; for split aliases the same per route (labels `alias`, `route`, `version`) and the shadow’s comparisons. Gauges: PSI and KS per feature from each version’s latest drift report, accuracy or MAE from feedback over the last 24 hours, and whether each alert rule fires. The admin key or METRICS_SCRAPE_TOKEN see every workspace; a workspace admin key sees its own.
          */
         get: {
             parameters: {
@@ -9199,7 +9626,7 @@ export interface components {
                  * @example model_not_found
                  * @enum {string}
                  */
-                code: "invalid_argument" | "invalid_cursor" | "inference_failed" | "drift_unsupported" | "nesting_too_deep" | "wrong_password" | "weak_password" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_expired" | "refresh_token_reused" | "session_ended" | "key_revoked" | "key_expired" | "key_owner_removed" | "invalid_reset_token" | "invalid_signature" | "permission_denied" | "scope_not_held" | "admin_only" | "owner_only" | "user_only" | "invitation_email_mismatch" | "own_password" | "reset_needs_admin" | "not_found" | "route_not_found" | "workspace_not_found" | "user_not_found" | "session_not_found" | "model_not_found" | "model_archived" | "version_not_found" | "version_archived" | "alias_not_found" | "api_key_not_found" | "member_not_found" | "invitation_not_found" | "job_not_found" | "upload_not_found" | "input_not_found" | "trigger_not_found" | "webhook_not_found" | "delivery_not_found" | "prediction_not_found" | "baseline_not_found" | "alert_not_found" | "method_not_allowed" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "key_limit_reached" | "baseline_not_ready" | "alert_limit_reached" | "length_required" | "payload_too_large" | "unsupported_media_type" | "invalid_model" | "remote_unreadable" | "rate_limited" | "internal" | "backend_error" | "backend_unavailable" | "backend_timeout" | "runner_not_configured" | "unavailable" | "storage_unavailable" | "artifact_missing" | "secrets_key_missing" | "secrets_key_unknown" | "secrets_undecryptable";
+                code: "invalid_argument" | "invalid_cursor" | "inference_failed" | "drift_unsupported" | "nesting_too_deep" | "wrong_password" | "weak_password" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_expired" | "refresh_token_reused" | "session_ended" | "key_revoked" | "key_expired" | "key_owner_removed" | "invalid_reset_token" | "invalid_signature" | "permission_denied" | "scope_not_held" | "admin_only" | "owner_only" | "user_only" | "invitation_email_mismatch" | "own_password" | "reset_needs_admin" | "not_found" | "route_not_found" | "workspace_not_found" | "user_not_found" | "session_not_found" | "model_not_found" | "model_archived" | "version_not_found" | "version_archived" | "alias_not_found" | "api_key_not_found" | "member_not_found" | "invitation_not_found" | "job_not_found" | "upload_not_found" | "input_not_found" | "trigger_not_found" | "webhook_not_found" | "delivery_not_found" | "prediction_not_found" | "baseline_not_found" | "alert_not_found" | "method_not_allowed" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "alias_not_split" | "alias_changed" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "key_limit_reached" | "baseline_not_ready" | "alert_limit_reached" | "length_required" | "payload_too_large" | "unsupported_media_type" | "invalid_model" | "remote_unreadable" | "rate_limited" | "internal" | "backend_error" | "backend_unavailable" | "backend_timeout" | "runner_not_configured" | "unavailable" | "storage_unavailable" | "artifact_missing" | "secrets_key_missing" | "secrets_key_unknown" | "secrets_undecryptable";
                 /** @example model 'iris' not found */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -9354,7 +9781,7 @@ export interface components {
                  * @example duplicate_version
                  * @enum {string}
                  */
-                code: "version_archived" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "key_limit_reached" | "baseline_not_ready" | "alert_limit_reached";
+                code: "version_archived" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "alias_not_split" | "alias_changed" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "key_limit_reached" | "baseline_not_ready" | "alert_limit_reached";
                 /** @example this file duplicates version 1 of model 'iris' */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -10181,7 +10608,7 @@ export interface components {
             target: string;
             actor: {
                 /** @enum {string} */
-                kind: "admin" | "user" | "api_key";
+                kind: "admin" | "user" | "api_key" | "system";
                 /** @example usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
                 id: string;
             };
@@ -11101,6 +11528,223 @@ export interface components {
          * @example {
          *       "model": "iris",
          *       "alias": "production",
+         *       "version": 3,
+         *       "routes": [
+         *         {
+         *           "version": 3,
+         *           "weight": 75
+         *         },
+         *         {
+         *           "version": 4,
+         *           "weight": 25
+         *         }
+         *       ],
+         *       "shadow": {
+         *         "version": 5,
+         *         "percent": 25
+         *       },
+         *       "guard": {
+         *         "min_requests": 200,
+         *         "max_error_rate": 0.02,
+         *         "max_p99_ms": 250,
+         *         "max_accuracy_drop": 0.05
+         *       },
+         *       "steps": [
+         *         10,
+         *         25,
+         *         50,
+         *         100
+         *       ],
+         *       "step_minutes": 30,
+         *       "state": {
+         *         "status": "ramping",
+         *         "revision": 2,
+         *         "split_at": "2026-11-26T12:00:00.000Z",
+         *         "weights_changed_at": "2026-11-26T12:30:00.000Z",
+         *         "next_step": 50,
+         *         "next_step_at": "2026-11-26T13:00:00.000Z",
+         *         "rolled_back_at": null,
+         *         "rollback": null
+         *       },
+         *       "updated_by": "rollouts",
+         *       "updated_at": "2026-11-26T12:30:00.000Z",
+         *       "previous_version": 3
+         *     }
+         */
+        AliasSet: components["schemas"]["Alias"] & {
+            /** @description Where the alias pointed before; null if new */
+            previous_version: number | null;
+        };
+        /**
+         * @example {
+         *       "model": "iris",
+         *       "alias": "production",
+         *       "version": 3,
+         *       "routes": [
+         *         {
+         *           "version": 3,
+         *           "weight": 75
+         *         },
+         *         {
+         *           "version": 4,
+         *           "weight": 25
+         *         }
+         *       ],
+         *       "shadow": {
+         *         "version": 5,
+         *         "percent": 25
+         *       },
+         *       "guard": {
+         *         "min_requests": 200,
+         *         "max_error_rate": 0.02,
+         *         "max_p99_ms": 250,
+         *         "max_accuracy_drop": 0.05
+         *       },
+         *       "steps": [
+         *         10,
+         *         25,
+         *         50,
+         *         100
+         *       ],
+         *       "step_minutes": 30,
+         *       "state": {
+         *         "status": "ramping",
+         *         "revision": 2,
+         *         "split_at": "2026-11-26T12:00:00.000Z",
+         *         "weights_changed_at": "2026-11-26T12:30:00.000Z",
+         *         "next_step": 50,
+         *         "next_step_at": "2026-11-26T13:00:00.000Z",
+         *         "rolled_back_at": null,
+         *         "rollback": null
+         *       },
+         *       "updated_by": "rollouts",
+         *       "updated_at": "2026-11-26T12:30:00.000Z"
+         *     }
+         */
+        Alias: {
+            model: string;
+            alias: string;
+            /** @description The version single-version readers get: the first route’s */
+            version: number;
+            routes: {
+                version: number;
+                weight: number;
+            }[] | null;
+            shadow: {
+                version: number;
+                percent: number;
+            } | null;
+            guard: {
+                [key: string]: number;
+            } | null;
+            steps: number[] | null;
+            step_minutes: number | null;
+            state: {
+                /** @enum {string} */
+                status: "plain" | "split" | "ramping" | "rolled_back";
+                revision: number;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-26T12:00:00.000Z
+                 */
+                split_at: string | null;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-26T12:00:00.000Z
+                 */
+                weights_changed_at: string | null;
+                next_step: number | null;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-26T12:00:00.000Z
+                 */
+                next_step_at: string | null;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-26T12:00:00.000Z
+                 */
+                rolled_back_at: string | null;
+                rollback: {
+                    /** @enum {string} */
+                    by: "guard" | "hand";
+                    breaches: {
+                        route: number;
+                        version: number;
+                        limit: string;
+                        value: number;
+                        threshold: number;
+                    }[];
+                } | null;
+            };
+            updated_by: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            updated_at: string;
+        };
+        /**
+         * @example {
+         *       "routes": [
+         *         {
+         *           "version": 3,
+         *           "weight": 90
+         *         },
+         *         {
+         *           "version": 4,
+         *           "weight": 10
+         *         }
+         *       ],
+         *       "shadow": {
+         *         "version": 5,
+         *         "percent": 25
+         *       },
+         *       "guard": {
+         *         "min_requests": 200,
+         *         "max_error_rate": 0.02,
+         *         "max_p99_ms": 250,
+         *         "max_accuracy_drop": 0.05
+         *       },
+         *       "steps": [
+         *         10,
+         *         25,
+         *         50,
+         *         100
+         *       ],
+         *       "step_minutes": 30
+         *     }
+         */
+        SetAlias: {
+            /** @description One version: a plain alias */
+            version?: number;
+            /** @description Versions to split the traffic between, with integer weights adding up to 100 */
+            routes?: {
+                version: number;
+                weight: number;
+            }[];
+            /** @description Mirror `percent` of the requests to this version after each answer is sent */
+            shadow?: {
+                version: number;
+                percent: number;
+            };
+            guard?: {
+                min_requests: number;
+                max_error_rate?: number;
+                max_p99_ms?: number;
+                max_accuracy_drop?: number;
+                /** @description Feedback rows each side needs before accuracy is compared (default 30) */
+                min_feedback?: number;
+                /** @description How far back the guard looks (default 60; never before the routes were set) */
+                window_minutes?: number;
+            };
+            /** @description The last route's weight, step by step; at 100 the alias becomes plain */
+            steps?: number[];
+            step_minutes?: number;
+        };
+        /**
+         * @example {
+         *       "model": "iris",
+         *       "alias": "production",
          *       "version": 2,
          *       "previous_version": 1
          *     }
@@ -11113,11 +11757,205 @@ export interface components {
         };
         /**
          * @example {
-         *       "version": 2
+         *       "model": "iris",
+         *       "alias": "production",
+         *       "from": "2026-11-26T12:00:00.000Z",
+         *       "to": "2026-11-26T13:00:00.000Z",
+         *       "min_requests": 200,
+         *       "routes": [
+         *         {
+         *           "route": 0,
+         *           "version": 3,
+         *           "weight": 75,
+         *           "requests": 9120,
+         *           "errors": {
+         *             "client": 12,
+         *             "server": 0
+         *           },
+         *           "error_rate": 0.0013,
+         *           "latency_ms": {
+         *             "mean": 0.41,
+         *             "p50": 0.35,
+         *             "p95": 0.9,
+         *             "p99": 1.8
+         *           },
+         *           "cache_hit_ratio": 0.42,
+         *           "quality": {
+         *             "kind": "classification",
+         *             "feedback_rows": 812,
+         *             "accuracy": 0.953,
+         *             "mae": null
+         *           },
+         *           "drift": {
+         *             "status": "ok",
+         *             "checked_at": "2026-11-26T12:55:00.000Z"
+         *           },
+         *           "vs_first": null
+         *         },
+         *         {
+         *           "route": 1,
+         *           "version": 4,
+         *           "weight": 25,
+         *           "requests": 2031,
+         *           "errors": {
+         *             "client": 3,
+         *             "server": 0
+         *           },
+         *           "error_rate": 0.0015,
+         *           "latency_ms": {
+         *             "mean": 0.41,
+         *             "p50": 0.35,
+         *             "p95": 0.9,
+         *             "p99": 1.8
+         *           },
+         *           "cache_hit_ratio": 0.4,
+         *           "quality": {
+         *             "kind": "classification",
+         *             "feedback_rows": 190,
+         *             "accuracy": 0.963,
+         *             "mae": null
+         *           },
+         *           "drift": null,
+         *           "vs_first": {
+         *             "enough_requests": true,
+         *             "error_rate": {
+         *               "difference": 0.0002,
+         *               "z": 0.23,
+         *               "p_value": 0.82,
+         *               "significant": false
+         *             },
+         *             "enough_feedback": true,
+         *             "accuracy": {
+         *               "difference": 0.01,
+         *               "z": 0.58,
+         *               "p_value": 0.56,
+         *               "significant": false
+         *             }
+         *           }
+         *         }
+         *       ],
+         *       "shadow": {
+         *         "version": 5,
+         *         "percent": 25,
+         *         "requests": 2780,
+         *         "errors": 0,
+         *         "error_rate": 0,
+         *         "rows": 2780,
+         *         "agreement_rate": 0.981,
+         *         "probability_difference": {
+         *           "mean": 0.031,
+         *           "max": 0.44
+         *         },
+         *         "outputs": [],
+         *         "latency_ms": {
+         *           "primary_mean": 0.41,
+         *           "shadow_mean": 0.47
+         *         }
+         *       }
          *     }
          */
-        SetAlias: {
-            version: number;
+        Scorecard: {
+            model: string;
+            alias: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            to: string;
+            min_requests: number;
+            routes: {
+                route: number;
+                version: number;
+                weight: number;
+                requests: number;
+                errors: {
+                    client: number;
+                    server: number;
+                };
+                error_rate: number | null;
+                latency_ms: {
+                    mean: number | null;
+                    p50: number | null;
+                    p95: number | null;
+                    p99: number | null;
+                };
+                cache_hit_ratio: number | null;
+                quality: {
+                    /** @enum {string} */
+                    kind: "classification" | "regression";
+                    feedback_rows: number;
+                    accuracy: number | null;
+                    mae: number | null;
+                } | null;
+                drift: {
+                    status: string;
+                    /**
+                     * Format: date-time
+                     * @example 2026-11-26T12:00:00.000Z
+                     */
+                    checked_at: string;
+                } | null;
+                vs_first: {
+                    enough_requests: boolean;
+                    error_rate: {
+                        difference: number;
+                        z: number | null;
+                        p_value: number | null;
+                        significant: boolean;
+                    } | null;
+                    enough_feedback: boolean;
+                    accuracy: {
+                        difference: number;
+                        z: number | null;
+                        p_value: number | null;
+                        significant: boolean;
+                    } | null;
+                } | null;
+            }[];
+            shadow: {
+                version: number;
+                percent: number;
+                requests: number;
+                errors: number;
+                error_rate: number | null;
+                rows: number;
+                agreement_rate: number | null;
+                probability_difference: {
+                    mean: number | null;
+                    max: number;
+                } | null;
+                outputs: {
+                    name: string;
+                    elements: number;
+                    equal_rate: number | null;
+                    abs_difference: {
+                        mean: number | null;
+                        max: number;
+                    };
+                    rel_difference: {
+                        mean: number | null;
+                        max: number;
+                    };
+                }[];
+                latency_ms: {
+                    primary_mean: number | null;
+                    shadow_mean: number | null;
+                };
+            } | null;
+        };
+        /**
+         * @example {
+         *       "version": 4
+         *     }
+         */
+        PromoteAlias: {
+            /** @description The route to promote; default the last */
+            version?: number;
         };
         /**
          * @example {
@@ -11894,7 +12732,7 @@ export interface components {
         WebhookEndpoint: {
             id: string;
             url: string;
-            events: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alert.fired" | "alert.resolved")[];
+            events: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alias.rolled_back" | "alias.promoted" | "alert.fired" | "alert.resolved")[];
             description: string;
             enabled: boolean;
             /**
@@ -11915,7 +12753,7 @@ export interface components {
          */
         CreateWebhookEndpoint: {
             url: string;
-            events: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alert.fired" | "alert.resolved")[];
+            events: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alias.rolled_back" | "alias.promoted" | "alert.fired" | "alert.resolved")[];
             description?: string;
         };
         /**
@@ -11945,7 +12783,7 @@ export interface components {
          */
         UpdateWebhookEndpoint: {
             url?: string;
-            events?: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alert.fired" | "alert.resolved")[];
+            events?: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alias.rolled_back" | "alias.promoted" | "alert.fired" | "alert.resolved")[];
             description?: string;
             enabled?: boolean;
         };

@@ -112,6 +112,35 @@ function drainStdio(stdout, stderr) {
 }
 
 /**
+ * What a split adds to a request, timed by the isolate itself around a million repetitions
+ * (`/__bench/split-cost`): assigning the route at random and by routing key, and counting the
+ * request against its route. Median of 5, after a warm-up.
+ */
+async function rolloutCost(m) {
+  const n = quick ? 200_000 : 1_000_000;
+  const runs = [];
+  for (let i = 0; i < 6; i++) {
+    const res = await fetch(`${server.url}/__bench/split-cost?model=${m.rollout}&alias=split&n=${n}`);
+    const out = await res.json();
+    check(res.ok && out.ns_per_request, `split cost: ${res.status} ${JSON.stringify(out)}`);
+    const share = out.served['0'] / n;
+    check(Math.abs(share - 0.5) < 0.01, `split cost: route 0 drew ${share} of a 50/50 split`);
+    if (i > 0) runs.push(out.ns_per_request);
+  }
+  const median = (k) => runs.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
+  const [random, keyed, counted] = [median('random'), median('keyed'), median('counted')];
+  return {
+    model: m.name,
+    repetitions: n,
+    ns_per_request: { random, keyed, counted },
+    // What a split request does beyond a plain one: one assignment and one more count.
+    split_us: (random + counted) / 1000,
+    keyed_us: (keyed + counted) / 1000,
+    runs,
+  };
+}
+
+/**
  * The JSON floor of a job: its input rows and the result lines it wrote are held in the isolate,
  * which then does the JSON work alone (split, parse, write result lines of the same size) and
  * times it itself. Five timings after a warm-up (each of whole passes over the job for at least
@@ -295,6 +324,12 @@ async function main() {
     );
   }
 
+  const rollouts = [];
+  for (const m of models.filter((x) => x.rollout)) {
+    console.log(`rollouts: what a split adds to a ${m.name} request, timed inside the isolate…`);
+    rollouts.push(await rolloutCost(m));
+  }
+
   console.log('batch: raw batched session.run, ours and the peer…');
   const batch = [];
   for (const m of models.filter((x) => x.batchable)) {
@@ -418,6 +453,7 @@ async function main() {
     }),
     failures,
     batch,
+    rollouts,
     cold_start: cold,
     elapsed_s: (performance.now() - started) / 1000,
   };

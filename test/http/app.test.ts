@@ -76,9 +76,9 @@ describe('routing errors', () => {
     expect(res.headers.get('allow')).toBe('GET, HEAD, POST');
     const body = await res.json<any>();
     expect(body.error.code).toBe('method_not_allowed');
-    const alias = await call('GET', '/v1/models/iris/aliases/production');
+    const alias = await call('PATCH', '/v1/models/iris/aliases/production');
     expect(alias.status).toBe(405);
-    expect(alias.headers.get('allow')).toBe('DELETE, PUT');
+    expect(alias.headers.get('allow')).toBe('DELETE, GET, HEAD, PUT');
   });
 
   it('/v2 routes answer errors in the Open Inference Protocol form', async () => {

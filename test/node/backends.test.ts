@@ -216,7 +216,10 @@ describe('remote versions', () => {
         'remote-versions',
         name,
         '--data',
-        JSON.stringify({ remote: { url: remote.url, model: 'case0', credential: REMOTE_TOKEN }, description: 'via the CLI' }),
+        JSON.stringify({
+          remote: { url: remote.url, model: 'case0', credential: REMOTE_TOKEN },
+          description: 'via the CLI',
+        }),
         '--json',
       ],
       { env: { MODELFLARE_URL: server.url, MODELFLARE_TOKEN: server.adminKey } },

@@ -144,6 +144,13 @@ const ConfigSchema = z
     REPAIR_GRACE_SECONDS: count(900),
     /** How long an isolate buffers metrics before writing them to D1 (waitUntil lasts 30 s). */
     METRICS_FLUSH_SECONDS: z.coerce.number().min(0).max(25).default(10),
+    /** A shadow run (after the response) that takes longer is given up and counted as an error. */
+    SHADOW_TIMEOUT_MS: count(5000, 25_000),
+    /**
+     * How often an isolate judges, when it writes its counts, the guards and steps of the split
+     * aliases it serves (the cron trigger judges every one each minute besides).
+     */
+    ROLLOUT_CHECK_SECONDS: z.coerce.number().min(0).max(60).default(20),
     /** Minute rollups are kept this long (the cron trigger deletes older ones). */
     METRICS_RETENTION_DAYS: count(30, 3650),
     /** Logged predictions and their feedback are kept this long. */

@@ -100,6 +100,8 @@ export const ERROR_CODES = {
   model_exists: code('A model of that name exists', 'conflict'),
   duplicate_version: code('The same bytes are already a version of this model', 'conflict'),
   version_has_aliases: code('An alias points at the version', 'conflict'),
+  alias_not_split: code('The alias does not split its traffic: there is nothing to promote or roll back', 'conflict'),
+  alias_changed: code('The alias changed while the request was judging it; read it and try again', 'conflict'),
   email_taken: code('An account uses that e-mail address', 'conflict'),
   already_member: code('The user is a member already', 'conflict'),
   last_owner: code('A workspace keeps at least one owner', 'conflict'),

@@ -12,6 +12,7 @@ import { plainRoute } from './route';
 import { newRouter } from './router';
 import { alertRoutes } from './routes/alerts';
 import { aliasRoutes } from './routes/aliases';
+import { rolloutRoutes } from './routes/rollouts';
 import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
@@ -84,6 +85,7 @@ export function createApp(servicesFor: (env: Env) => IsolateServices) {
   app.route('/', modelRoutes);
   app.route('/', versionRoutes);
   app.route('/', aliasRoutes);
+  app.route('/', rolloutRoutes);
   app.route('/', inferenceRoutes);
   app.route('/', predictRoutes);
   app.route('/', jobRoutes);

@@ -6,6 +6,8 @@ import type { Logger } from '../core/logger';
 import { errorFields } from '../core/logger';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
 import type { IsolateServices } from './services';
+import type { WatchedAlias } from '../monitoring/route-metrics';
+import { judgeWatched } from '../rollouts/check';
 import { database, type Db } from '../storage/db';
 import type { RunnerGateway } from '../inference/backends/runner';
 import { runnerGateway } from './runner-container';
@@ -34,6 +36,8 @@ export interface PlatformDeps extends IsolateServices {
   observer: PredictionObserver;
   onLoad: (served: ServedVersion, ms: number) => void;
   onRefreshError: (err: unknown) => void;
+  /** Judges the guards and steps of split aliases whose counts this invocation just wrote. */
+  judgeRollouts: (aliases: WatchedAlias[]) => Promise<void>;
 }
 
 export function platformDeps(
@@ -57,6 +61,7 @@ export function platformDeps(
     observer: undefined as unknown as PredictionObserver,
     onLoad: (served, ms) => services.metrics.load(deps, versionRef(served), ms),
     onRefreshError: (err) => logger.warn('background refresh failed; serving the copy', errorFields(err)),
+    judgeRollouts: (aliases) => judgeWatched(deps, aliases, 'metrics-flush'),
   };
   deps.observer = predictionObserver(deps);
   return deps;

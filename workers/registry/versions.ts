@@ -8,7 +8,7 @@ import type { LoadedModel } from '../runtime/model-session';
 import { importModel } from '../runtime/import/import-model';
 import { artifactKey, servingKey } from '../storage/r2-keys';
 import { isUniqueViolation } from '../storage/db';
-import { modelAliases, models, modelVersions } from '../storage/schema';
+import { modelAliasRoutes, modelAliases, models, modelVersions } from '../storage/schema';
 import { decodeCursor, encodeCursor } from '../core/cursor';
 import { insertModelIfMissing, requireModel } from './models';
 import type { ModelRow, ModelVersion, RegistryDeps, Scope, Task, VersionRow } from './types';
@@ -377,7 +377,8 @@ export async function updateVersion(
   }
   if (Object.keys(changes).length === 0) return withAliases(deps, model, row);
   // The alias check is repeated inside the write: an alias set since it ran must stop it.
-  const noAlias = sql`not exists (select 1 from model_aliases ma where ma.version_id = ${modelVersions.id})`;
+  const noAlias = sql`not exists (select 1 from model_aliases ma where ma.version_id = ${modelVersions.id})
+    and not exists (select 1 from model_alias_routes mr where mr.version_id = ${modelVersions.id})`;
   const [updated] = await deps.db
     .update(modelVersions)
     .set(changes)
@@ -398,16 +399,24 @@ export async function updateVersion(
 }
 
 async function refuseIfAliased(deps: RegistryDeps, row: VersionRow): Promise<void> {
-  const targets = await deps.db
-    .select({ alias: modelAliases.alias })
-    .from(modelAliases)
-    .where(eq(modelAliases.versionId, row.id));
-  if (targets.length > 0) {
-    const names = targets.map((t) => `'${t.alias}'`).join(', ');
-    throw conflict(
-      `version ${row.version} cannot be archived while alias ${names} points at it; move the alias first`,
-      { code: 'version_has_aliases' },
-    );
+  const [pointing, routing] = await deps.db.batch([
+    deps.db.select({ alias: modelAliases.alias }).from(modelAliases).where(eq(modelAliases.versionId, row.id)),
+    deps.db
+      .select({ alias: modelAliasRoutes.alias, kind: modelAliasRoutes.kind })
+      .from(modelAliasRoutes)
+      .where(eq(modelAliasRoutes.versionId, row.id)),
+  ]);
+  const roles = new Map<string, string>(pointing.map((t) => [t.alias, 'points at it']));
+  for (const t of routing) roles.set(t.alias, t.kind === 'shadow' ? 'mirrors traffic to it' : 'routes traffic to it');
+  if (roles.size > 0) {
+    const names = [...roles.keys()].sort();
+    const which =
+      names.length === 1
+        ? `alias '${names[0]}' ${roles.get(names[0]!)}`
+        : `aliases ${names.map((n) => `'${n}' (${roles.get(n)})`).join(', ')} use it`;
+    throw conflict(`version ${row.version} cannot be archived while ${which}; move the alias first`, {
+      code: 'version_has_aliases',
+    });
   }
 }
 

@@ -8,6 +8,7 @@ import { resolveReference } from '../../registry/resolve';
 import { servableVersionNumbers } from '../../registry/versions';
 import type { AppEnv } from '../app-env';
 import { cacheModeOf } from '../cache-mode';
+import { ROUTE_HEADER, routingKeyOf } from '../routing-key';
 import { defineRoute } from '../route';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
@@ -51,6 +52,7 @@ export function reportTimings(c: Context<AppEnv>, prediction: Prediction): void 
   access.rows = prediction.rows;
   access.cache = prediction.cache;
   c.header('X-Cache', prediction.cache);
+  if (prediction.route) c.header(ROUTE_HEADER, String(prediction.route.index));
   if (prediction.predictionId) c.header('X-Prediction-Id', prediction.predictionId);
 }
 
@@ -63,6 +65,7 @@ async function infer(c: Context<AppEnv>, model: string, version: string | undefi
     version,
     inputs: { kind: 'tensors', tensors: withTensorData(body.inputs, c.get('tensorData')), outputs: choices.requested },
     cache: cacheModeOf(c),
+    routingKey: routingKeyOf(c),
     requestId: c.get('requestId'),
     startedAt: c.get('startedAt'),
   });
@@ -123,6 +126,7 @@ const inferDescription = [
   'Runs the model on the given input tensors (Open Inference Protocol V2). Inputs are checked against the signature first: every input present, none unknown, datatype, rank and fixed dimensions, element count and element types; the error names the input.',
   'The body is JSON, with or without a Content-Type (as NVIDIA’s tritonclient sends it), and may be compressed (`Content-Encoding: gzip` or `deflate`; the body limit applies to the decompressed size). With the binary tensor data extension the JSON header is followed by the inputs’ raw bytes (little-endian, row-major; BYTES as 4-byte length-prefixed elements): `Inference-Header-Content-Length` gives the header’s length and each binary input its `parameters.binary_data_size`. Outputs asked for with `binary_data` (or all, with `binary_data_output`) come back the same way, as `application/octet-stream` with `Inference-Header-Content-Length`. `parameters.classification: K` on an output answers its top K classes per row as BYTES `"value:index[:label]"`.',
   'Predictions are cached (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.',
+  'Through an alias that splits its traffic, `Modelflare-Routing-Key` (1 to 256 characters, a user or session id) keeps the caller on one route while the weights stand; `model_version` names the version that answered and the `Modelflare-Route` header the route.',
 ].join('\n\n');
 
 const BinaryBody = z.string().openapi({

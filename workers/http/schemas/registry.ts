@@ -271,10 +271,6 @@ export const VersionList = z
   .object({ versions: z.array(ModelVersion), next_cursor: z.string().nullable() })
   .openapi('VersionList', { example: { versions: [ex.MODEL_VERSION], next_cursor: null } });
 
-export const AliasBody = z
-  .object({ version: z.number().int().min(1) })
-  .strict()
-  .openapi('SetAlias', { example: { version: 2 } });
 export const AliasChange = z
   .object({
     model: z.string(),
