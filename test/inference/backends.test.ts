@@ -22,6 +22,7 @@ import {
   type FixtureCase,
   type TestWorker,
 } from '../helpers';
+import { Rollout } from '../rollouts/support';
 import { RUNNER_TOKEN, installStandIns, newRemoteUrl, runnerEnv } from './backend-stand-ins';
 
 /*
@@ -120,6 +121,44 @@ describe('remote versions', () => {
     expect(await callJson('GET', `/v1/jobs/${job.id}`, 200)).toMatchObject({ status: 'succeeded' });
     expect((await resultLines(job.id)).map((l) => l.prediction.label)).toHaveLength(2);
     expect(seen.seen.every((s) => s.authorization === `Bearer ${ADMIN}`)).toBe(true);
+  });
+
+  it('share a split alias with an isolate version: each caller keeps its version, the scorecard counts both', async () => {
+    installStandIns();
+    const origin = await servedHere(fixture(IRIS));
+    const name = uniqueName('split-remote');
+    expect((await uploadRaw(name, fixture(IRIS))).status).toBe(201);
+    await register(name, { url: newRemoteUrl(), model: origin, credential: ADMIN });
+    await callJson('PUT', `/v1/models/${name}/aliases/production`, 200, {
+      body: {
+        routes: [
+          { version: 1, weight: 50 },
+          { version: 2, weight: 50 },
+        ],
+      },
+    });
+    const rollout = new Rollout();
+    const body = { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4], data: [6.7, 3.0, 5.2, 2.3] }] };
+    const served: Record<string, number> = {};
+    const assigned: string[] = [];
+    let first: unknown;
+    for (let i = 0; i < 40; i++) {
+      const headers = { 'modelflare-routing-key': `user-${i % 20}`, 'cache-control': 'no-store' };
+      const sent = await rollout.sendJson('POST', `/v2/models/${name}/infer`, 200, { body, headers });
+      served[sent.model_version] = (served[sent.model_version] ?? 0) + 1;
+      // The remote is the same model: whichever version answers, the outputs are the isolate's.
+      first ??= sent.outputs;
+      expect(sent.outputs).toEqual(first);
+      // A key keeps its version: the second pass over the keys lands where the first did.
+      if (i >= 20) expect(sent.model_version).toBe(assigned[i % 20]);
+      else assigned[i] = sent.model_version;
+    }
+    expect(Object.keys(served).sort()).toEqual(['1', '2']);
+    const card = await rollout.sendJson('GET', `/v1/models/${name}/aliases/production/scorecard?window=1h`, 200);
+    expect(card.routes.map((r: any) => [r.version, r.requests, r.errors.client + r.errors.server])).toEqual([
+      [1, served['1'], 0],
+      [2, served['2'], 0],
+    ]);
   });
 
   it('that fail answer 504, 502 or 503 in the protocol’s error form naming the backend, and open their circuit', async () => {
