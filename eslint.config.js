@@ -47,7 +47,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.{js,mjs}'],
+    files: ['scripts/**/*.{js,mjs}', 'runner/**/*.mjs'],
     languageOptions: {
       globals: {
         process: 'readonly',
@@ -68,6 +68,7 @@ export default tseslint.config(
         TextEncoder: 'readonly',
         TextDecoder: 'readonly',
         crypto: 'readonly',
+        performance: 'readonly',
       },
     },
   },

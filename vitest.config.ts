@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { model, node, valueInfo } from './scripts/onnx/build.mjs';
+import { buildLargeModel } from './scripts/onnx/large-model.mjs';
 import { buildTestModels } from './scripts/onnx/test-models.mjs';
 import { DATATYPES } from './workers/core/tensor';
 
@@ -19,6 +21,15 @@ function loadFixtures(dir = '../shared/fixtures/onnx'): Record<string, string> {
   for (const [name, bytes] of Object.entries(buildTestModels(DATATYPES))) {
     files[`generated/${name}.onnx`] = Buffer.from(bytes).toString('base64');
   }
+  // Two parts of a runner upload's multipart stream to R2 (10 MiB each).
+  files['generated/large-12mib.onnx'] = Buffer.from(buildLargeModel(12 * 1024 * 1024, 256).bytes).toString('base64');
+  // A well-formed file with an operator no runtime has.
+  const unknownOp = model({
+    nodes: [node('NoSuchOperator', ['x'], ['y'])],
+    inputs: [valueInfo('x', 'FP32', [1])],
+    outputs: [valueInfo('y', 'FP32', [1])],
+  });
+  files['generated/unknown_op.onnx'] = Buffer.from(unknownOp).toString('base64');
   return files;
 }
 

@@ -12,6 +12,7 @@ const LAYERS = [
   ['audit', 'workspaces', 'ratelimit', 'inference'],
   ['webhooks'],
   ['monitoring'],
+  ['rollouts'],
   ['batch'],
   ['platform'],
   ['http'],

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `npm start`: the whole platform on this machine, offline. Creates .dev.vars with a random
-// admin key, JWT secret and secrets encryption key on first run (and adds any missing later),
-// applies D1 migrations locally, runs wrangler dev on 127.0.0.1:8787 with local
-// D1/R2/KV/Queues, registers the demo model, prints how to call it, and fires the cron
-// trigger (which wrangler dev never does by itself): every minute, or as MODELFLARE_CRON says.
+// admin key, JWT secret, secrets encryption key and runner token on first run (and adds any
+// missing later), applies D1 migrations locally, runs wrangler dev on 127.0.0.1:8787 with local
+// D1/R2/KV/Queues and the native runner beside it as a Node process (RUNNER_PORT, by default
+// the next port; the worker reaches it by RUNNER_URL), registers the demo model, prints how to
+// call it, and fires the cron trigger (which wrangler dev never does by itself): every minute,
+// or as MODELFLARE_CRON says.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { DEMO, buildDemoModel } from './demo-model.mjs';
@@ -15,6 +17,8 @@ import { localSchedule, runLocalCron } from './lib/local-cron.mjs';
 const HOST = '127.0.0.1';
 const PORT = Number(process.env.PORT ?? 8787);
 const BASE = `http://${HOST}:${PORT}`;
+const RUNNER_PORT = Number(process.env.RUNNER_PORT ?? PORT + 1);
+const RUNNER_URL = `http://${HOST}:${RUNNER_PORT}`;
 const VARS = '.dev.vars';
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false' };
 
@@ -83,6 +87,7 @@ function banner(key, schedule) {
    export MODELFLARE_URL=${BASE} MODELFLARE_TOKEN=$(grep ADMIN_API_KEY .dev.vars | cut -d= -f2)
    npx modelflare predict iris --data '[[5.1, 3.5, 1.4, 0.2]]'
 
+ runner      ${RUNNER_URL} (onnxruntime-node: models over MAX_MODEL_BYTES, or ?backend=runner)
  dashboard   ${BASE}/dashboard   (sign in with the admin key)
  API docs    ${BASE}/docs
 
@@ -129,20 +134,41 @@ const child = spawn(
     '--show-interactive-dev-session=false',
     '--var',
     'ENVIRONMENT:development',
+    '--var',
+    `RUNNER_URL:${RUNNER_URL}`,
   ],
   {
     stdio: ['ignore', 'inherit', 'inherit'],
     env,
   },
 );
+// The native runner: the same server the container image runs, fetching model files from the worker.
+const runner = spawn(process.execPath, ['runner/src/server.mjs'], {
+  stdio: ['ignore', 'inherit', 'inherit'],
+  env: {
+    ...process.env,
+    HOST,
+    PORT: String(RUNNER_PORT),
+    RUNNER_TOKEN: vars.RUNNER_TOKEN,
+    MODEL_SOURCE_URL: BASE,
+  },
+});
 const cron = new AbortController();
 const stop = (signal) => {
   cron.abort();
   if (child.exitCode === null) child.kill(signal);
+  if (runner.exitCode === null) runner.kill(signal);
 };
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
-child.on('exit', (code) => process.exit(code ?? 0));
+child.on('exit', (code) => {
+  stop('SIGTERM');
+  process.exit(code ?? 0);
+});
+runner.on('exit', (code) => {
+  if (code)
+    console.error(`the runner exited with code ${code}; versions it serves answer 503 until npm start runs again`);
+});
 
 try {
   await waitUntilReady(child);

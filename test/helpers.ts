@@ -32,15 +32,16 @@ export interface TestWorker {
   deps(): PlatformDeps;
 }
 
-export function testWorker(): TestWorker {
+/** `on`: the bindings and variables it runs with (the test's env by default). */
+export function testWorker(on: Env = env as unknown as Env): TestWorker {
   const worker = createWorker();
-  const services = worker.servicesFor(env);
+  const services = worker.servicesFor(on);
   return {
-    fetch: async (request) => worker.fetch(request, env, createExecutionContext()),
+    fetch: async (request) => worker.fetch(request, on, createExecutionContext()),
     services,
     deps: () => {
       const ctx = createExecutionContext();
-      return platformDeps(env, services, (work) => ctx.waitUntil(work));
+      return platformDeps(on, services, (work) => ctx.waitUntil(work));
     },
   };
 }

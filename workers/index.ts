@@ -6,6 +6,8 @@ import type { Env } from './platform/env';
 import { createApp } from './http/app';
 import { evaluateAllAlerts } from './monitoring/alerts/evaluate';
 import { checkAllDrift } from './monitoring/drift/report';
+import { pruneRouteRollups } from './monitoring/route-metrics';
+import { judgeAllRollouts, ROLLOUT_CRON } from './rollouts/check';
 import { exportDailyPredictions } from './monitoring/export/daily';
 import { applyRetention } from './monitoring/retention';
 import { repairArtifacts } from './registry/repair';
@@ -16,6 +18,9 @@ import { requeueStrandedDeliveries } from './webhooks/stranded';
 import { pruneTriggerDeliveries } from './batch/triggers';
 
 export { RateLimiter } from './ratelimit/rate-limiter';
+export { RunnerContainer } from './platform/runner-container';
+// Lets the runner containers' outbound requests for model files be answered by the worker.
+export { ContainerProxy } from '@cloudflare/containers';
 
 type Consume = (batch: MessageBatch<unknown>, deps: PlatformDeps) => Promise<void>;
 
@@ -81,19 +86,31 @@ export function createWorker() {
       const at = controller.scheduledTime;
       const grace = deps.config.REPAIR_GRACE_SECONDS;
       // Independent chores: one failing (D1 down for drift's query) must not skip the repairs after it.
-      const chores: [string, () => Promise<unknown>][] = [
-        ['metrics', () => services.metrics.flush(deps.db)],
-        ['failed requests', () => services.failures.flush(deps.db)],
-        ['drift', () => checkAllDrift(deps, at)],
-        // After drift: a drift rule reads the report this run just made.
-        ['alerts', () => evaluateAllAlerts(deps, at)],
-        ['prediction export', () => exportDailyPredictions(deps, at)],
-        ['retention', () => applyRetention(deps.db, deps.config, at)],
-        ['trigger deliveries', () => pruneTriggerDeliveries(deps, at)],
-        ['stranded webhooks', () => requeueStrandedDeliveries(deps, at, grace)],
-        ['artifact repair', () => repairArtifacts(deps, at, grace)],
-        ['secret re-encryption', () => reencryptAndReport(deps)],
+      const rollouts: [string, () => Promise<unknown>][] = [
+        ['route metrics', () => services.routeMetrics.flush(deps)],
+        ['rollouts', () => judgeAllRollouts(deps, at)],
       ];
+      const chores: [string, () => Promise<unknown>][] =
+        controller.cron === ROLLOUT_CRON
+          ? rollouts
+          : [
+              ['metrics', () => services.metrics.flush(deps.db)],
+              ['failed requests', () => services.failures.flush(deps.db)],
+              ['drift', () => checkAllDrift(deps, at)],
+              // After drift: a drift rule reads the report this run just made.
+              ['alerts', () => evaluateAllAlerts(deps, at)],
+              ['prediction export', () => exportDailyPredictions(deps, at)],
+              ['retention', () => applyRetention(deps.db, deps.config, at)],
+              ['trigger deliveries', () => pruneTriggerDeliveries(deps, at)],
+              ['stranded webhooks', () => requeueStrandedDeliveries(deps, at, grace)],
+              ['artifact repair', () => repairArtifacts(deps, at, grace)],
+              ['secret re-encryption', () => reencryptAndReport(deps)],
+              [
+                'route retention',
+                () => pruneRouteRollups(deps.db, Math.floor(at / 60000) - deps.config.METRICS_RETENTION_DAYS * 1440),
+              ],
+              ...rollouts,
+            ];
       const failed: string[] = [];
       for (const [chore, run] of chores) {
         try {

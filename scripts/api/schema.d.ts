@@ -52,7 +52,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Answers 200 when D1, R2 and KV all answer, 503 otherwise, naming the failing store.
+         * @description Answers 200 when D1, R2 and KV all answer (and the runner, where RUNNER_URL names one), 503 otherwise, naming what fails. Runner instances and remote servers that stopped answering are listed either way.
          */
         get: {
             parameters: {
@@ -85,7 +85,8 @@ export interface paths {
                          *         "d1": true,
                          *         "r2": false,
                          *         "kv": true
-                         *       }
+                         *       },
+                         *       "backends_not_answering": []
                          *     }
                          */
                         "application/json": components["schemas"]["Ready"];
@@ -3179,6 +3180,8 @@ export interface paths {
          * Upload a model version
          * @description Uploads an ONNX file as the next version, creating the model if it is new.
          *
+         *     Where it runs (`backend`): files up to MAX_MODEL_BYTES run in the worker (`isolate`); larger files, up to MAX_RUNNER_MODEL_BYTES, on the native runner (`runner`: onnxruntime-node on Cloudflare Containers), which `?backend=runner` asks for at any size. A runner upload streams to R2 in parts (send the raw bytes with a Content-Length; a multipart form is read whole, up to MAX_MODEL_BYTES) and the runner loads it to validate it and read its signature.
+         *
          *     Send the raw bytes (`Content-Type: application/octet-stream`) or a multipart form with a `file` part and an optional `metadata` JSON part (description, tags, metrics, feature_names, class_labels).
          *
          *     The file is loaded with onnxruntime-web before anything is stored: a file that is empty, not ONNX, truncated, over MAX_MODEL_BYTES (413), with a graph of more than MAX_MODEL_NODES nodes or an operator the runtime lacks (422) stores nothing.
@@ -3187,7 +3190,10 @@ export interface paths {
          */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Where the file runs; by default the isolate when it fits, else the runner */
+                    backend?: "isolate" | "runner";
+                };
                 header?: never;
                 path: {
                     /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
@@ -3207,6 +3213,155 @@ export interface paths {
                         /** @description JSON: description, tags, metrics, feature_names, class_labels */
                         metadata?: string;
                     };
+                };
+            };
+            responses: {
+                /** @description The new version */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ModelVersion"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description The request conflicts with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description The uploaded file is not a model that can be served */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error422"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description The backend serving the version (runner or remote server) answered with an error or something unreadable */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error502"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+                /** @description The backend serving the version did not answer in time */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error504"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/remote-versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register a remote version
+         * @description Registers, as the next version, a model that an Open Inference Protocol V2 server already serves (Triton, KServe, MLServer, another modelflare): predictions for the version are sent to it, while the registry, auth, cache, validation, monitoring, drift, batch jobs, webhooks and traffic splits stay the platform’s.
+         *
+         *     The signature is read from the remote’s model metadata (`GET {url}/v2/models/{model}[/versions/{version}]`); a remote that does not answer, or does not describe the model as the protocol says, is refused with 422 `remote_unreadable` and its answer. Tensors go to it as binary tensor data when its server metadata lists the extension.
+         *
+         *     The credential (sent as `Authorization: Bearer <credential>`, or as it is in `credential_header`) is stored encrypted under SECRETS_ENCRYPTION_KEY and only ever sent to that remote; the caller’s own credential never is. Registering the same remote model twice for one model answers 409 `duplicate_version`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RegisterRemoteVersion"];
                 };
             };
             responses: {
@@ -3722,10 +3877,96 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
         /**
-         * Set or move an alias
-         * @description Points the alias (for example `production` or `staging`) at a version. Clients calling `/versions/{alias}` follow it from then on. Archived versions cannot be targets.
+         * Read an alias
+         * @description The alias: its version, or its routes with their current weights, shadow, guard and steps, and its state (`plain`, `split`, `ramping` with the next step and when, or `rolled_back` with why).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit; an alias is not only digits and is not "latest" */
+                    alias: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The alias */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Alias"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set, move or split an alias
+         * @description Points the alias (for example `production` or `staging`) at one version (`{"version": 3}`), or splits its traffic between 2 to 5 versions (`routes`, integer weights adding up to 100). Every caller of the alias follows it: V2 infer by alias or by model name (the `production` alias), the instances API; batch jobs pin the first route.
+         *
+         *     With a split, requests carrying `Modelflare-Routing-Key` keep their route while the weights stand (raising a candidate moves keys to it only); others are assigned at random by weight; the answer names the version and `Modelflare-Route` the route. `shadow` mirrors `percent` of the requests to another version after the answer is sent, and compares. `guard` sends the alias back to its first route when a later route breaks a limit; `steps` move the last route to the next weight every `step_minutes` while the guard holds, and at 100 make the alias plain on that version.
+         *
+         *     Archived versions, and versions the model does not have, are refused with the version named. A new setting replaces the whole alias (routes, shadow, guard, steps).
          */
         put: {
             parameters: {
@@ -3745,13 +3986,13 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description The alias change */
+                /** @description The alias as it now stands */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["AliasChange"];
+                        "application/json": components["schemas"]["AliasSet"];
                     };
                 };
                 /** @description The request is invalid; the message names the field and the rule */
@@ -3840,7 +4081,7 @@ export interface paths {
         post?: never;
         /**
          * Remove an alias
-         * @description Removes the alias; the version it pointed at is untouched.
+         * @description Removes the alias (and its routes, shadow, guard and steps); the versions are untouched.
          */
         delete: {
             parameters: {
@@ -3921,6 +4162,343 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/aliases/{alias}/scorecard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Scorecard of an alias’s routes
+         * @description Per route over the window (never reaching back before the routes were set): requests served through the alias, errors and error rate, latency percentiles, cache hit ratio, accuracy or mean absolute error from feedback, the version’s drift status; and against the first route, the difference in error rate and accuracy with a two-proportion test (significant at p < 0.05, and only once both sides have `min_requests`, or 30 feedback rows). For the shadow: requests, errors, label agreement rate and probability differences (classifiers) or absolute and relative differences per output, and both latencies.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Default 1h */
+                    window?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit; an alias is not only digits and is not "latest" */
+                    alias: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The scorecard */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Scorecard"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/aliases/{alias}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Promote a route
+         * @description Makes the alias a plain alias on one of its routes’ versions (the last route unless `version` names another), as steps do at 100; its routes, shadow, guard and steps end. Sends `alias.promoted` (and `alias.moved` when the version changes). 409 `alias_not_split` for an alias with one version.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit; an alias is not only digits and is not "latest" */
+                    alias: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["PromoteAlias"];
+                };
+            };
+            responses: {
+                /** @description The alias as it now stands */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Alias"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description The request conflicts with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description The body is larger than this route accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error413"];
+                    };
+                };
+                /** @description The body has a content type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error415"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{name}/aliases/{alias}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Roll an alias back
+         * @description Sends all of the alias’s traffic to its first route (the others keep their place at weight 0, so the scorecard still shows them) and stops its steps, as the guard does on a breach. Sends `alias.rolled_back` with the scorecard at that moment. An alias already rolled back is answered as it stands. 409 `alias_not_split` for an alias with one version.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit; an alias is not only digits and is not "latest" */
+                    alias: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The alias as it now stands */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Alias"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description The request conflicts with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error409"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -4489,6 +5067,8 @@ export interface paths {
          *     The body is JSON, with or without a Content-Type (as NVIDIA’s tritonclient sends it), and may be compressed (`Content-Encoding: gzip` or `deflate`; the body limit applies to the decompressed size). With the binary tensor data extension the JSON header is followed by the inputs’ raw bytes (little-endian, row-major; BYTES as 4-byte length-prefixed elements): `Inference-Header-Content-Length` gives the header’s length and each binary input its `parameters.binary_data_size`. Outputs asked for with `binary_data` (or all, with `binary_data_output`) come back the same way, as `application/octet-stream` with `Inference-Header-Content-Length`. `parameters.classification: K` on an output answers its top K classes per row as BYTES `"value:index[:label]"`.
          *
          *     Predictions are cached (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.
+         *
+         *     Through an alias that splits its traffic, `Modelflare-Routing-Key` (1 to 256 characters, a user or session id) keeps the caller on one route while the weights stand; `model_version` names the version that answered and the `Modelflare-Route` header the route.
          */
         post: {
             parameters: {
@@ -4655,6 +5235,8 @@ export interface paths {
          *     The body is JSON, with or without a Content-Type (as NVIDIA’s tritonclient sends it), and may be compressed (`Content-Encoding: gzip` or `deflate`; the body limit applies to the decompressed size). With the binary tensor data extension the JSON header is followed by the inputs’ raw bytes (little-endian, row-major; BYTES as 4-byte length-prefixed elements): `Inference-Header-Content-Length` gives the header’s length and each binary input its `parameters.binary_data_size`. Outputs asked for with `binary_data` (or all, with `binary_data_output`) come back the same way, as `application/octet-stream` with `Inference-Header-Content-Length`. `parameters.classification: K` on an output answers its top K classes per row as BYTES `"value:index[:label]"`.
          *
          *     Predictions are cached (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.
+         *
+         *     Through an alias that splits its traffic, `Modelflare-Routing-Key` (1 to 256 characters, a user or session id) keeps the caller on one route while the weights stand; `model_version` names the version that answered and the `Modelflare-Route` header the route.
          */
         post: {
             parameters: {
@@ -4820,7 +5402,7 @@ export interface paths {
          * Predict
          * @description The friendly prediction API: `instances` holds one JSON record per row. For a model with one `[batch, features]` input and feature names, a record is an object keyed by feature name; otherwise an object keyed by input name, or an array in signature order.
          *
-         *     Answers one prediction per instance. For classifiers with class labels, each prediction carries the label and the class probabilities. Without a version: the `production` alias, else the latest version. Caching and headers as for V2 infer.
+         *     Answers one prediction per instance. For classifiers with class labels, each prediction carries the label and the class probabilities. Without a version: the `production` alias, else the latest version. Caching, `Modelflare-Routing-Key` and headers as for V2 infer.
          */
         post: {
             parameters: {
@@ -4940,7 +5522,7 @@ export interface paths {
          * Predict with a version or alias
          * @description The friendly prediction API: `instances` holds one JSON record per row. For a model with one `[batch, features]` input and feature names, a record is an object keyed by feature name; otherwise an object keyed by input name, or an array in signature order.
          *
-         *     Answers one prediction per instance. For classifiers with class labels, each prediction carries the label and the class probabilities. Without a version: the `production` alias, else the latest version. Caching and headers as for V2 infer.
+         *     Answers one prediction per instance. For classifiers with class labels, each prediction carries the label and the class probabilities. Without a version: the `production` alias, else the latest version. Caching, `Modelflare-Routing-Key` and headers as for V2 infer.
          */
         post: {
             parameters: {
@@ -6942,7 +7524,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Counters and histograms per workspace, model and version in the Prometheus text format: requests by outcome, rows, latency histogram (seconds), cache hits/misses/bypasses, batch rows, model loads. Gauges: PSI and KS per feature from each version’s latest drift report, accuracy or MAE from feedback over the last 24 hours, and whether each alert rule fires. The admin key or METRICS_SCRAPE_TOKEN see every workspace; a workspace admin key sees its own.
+         * @description Counters and histograms per workspace, model and version in the Prometheus text format: requests by outcome, rows, latency histogram (seconds), cache hits/misses/bypasses, batch rows, model loads; for split aliases the same per route (labels `alias`, `route`, `version`) and the shadow’s comparisons. Gauges: PSI and KS per feature from each version’s latest drift report, accuracy or MAE from feedback over the last 24 hours, and whether each alert rule fires. The admin key or METRICS_SCRAPE_TOKEN see every workspace; a workspace admin key sees its own.
          */
         get: {
             parameters: {
@@ -9044,7 +9626,7 @@ export interface components {
                  * @example model_not_found
                  * @enum {string}
                  */
-                code: "invalid_argument" | "invalid_cursor" | "inference_failed" | "drift_unsupported" | "nesting_too_deep" | "wrong_password" | "weak_password" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_expired" | "refresh_token_reused" | "session_ended" | "key_revoked" | "key_expired" | "key_owner_removed" | "invalid_reset_token" | "invalid_signature" | "permission_denied" | "scope_not_held" | "admin_only" | "owner_only" | "user_only" | "invitation_email_mismatch" | "own_password" | "reset_needs_admin" | "not_found" | "route_not_found" | "workspace_not_found" | "user_not_found" | "session_not_found" | "model_not_found" | "model_archived" | "version_not_found" | "version_archived" | "alias_not_found" | "api_key_not_found" | "member_not_found" | "invitation_not_found" | "job_not_found" | "upload_not_found" | "input_not_found" | "trigger_not_found" | "webhook_not_found" | "delivery_not_found" | "prediction_not_found" | "baseline_not_found" | "alert_not_found" | "method_not_allowed" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "key_limit_reached" | "baseline_not_ready" | "alert_limit_reached" | "length_required" | "payload_too_large" | "unsupported_media_type" | "invalid_model" | "rate_limited" | "internal" | "unavailable" | "storage_unavailable" | "artifact_missing" | "secrets_key_missing" | "secrets_key_unknown" | "secrets_undecryptable";
+                code: "invalid_argument" | "invalid_cursor" | "inference_failed" | "drift_unsupported" | "nesting_too_deep" | "wrong_password" | "weak_password" | "unauthenticated" | "invalid_credentials" | "invalid_token" | "token_expired" | "invalid_refresh_token" | "refresh_token_expired" | "refresh_token_reused" | "session_ended" | "key_revoked" | "key_expired" | "key_owner_removed" | "invalid_reset_token" | "invalid_signature" | "permission_denied" | "scope_not_held" | "admin_only" | "owner_only" | "user_only" | "invitation_email_mismatch" | "own_password" | "reset_needs_admin" | "not_found" | "route_not_found" | "workspace_not_found" | "user_not_found" | "session_not_found" | "model_not_found" | "model_archived" | "version_not_found" | "version_archived" | "alias_not_found" | "api_key_not_found" | "member_not_found" | "invitation_not_found" | "job_not_found" | "upload_not_found" | "input_not_found" | "trigger_not_found" | "webhook_not_found" | "delivery_not_found" | "prediction_not_found" | "baseline_not_found" | "alert_not_found" | "method_not_allowed" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "alias_not_split" | "alias_changed" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "key_limit_reached" | "baseline_not_ready" | "alert_limit_reached" | "length_required" | "payload_too_large" | "unsupported_media_type" | "invalid_model" | "remote_unreadable" | "rate_limited" | "internal" | "backend_error" | "backend_unavailable" | "backend_timeout" | "runner_not_configured" | "unavailable" | "storage_unavailable" | "artifact_missing" | "secrets_key_missing" | "secrets_key_unknown" | "secrets_undecryptable";
                 /** @example model 'iris' not found */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -9069,7 +9651,8 @@ export interface components {
          *         "d1": true,
          *         "r2": true,
          *         "kv": true
-         *       }
+         *       },
+         *       "backends_not_answering": []
          *     }
          */
         Ready: {
@@ -9078,7 +9661,14 @@ export interface components {
                 d1: boolean;
                 r2: boolean;
                 kv: boolean;
+                /** @description Where a runner is configured by RUNNER_URL: whether it answers its health check (runner containers start on demand and are not woken by this probe) */
+                runner?: boolean;
             };
+            /** @description Runner instances and remote servers whose circuit is open in this isolate after repeated failures (their versions answer 503 until one call succeeds) */
+            backends_not_answering: {
+                backend: string;
+                error: string;
+            }[];
         };
         /**
          * @example {
@@ -9191,7 +9781,7 @@ export interface components {
                  * @example duplicate_version
                  * @enum {string}
                  */
-                code: "version_archived" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "key_limit_reached" | "baseline_not_ready" | "alert_limit_reached";
+                code: "version_archived" | "conflict" | "model_exists" | "duplicate_version" | "version_has_aliases" | "alias_not_split" | "alias_changed" | "email_taken" | "already_member" | "last_owner" | "invitation_pending" | "invitation_accepted" | "job_ended" | "job_not_finished" | "feedback_exists" | "key_limit_reached" | "baseline_not_ready" | "alert_limit_reached";
                 /** @example this file duplicates version 1 of model 'iris' */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -9291,7 +9881,7 @@ export interface components {
                  * @example unavailable
                  * @enum {string}
                  */
-                code: "unavailable" | "storage_unavailable" | "artifact_missing" | "secrets_key_missing" | "secrets_key_unknown" | "secrets_undecryptable";
+                code: "backend_unavailable" | "runner_not_configured" | "unavailable" | "storage_unavailable" | "artifact_missing" | "secrets_key_missing" | "secrets_key_unknown" | "secrets_undecryptable";
                 /** @example user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set) */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -10018,7 +10608,7 @@ export interface components {
             target: string;
             actor: {
                 /** @enum {string} */
-                kind: "admin" | "user" | "api_key";
+                kind: "admin" | "user" | "api_key" | "system";
                 /** @example usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
                 id: string;
             };
@@ -10493,6 +11083,8 @@ export interface components {
          *       ],
          *       "artifact_url": "/v1/models/iris/versions/2/artifact",
          *       "serving": null,
+         *       "backend": "isolate",
+         *       "remote": null,
          *       "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
          *       "created_at": "2026-11-26T12:00:04.000Z",
          *       "archived_at": null
@@ -10540,9 +11132,14 @@ export interface components {
              */
             class_labels: string[] | null;
             aliases: string[];
-            /** @example /v1/models/iris/versions/1/artifact */
-            artifact_url: string;
+            /**
+             * @description Null for a remote version
+             * @example /v1/models/iris/versions/1/artifact
+             */
+            artifact_url: string | null;
             serving: components["schemas"]["ServingGraph"];
+            backend: components["schemas"]["Backend"];
+            remote: components["schemas"]["RemoteBackend"];
             created_by: string;
             /**
              * Format: date-time
@@ -10643,6 +11240,26 @@ export interface components {
             })[];
         } | null;
         /**
+         * @description What runs the version: `isolate` (onnxruntime-web in the worker), `runner` (the native runner, onnxruntime-node on Cloudflare Containers) or `remote` (an Open Inference Protocol server registered by URL)
+         * @enum {string}
+         */
+        Backend: "isolate" | "runner" | "remote";
+        /** @description The server and model a remote version calls */
+        RemoteBackend: {
+            /** @example https://triton.example.com */
+            url: string;
+            /** @example resnet50 */
+            model: string;
+            /** @example 3 */
+            version: string | null;
+            /** @description Whether a credential is stored (it is never shown) */
+            credential: boolean;
+            credential_header: string | null;
+            timeout_ms: number | null;
+            /** @description The remote lists the binary tensor data extension */
+            binary_data: boolean;
+        } | null;
+        /**
          * @example {
          *       "error": {
          *         "code": "invalid_model",
@@ -10657,7 +11274,7 @@ export interface components {
                  * @example invalid_model
                  * @enum {string}
                  */
-                code: "invalid_model";
+                code: "invalid_model" | "remote_unreadable";
                 /** @example not an ONNX model onnxruntime can load: protobuf parsing failed */
                 message: string;
                 /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
@@ -10665,6 +11282,120 @@ export interface components {
                 details?: {
                     [key: string]: unknown;
                 };
+            };
+        };
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "backend_error",
+         *         "message": "remote backend https://triton.example.com model 'resnet50' answered 500: {\"error\":\"CUDA out of memory\"}",
+         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *       }
+         *     }
+         */
+        Error502: {
+            error: {
+                /**
+                 * @example backend_error
+                 * @enum {string}
+                 */
+                code: "backend_error";
+                /** @example remote backend https://triton.example.com model 'resnet50' answered 500: {"error":"CUDA out of memory"} */
+                message: string;
+                /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
+                request_id: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /**
+         * @example {
+         *       "error": {
+         *         "code": "backend_timeout",
+         *         "message": "remote backend https://triton.example.com model 'resnet50' did not answer within 10000 ms",
+         *         "request_id": "req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f"
+         *       }
+         *     }
+         */
+        Error504: {
+            error: {
+                /**
+                 * @example backend_timeout
+                 * @enum {string}
+                 */
+                code: "backend_timeout";
+                /** @example remote backend https://triton.example.com model 'resnet50' did not answer within 10000 ms */
+                message: string;
+                /** @example req_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f */
+                request_id: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /**
+         * @example {
+         *       "remote": {
+         *         "url": "https://triton.example.com",
+         *         "model": "resnet50",
+         *         "version": "3",
+         *         "credential": "s3cr3t"
+         *       }
+         *     }
+         */
+        RegisterRemoteVersion: {
+            description?: string;
+            /**
+             * @example {
+             *       "team": "fraud",
+             *       "framework": "sklearn"
+             *     }
+             */
+            tags?: {
+                [key: string]: string;
+            };
+            /**
+             * @example {
+             *       "accuracy": 0.973,
+             *       "f1": 0.968
+             *     }
+             */
+            metrics?: {
+                [key: string]: number;
+            };
+            /**
+             * @example [
+             *       "sepal_length",
+             *       "sepal_width",
+             *       "petal_length",
+             *       "petal_width"
+             *     ]
+             */
+            feature_names?: string[] | null;
+            /**
+             * @example [
+             *       "setosa",
+             *       "versicolor",
+             *       "virginica"
+             *     ]
+             */
+            class_labels?: string[] | null;
+            remote: {
+                /**
+                 * Format: uri
+                 * @example https://triton.example.com
+                 */
+                url: string;
+                /** @example resnet50 */
+                model: string;
+                /** @example 3 */
+                version?: string;
+                /** @description The platform’s credential for the remote: stored encrypted, never shown again */
+                credential?: string;
+                /** @description The header the credential is sent in as it is (e.g. `X-API-Key`); default `Authorization: Bearer` */
+                credential_header?: string;
+                timeout_ms?: number;
             };
         };
         /**
@@ -10731,6 +11462,8 @@ export interface components {
          *           ],
          *           "artifact_url": "/v1/models/iris/versions/2/artifact",
          *           "serving": null,
+         *           "backend": "isolate",
+         *           "remote": null,
          *           "created_by": "usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f",
          *           "created_at": "2026-11-26T12:00:04.000Z",
          *           "archived_at": null
@@ -10795,6 +11528,223 @@ export interface components {
          * @example {
          *       "model": "iris",
          *       "alias": "production",
+         *       "version": 3,
+         *       "routes": [
+         *         {
+         *           "version": 3,
+         *           "weight": 75
+         *         },
+         *         {
+         *           "version": 4,
+         *           "weight": 25
+         *         }
+         *       ],
+         *       "shadow": {
+         *         "version": 5,
+         *         "percent": 25
+         *       },
+         *       "guard": {
+         *         "min_requests": 200,
+         *         "max_error_rate": 0.02,
+         *         "max_p99_ms": 250,
+         *         "max_accuracy_drop": 0.05
+         *       },
+         *       "steps": [
+         *         10,
+         *         25,
+         *         50,
+         *         100
+         *       ],
+         *       "step_minutes": 30,
+         *       "state": {
+         *         "status": "ramping",
+         *         "revision": 2,
+         *         "split_at": "2026-11-26T12:00:00.000Z",
+         *         "weights_changed_at": "2026-11-26T12:30:00.000Z",
+         *         "next_step": 50,
+         *         "next_step_at": "2026-11-26T13:00:00.000Z",
+         *         "rolled_back_at": null,
+         *         "rollback": null
+         *       },
+         *       "updated_by": "rollouts",
+         *       "updated_at": "2026-11-26T12:30:00.000Z",
+         *       "previous_version": 3
+         *     }
+         */
+        AliasSet: components["schemas"]["Alias"] & {
+            /** @description Where the alias pointed before; null if new */
+            previous_version: number | null;
+        };
+        /**
+         * @example {
+         *       "model": "iris",
+         *       "alias": "production",
+         *       "version": 3,
+         *       "routes": [
+         *         {
+         *           "version": 3,
+         *           "weight": 75
+         *         },
+         *         {
+         *           "version": 4,
+         *           "weight": 25
+         *         }
+         *       ],
+         *       "shadow": {
+         *         "version": 5,
+         *         "percent": 25
+         *       },
+         *       "guard": {
+         *         "min_requests": 200,
+         *         "max_error_rate": 0.02,
+         *         "max_p99_ms": 250,
+         *         "max_accuracy_drop": 0.05
+         *       },
+         *       "steps": [
+         *         10,
+         *         25,
+         *         50,
+         *         100
+         *       ],
+         *       "step_minutes": 30,
+         *       "state": {
+         *         "status": "ramping",
+         *         "revision": 2,
+         *         "split_at": "2026-11-26T12:00:00.000Z",
+         *         "weights_changed_at": "2026-11-26T12:30:00.000Z",
+         *         "next_step": 50,
+         *         "next_step_at": "2026-11-26T13:00:00.000Z",
+         *         "rolled_back_at": null,
+         *         "rollback": null
+         *       },
+         *       "updated_by": "rollouts",
+         *       "updated_at": "2026-11-26T12:30:00.000Z"
+         *     }
+         */
+        Alias: {
+            model: string;
+            alias: string;
+            /** @description The version single-version readers get: the first route’s */
+            version: number;
+            routes: {
+                version: number;
+                weight: number;
+            }[] | null;
+            shadow: {
+                version: number;
+                percent: number;
+            } | null;
+            guard: {
+                [key: string]: number;
+            } | null;
+            steps: number[] | null;
+            step_minutes: number | null;
+            state: {
+                /** @enum {string} */
+                status: "plain" | "split" | "ramping" | "rolled_back";
+                revision: number;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-26T12:00:00.000Z
+                 */
+                split_at: string | null;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-26T12:00:00.000Z
+                 */
+                weights_changed_at: string | null;
+                next_step: number | null;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-26T12:00:00.000Z
+                 */
+                next_step_at: string | null;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-26T12:00:00.000Z
+                 */
+                rolled_back_at: string | null;
+                rollback: {
+                    /** @enum {string} */
+                    by: "guard" | "hand";
+                    breaches: {
+                        route: number;
+                        version: number;
+                        limit: string;
+                        value: number;
+                        threshold: number;
+                    }[];
+                } | null;
+            };
+            updated_by: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            updated_at: string;
+        };
+        /**
+         * @example {
+         *       "routes": [
+         *         {
+         *           "version": 3,
+         *           "weight": 90
+         *         },
+         *         {
+         *           "version": 4,
+         *           "weight": 10
+         *         }
+         *       ],
+         *       "shadow": {
+         *         "version": 5,
+         *         "percent": 25
+         *       },
+         *       "guard": {
+         *         "min_requests": 200,
+         *         "max_error_rate": 0.02,
+         *         "max_p99_ms": 250,
+         *         "max_accuracy_drop": 0.05
+         *       },
+         *       "steps": [
+         *         10,
+         *         25,
+         *         50,
+         *         100
+         *       ],
+         *       "step_minutes": 30
+         *     }
+         */
+        SetAlias: {
+            /** @description One version: a plain alias */
+            version?: number;
+            /** @description Versions to split the traffic between, with integer weights adding up to 100 */
+            routes?: {
+                version: number;
+                weight: number;
+            }[];
+            /** @description Mirror `percent` of the requests to this version after each answer is sent */
+            shadow?: {
+                version: number;
+                percent: number;
+            };
+            guard?: {
+                min_requests: number;
+                max_error_rate?: number;
+                max_p99_ms?: number;
+                max_accuracy_drop?: number;
+                /** @description Feedback rows each side needs before accuracy is compared (default 30) */
+                min_feedback?: number;
+                /** @description How far back the guard looks (default 60; never before the routes were set) */
+                window_minutes?: number;
+            };
+            /** @description The last route's weight, step by step; at 100 the alias becomes plain */
+            steps?: number[];
+            step_minutes?: number;
+        };
+        /**
+         * @example {
+         *       "model": "iris",
+         *       "alias": "production",
          *       "version": 2,
          *       "previous_version": 1
          *     }
@@ -10807,11 +11757,205 @@ export interface components {
         };
         /**
          * @example {
-         *       "version": 2
+         *       "model": "iris",
+         *       "alias": "production",
+         *       "from": "2026-11-26T12:00:00.000Z",
+         *       "to": "2026-11-26T13:00:00.000Z",
+         *       "min_requests": 200,
+         *       "routes": [
+         *         {
+         *           "route": 0,
+         *           "version": 3,
+         *           "weight": 75,
+         *           "requests": 9120,
+         *           "errors": {
+         *             "client": 12,
+         *             "server": 0
+         *           },
+         *           "error_rate": 0.0013,
+         *           "latency_ms": {
+         *             "mean": 0.41,
+         *             "p50": 0.35,
+         *             "p95": 0.9,
+         *             "p99": 1.8
+         *           },
+         *           "cache_hit_ratio": 0.42,
+         *           "quality": {
+         *             "kind": "classification",
+         *             "feedback_rows": 812,
+         *             "accuracy": 0.953,
+         *             "mae": null
+         *           },
+         *           "drift": {
+         *             "status": "ok",
+         *             "checked_at": "2026-11-26T12:55:00.000Z"
+         *           },
+         *           "vs_first": null
+         *         },
+         *         {
+         *           "route": 1,
+         *           "version": 4,
+         *           "weight": 25,
+         *           "requests": 2031,
+         *           "errors": {
+         *             "client": 3,
+         *             "server": 0
+         *           },
+         *           "error_rate": 0.0015,
+         *           "latency_ms": {
+         *             "mean": 0.41,
+         *             "p50": 0.35,
+         *             "p95": 0.9,
+         *             "p99": 1.8
+         *           },
+         *           "cache_hit_ratio": 0.4,
+         *           "quality": {
+         *             "kind": "classification",
+         *             "feedback_rows": 190,
+         *             "accuracy": 0.963,
+         *             "mae": null
+         *           },
+         *           "drift": null,
+         *           "vs_first": {
+         *             "enough_requests": true,
+         *             "error_rate": {
+         *               "difference": 0.0002,
+         *               "z": 0.23,
+         *               "p_value": 0.82,
+         *               "significant": false
+         *             },
+         *             "enough_feedback": true,
+         *             "accuracy": {
+         *               "difference": 0.01,
+         *               "z": 0.58,
+         *               "p_value": 0.56,
+         *               "significant": false
+         *             }
+         *           }
+         *         }
+         *       ],
+         *       "shadow": {
+         *         "version": 5,
+         *         "percent": 25,
+         *         "requests": 2780,
+         *         "errors": 0,
+         *         "error_rate": 0,
+         *         "rows": 2780,
+         *         "agreement_rate": 0.981,
+         *         "probability_difference": {
+         *           "mean": 0.031,
+         *           "max": 0.44
+         *         },
+         *         "outputs": [],
+         *         "latency_ms": {
+         *           "primary_mean": 0.41,
+         *           "shadow_mean": 0.47
+         *         }
+         *       }
          *     }
          */
-        SetAlias: {
-            version: number;
+        Scorecard: {
+            model: string;
+            alias: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T12:00:00.000Z
+             */
+            to: string;
+            min_requests: number;
+            routes: {
+                route: number;
+                version: number;
+                weight: number;
+                requests: number;
+                errors: {
+                    client: number;
+                    server: number;
+                };
+                error_rate: number | null;
+                latency_ms: {
+                    mean: number | null;
+                    p50: number | null;
+                    p95: number | null;
+                    p99: number | null;
+                };
+                cache_hit_ratio: number | null;
+                quality: {
+                    /** @enum {string} */
+                    kind: "classification" | "regression";
+                    feedback_rows: number;
+                    accuracy: number | null;
+                    mae: number | null;
+                } | null;
+                drift: {
+                    status: string;
+                    /**
+                     * Format: date-time
+                     * @example 2026-11-26T12:00:00.000Z
+                     */
+                    checked_at: string;
+                } | null;
+                vs_first: {
+                    enough_requests: boolean;
+                    error_rate: {
+                        difference: number;
+                        z: number | null;
+                        p_value: number | null;
+                        significant: boolean;
+                    } | null;
+                    enough_feedback: boolean;
+                    accuracy: {
+                        difference: number;
+                        z: number | null;
+                        p_value: number | null;
+                        significant: boolean;
+                    } | null;
+                } | null;
+            }[];
+            shadow: {
+                version: number;
+                percent: number;
+                requests: number;
+                errors: number;
+                error_rate: number | null;
+                rows: number;
+                agreement_rate: number | null;
+                probability_difference: {
+                    mean: number | null;
+                    max: number;
+                } | null;
+                outputs: {
+                    name: string;
+                    elements: number;
+                    equal_rate: number | null;
+                    abs_difference: {
+                        mean: number | null;
+                        max: number;
+                    };
+                    rel_difference: {
+                        mean: number | null;
+                        max: number;
+                    };
+                }[];
+                latency_ms: {
+                    primary_mean: number | null;
+                    shadow_mean: number | null;
+                };
+            } | null;
+        };
+        /**
+         * @example {
+         *       "version": 4
+         *     }
+         */
+        PromoteAlias: {
+            /** @description The route to promote; default the last */
+            version?: number;
         };
         /**
          * @example {
@@ -10862,17 +12006,30 @@ export interface components {
          *             3
          *           ]
          *         }
-         *       ]
+         *       ],
+         *       "parameters": {
+         *         "backend": "isolate"
+         *       }
          *     }
          */
         ModelMetadata: {
             name: string;
             /** @description Versions that can be requested, newest first */
             versions: string[];
-            /** @enum {string} */
-            platform: "onnxruntime_onnx";
+            /**
+             * @description `remote` for a version an Open Inference Protocol server elsewhere serves
+             * @enum {string}
+             */
+            platform: "onnxruntime_onnx" | "remote";
             inputs: components["schemas"]["TensorMetadata"][];
             outputs: components["schemas"]["TensorMetadata"][];
+            parameters: {
+                /**
+                 * @description What runs the version: onnxruntime-web in the worker, the native runner (onnxruntime-node), or the remote server it was registered with
+                 * @enum {string}
+                 */
+                backend: "isolate" | "runner" | "remote";
+            };
         };
         /**
          * @example {
@@ -11575,7 +12732,7 @@ export interface components {
         WebhookEndpoint: {
             id: string;
             url: string;
-            events: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alert.fired" | "alert.resolved")[];
+            events: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alias.rolled_back" | "alias.promoted" | "alert.fired" | "alert.resolved")[];
             description: string;
             enabled: boolean;
             /**
@@ -11596,7 +12753,7 @@ export interface components {
          */
         CreateWebhookEndpoint: {
             url: string;
-            events: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alert.fired" | "alert.resolved")[];
+            events: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alias.rolled_back" | "alias.promoted" | "alert.fired" | "alert.resolved")[];
             description?: string;
         };
         /**
@@ -11626,7 +12783,7 @@ export interface components {
          */
         UpdateWebhookEndpoint: {
             url?: string;
-            events?: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alert.fired" | "alert.resolved")[];
+            events?: ("job.succeeded" | "job.partially_failed" | "job.failed" | "job.cancelled" | "model.version.created" | "alias.moved" | "drift.detected" | "alias.rolled_back" | "alias.promoted" | "alert.fired" | "alert.resolved")[];
             description?: string;
             enabled?: boolean;
         };

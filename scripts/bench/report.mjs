@@ -14,6 +14,14 @@ const SCENARIOS = {
   peer: 'peer: Node + onnxruntime-node',
 };
 
+/** The rollout cells (issue 16): the same V2 infer through a plain alias, a split and a shadow. */
+const ROLLOUT_SCENARIOS = {
+  aliasPlain: 'plain alias',
+  aliasSplit: 'two-route split, 50/50',
+  aliasSplitKeyed: 'two-route split, with Modelflare-Routing-Key',
+  aliasShadow: 'plain alias with a 100% shadow',
+};
+
 const f = (v, digits = 2) => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
 const ratio = (a, b) => (a && b ? a / b : null);
 
@@ -116,7 +124,33 @@ export function summarize(report) {
       met: share >= 0.5,
     });
   }
-  return { ratios, binary, targets };
+  const rollouts = (report.rollouts ?? []).map((cost) => {
+    const get = (s, c) => cellOf(report, s, cost.model, c);
+    const plain1 = get('aliasPlain', 1);
+    const plain32 = get('aliasPlain', 32);
+    const versus = (s) => ({
+      p50_c1: ratio(get(s, 1).p50_ms, plain1.p50_ms),
+      rps_c32: ratio(get(s, 32).rps, plain32.rps),
+      cpu_us_minus_plain_c32: get(s, 32).cpu_us_per_request - plain32.cpu_us_per_request,
+    });
+    return {
+      model: cost.model,
+      split: versus('aliasSplit'),
+      keyed: versus('aliasSplitKeyed'),
+      shadow: versus('aliasShadow'),
+      cost,
+    };
+  });
+  for (const r of rollouts) {
+    const c = r.cost;
+    const plainCpu = cellOf(report, 'aliasPlain', r.model, 32).cpu_us_per_request;
+    targets.push({
+      target: `${r.model}: a two-route split adds at most a few µs to a request (assignment and route counts, timed in the isolate)`,
+      value: `${f(c.split_us, 3)} µs at random, ${f(c.keyed_us, 3)} µs with a routing key (a plain-alias request costs ${f(plainCpu, 0)} µs of CPU)`,
+      met: c.split_us <= 5 && c.keyed_us <= 5,
+    });
+  }
+  return { ratios, binary, targets, rollouts };
 }
 
 export function renderMarkdown(report) {
@@ -177,6 +211,30 @@ export function renderMarkdown(report) {
     lines.push(
       `| ${model ?? '–'} | ${SCENARIOS[scenario]} | ${f(c1.p50_ms, 3)} | ${f(c1.p99_ms)} | ${f(c1.rps, 0)} | ${f(c32.p50_ms)} | ${f(c32.p99_ms)} | ${f(c32.max_ms, 0)} | ${f(c32.rps, 0)} | ${f(c32.cpu_us_per_request, 0)} |`,
     );
+  }
+
+  const rollouts = report.summary.rollouts ?? [];
+  if (rollouts.length > 0) {
+    lines.push('', '### Rollouts: V2 infer through a split alias and with a shadow, against a plain alias', '');
+    lines.push(
+      '| model | path | c=1 p50 | c=1 p50 / plain | c=32 req/s | c=32 req/s / plain | CPU µs/req, c=32 | CPU − plain, µs |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const r of rollouts) {
+      for (const [scenario, label] of Object.entries(ROLLOUT_SCENARIOS)) {
+        const c1 = cellOf(report, scenario, r.model, 1);
+        const c32 = cellOf(report, scenario, r.model, 32);
+        const vs = { aliasSplit: r.split, aliasSplitKeyed: r.keyed, aliasShadow: r.shadow }[scenario];
+        lines.push(
+          `| ${r.model} | ${label} | ${f(c1.p50_ms, 3)} | ${vs ? f(vs.p50_c1) : '1'} | ${f(c32.rps, 0)} | ${vs ? f(vs.rps_c32) : '1'} | ${f(c32.cpu_us_per_request, 0)} | ${vs ? f(vs.cpu_us_minus_plain_c32, 0) : '–'} |`,
+        );
+      }
+      const c = r.cost;
+      lines.push(
+        '',
+        `What a split adds, timed by the isolate around ${c.repetitions.toLocaleString('en')} repetitions (median of 5): assigning a route at random ${f(c.ns_per_request.random, 0)} ns, by routing key ${f(c.ns_per_request.keyed, 0)} ns, counting the request against its route ${f(c.ns_per_request.counted, 0)} ns — ${f(c.split_us, 3)} µs and ${f(c.keyed_us, 3)} µs per request, below what the cells above can resolve (their CPU per request moves by tens of µs between cells of the same path). The shadow runs a second inference after each answer in the same isolate: it does not delay the answer it mirrors, but its CPU is the isolate's, so throughput and the requests that arrive meanwhile pay for it.`,
+      );
+    }
   }
 
   lines.push('', '### Batch: raw batched session.run and a job through the queue', '');

@@ -16,6 +16,14 @@ import { renderMarkdown, summarize } from './report.mjs';
 import { childPid, cpuMs, rssMiB } from './proc-cpu.mjs';
 import { queueBatch, jobRows } from './queue-batch.mjs';
 import { check, floorAJob, pathJobs, startBenchServer, switchLog } from './setup.mjs';
+import {
+  backendCells,
+  prepareBackends,
+  renderBackends,
+  runnerPlan,
+  startRunner,
+  summarizeBackends,
+} from './backends.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -104,6 +112,35 @@ function drainStdio(stdout, stderr) {
 }
 
 /**
+ * What a split adds to a request, timed by the isolate itself around a million repetitions
+ * (`/__bench/split-cost`): assigning the route at random and by routing key, and counting the
+ * request against its route. Median of 5, after a warm-up.
+ */
+async function rolloutCost(m) {
+  const n = quick ? 200_000 : 1_000_000;
+  const runs = [];
+  for (let i = 0; i < 6; i++) {
+    const res = await fetch(`${server.url}/__bench/split-cost?model=${m.rollout}&alias=split&n=${n}`);
+    const out = await res.json();
+    check(res.ok && out.ns_per_request, `split cost: ${res.status} ${JSON.stringify(out)}`);
+    const share = out.served['0'] / n;
+    check(Math.abs(share - 0.5) < 0.01, `split cost: route 0 drew ${share} of a 50/50 split`);
+    if (i > 0) runs.push(out.ns_per_request);
+  }
+  const median = (k) => runs.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
+  const [random, keyed, counted] = [median('random'), median('keyed'), median('counted')];
+  return {
+    model: m.name,
+    repetitions: n,
+    ns_per_request: { random, keyed, counted },
+    // What a split request does beyond a plain one: one assignment and one more count.
+    split_us: (random + counted) / 1000,
+    keyed_us: (keyed + counted) / 1000,
+    runs,
+  };
+}
+
+/**
  * The JSON floor of a job: its input rows and the result lines it wrote are held in the isolate,
  * which then does the JSON work alone (split, parse, write result lines of the same size) and
  * times it itself. Five timings after a warm-up (each of whole passes over the job for at least
@@ -163,15 +200,21 @@ async function checkBinaryAnswer(cell, res, bytes) {
 async function main() {
   const started = performance.now();
   console.log('building the production bundle and the bench bundle (wrangler deploy --dry-run)…');
-  const setup = await startBenchServer({ work, persistDir, token: adminKey, stdio: drainStdio });
+  const runner = await runnerPlan(randomBytes(24).toString('hex'));
+  const setup = await startBenchServer({ work, persistDir, token: adminKey, stdio: drainStdio, vars: runner.vars });
   server = setup.server;
   const { api, models, bundle, predictKey, jobsKey } = setup;
   console.log(`workerd (Miniflare API, no dev proxy) on ${server.url}`);
+  const runnerChild = await startRunner(runner, server.url);
+  children.push(runnerChild);
+  const cnnModel = models.find((m) => m.name === 'cnn');
+  console.log(`the native runner on ${runner.url}; uploading the CNN as a runner version and a generated large model…`);
+  const backends = await prepareBackends({ api, server, token: adminKey, cnn: cnnModel, work });
 
   const peerHelper = helper('./peer.mjs');
   const { port: peerPort } = await peerHelper.ask(
-    { models: models.map((m) => ({ name: m.name, path: m.path })) },
-    60_000,
+    { models: [...models, backends.large].map((m) => ({ name: m.name, path: m.path })) },
+    120_000,
   );
   const peer = `http://127.0.0.1:${peerPort}`;
   const load = helper('./load.mjs');
@@ -199,6 +242,17 @@ async function main() {
       }
     }
   }
+
+  cells.push(
+    ...backendCells({
+      origin: server.url,
+      peer,
+      token: predictKey,
+      cnn: cnnModel,
+      large: backends.large,
+      concurrency: CONCURRENCY,
+    }),
+  );
 
   // Each path answers correctly before it is timed; the hit path's entry is written here.
   for (const cell of cells.filter((x) => x.c === 1)) {
@@ -234,7 +288,8 @@ async function main() {
     if (job.vary) job.vary = [job.vary[0], job.vary[1], vary.get(cell.model.name) ?? 0];
     await quiesce(workerdPid);
     if (cell.log) await switchLog(server.url, cell.log);
-    const pid = cell.scenario === 'peer' ? peerHelper.child.pid : workerdPid;
+    const pid =
+      cell.scenario === 'peer' ? peerHelper.child.pid : cell.scenario === 'runner' ? runnerChild.pid : workerdPid;
     const cpu0 = cpuMs(pid);
     const t0 = performance.now();
     const reply = await load.ask(job, SETTLE + durationMs + 30_000);
@@ -267,6 +322,12 @@ async function main() {
     console.log(
       `  round ${round + 1}/${ROUNDS} done (${((performance.now() - started) / 1000).toFixed(0)} s; workerd ${rssMiB(workerdPid)} MiB resident)`,
     );
+  }
+
+  const rollouts = [];
+  for (const m of models.filter((x) => x.rollout)) {
+    console.log(`rollouts: what a split adds to a ${m.name} request, timed inside the isolate…`);
+    rollouts.push(await rolloutCost(m));
   }
 
   console.log('batch: raw batched session.run, ours and the peer…');
@@ -385,14 +446,20 @@ async function main() {
     },
     models: models.map((m) => ({ name: m.name, about: m.about, size_bytes: m.bytes.length })),
     cells: cellResults,
+    backends: summarizeBackends(cellResults, {
+      coldMs: backends.coldMs,
+      threads: cpus().length,
+      largeBytes: backends.large.bytes.length,
+    }),
     failures,
     batch,
+    rollouts,
     cold_start: cold,
     elapsed_s: (performance.now() - started) / 1000,
   };
   report.summary = summarize(report);
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
-  const md = renderMarkdown(report);
+  const md = `${renderMarkdown(report)}${renderBackends(report.backends)}\n`;
   writeFileSync(join(outDir, 'results.md'), md);
   if (!quick && outDir === 'bench') updateReadme(md);
   console.log(`\n${md}`);

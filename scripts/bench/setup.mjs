@@ -31,7 +31,7 @@ async function createKey(api, name, scopes) {
  * beside the server, `predictKey` (an API key with the `predict` scope only: what the measured
  * paths send) and `jobsKey` (`jobs` only: what submits the batch job).
  */
-export async function startBenchServer({ work, persistDir, token, stdio, inspectorPort }) {
+export async function startBenchServer({ work, persistDir, token, stdio, inspectorPort, vars = {} }) {
   const prod = build('workers/index.ts', join(work, 'prod'));
   const prodBundle = readFileSync(join(prod.dir, prod.main), 'utf8');
   check(!prodBundle.includes('/__bench/'), 'the production bundle contains bench routes');
@@ -49,6 +49,7 @@ export async function startBenchServer({ work, persistDir, token, stdio, inspect
       RATE_LIMIT_MANAGEMENT: UNLIMITED,
       // The queue-path batch job's input: 100,000 rows of the largest batch model.
       MAX_UPLOAD_BYTES: String(256 * 2 ** 20),
+      ...vars,
     },
     stdio,
     inspectorPort,
@@ -70,9 +71,51 @@ export async function startBenchServer({ work, persistDir, token, stdio, inspect
     const prep = await api('POST', `/__bench/prepare?key=${m.name}&model=${m.name}`, { inputs: m.inputs });
     check(prep.status === 200, `prepare ${m.name}: ${JSON.stringify(prep.body)}`);
   }
+  // The rollout cells (iris): a copy of the model with two versions, behind three aliases.
+  const iris = models.find((m) => m.name === 'iris');
+  if (iris) iris.rollout = await rolloutModel(api, iris);
   const predictKey = await createKey(api, 'bench predictions', ['predict']);
   const jobsKey = await createKey(api, 'bench batch', ['jobs']);
   return { server, api, models, bundle, predictKey, jobsKey };
+}
+
+/**
+ * The model's bytes with a doc_string appended (ModelProto field 6; the last value wins): the
+ * same graph, other bytes, so it can be a second version of the same model.
+ */
+function variant(bytes, text) {
+  const doc = Buffer.from(text);
+  check(doc.length < 128, 'variant text too long for a one-byte length');
+  return Buffer.concat([Buffer.from(bytes), Buffer.from([0x32, doc.length]), doc]);
+}
+
+/**
+ * `<name>_rollout`: two versions of the same model behind a plain alias (`plain`), a two-route
+ * split (`split`, 50/50) and one version with a 100% shadow (`shadow`).
+ */
+async function rolloutModel(api, m) {
+  const name = `${m.name}_rollout`;
+  const created = await api('POST', '/v1/models', { name, ...m.fields });
+  check(created.status === 201, `create ${name}: ${created.status} ${JSON.stringify(created.body)}`);
+  for (const bytes of [m.bytes, variant(m.bytes, 'modelflare bench: second version')]) {
+    const up = await api('POST', `/v1/models/${name}/versions`, bytes, { 'content-type': 'application/octet-stream' });
+    check(up.status === 201, `upload ${name}: ${up.status} ${JSON.stringify(up.body)}`);
+  }
+  const aliases = {
+    plain: { version: 1 },
+    split: {
+      routes: [
+        { version: 1, weight: 50 },
+        { version: 2, weight: 50 },
+      ],
+    },
+    shadow: { version: 1, shadow: { version: 2, percent: 100 } },
+  };
+  for (const [alias, body] of Object.entries(aliases)) {
+    const set = await api('PUT', `/v1/models/${name}/aliases/${alias}`, body);
+    check(set.status === 200, `alias ${alias}: ${set.status} ${JSON.stringify(set.body)}`);
+  }
+  return name;
 }
 
 /** The body template of the miss path: before and after the one number that differs per request. */
@@ -131,6 +174,22 @@ export function pathJobs({ origin, peer, token, model: m }) {
     ...(peer
       ? { peer: { job: post(`${peer}/v2/models/${m.name}/infer`, { 'content-type': 'application/json' }) } }
       : {}),
+    ...(m.rollout ? rolloutJobs(origin, m, noStore) : {}),
+  };
+}
+
+/** The same V2 infer through a plain alias, a two-route split (with and without a routing key) and a 100% shadow. */
+export function rolloutJobs(origin, m, headers) {
+  const at = (alias) => `${origin}/v2/models/${m.rollout}/versions/${alias}/infer`;
+  const post = (alias, extra = {}) => ({
+    job: { url: at(alias), method: 'POST', headers: { ...headers, ...extra }, body: m.body },
+    expectCache: 'BYPASS',
+  });
+  return {
+    aliasPlain: post('plain'),
+    aliasSplit: post('split'),
+    aliasSplitKeyed: post('split', { 'modelflare-routing-key': 'bench-user-42' }),
+    aliasShadow: post('shadow'),
   };
 }
 

@@ -8,7 +8,9 @@ import { createWorker } from '../../workers/index';
 export { RateLimiter } from '../../workers/index';
 import { readCachedModelBytes, readStoredModelBytes } from '../../workers/inference/model-bytes';
 import { withSession } from '../../workers/inference/model-runs';
-import { resolveServed, type ServedVersion } from '../../workers/inference/served-versions';
+import { resolveServed, resolveTarget, type ServedVersion } from '../../workers/inference/served-versions';
+import { assignRoute } from '../../workers/inference/routing';
+import { RouteMetrics, type RouteMetricsDeps } from '../../workers/monitoring/route-metrics';
 import type { InferenceRequest, NamedTensors } from '../../workers/inference/types';
 import { selectOutputs, validateInputs } from '../../workers/inference/validate-inputs';
 import { splitLines } from '../../workers/batch/plan-chunks';
@@ -112,6 +114,57 @@ async function batch(url: URL): Promise<Response> {
   }
   const seconds = (performance.now() - start) / 1000;
   return json({ rows: rows * runs, checksum, seconds });
+}
+
+/**
+ * What a split adds to a request, timed by the isolate around `n` repetitions (workerd's clock
+ * advances while code runs locally): assigning the route (with a routing key, or at random)
+ * and counting the request against it, on the alias as the isolate caches it.
+ */
+async function splitCost(env: Env, ctx: ExecutionContext, url: URL): Promise<Response> {
+  const d = deps(env, ctx);
+  const target = await resolveTarget(
+    d,
+    scope,
+    url.searchParams.get('model') ?? '',
+    url.searchParams.get('alias') ?? '',
+  );
+  const split = target.split;
+  if (!split || split.routes.length < 2) return json({ error: 'not a split alias' }, 400);
+  const n = Number(url.searchParams.get('n') ?? 1_000_000);
+  const keys = Array.from({ length: 1024 }, (_, i) => `bench-user-${i}`);
+  // A buffer of its own that never writes: only the counting is timed.
+  const counts = new RouteMetrics();
+  const quiet = { ...d, flushesWhenDone: true } as RouteMetricsDeps;
+  const served = new Map<number, number>();
+  const time = (work: (i: number) => void) => {
+    const start = performance.now();
+    for (let i = 0; i < n; i++) work(i);
+    return ((performance.now() - start) * 1e6) / n;
+  };
+  const random = time(() => {
+    const route = assignRoute(split, undefined, Math.random);
+    served.set(route.index, (served.get(route.index) ?? 0) + 1);
+  });
+  const keyed = time((i) => {
+    assignRoute(split, keys[i & 1023], Math.random);
+  });
+  const counted = time((i) => {
+    const route = split.routes[i & 1]!;
+    counts.served(
+      quiet,
+      {
+        workspaceId: scope.workspaceId,
+        model: route.served.modelName,
+        alias: split.alias,
+        route: route.index,
+        version: route.served.version,
+      },
+      false,
+      { latencyMs: 0.5, rows: 1, cache: 'BYPASS' },
+    );
+  });
+  return json({ n, ns_per_request: { random, keyed, counted }, served: Object.fromEntries(served) });
 }
 
 /** A job's input and its result lines, held in the isolate for the JSON floor (`jsonl-*` routes). */
@@ -290,6 +343,7 @@ async function bench(request: Request, env: Env, ctx: ExecutionContext, url: URL
   if (route === 'run') return floorB(request, arg ?? '');
   if (route === 'prepare') return prepare(request, env, ctx, url);
   if (route === 'batch') return batch(url);
+  if (route === 'split-cost') return splitCost(env, ctx, url);
   if (route === 'jsonl-input') return jsonlInput(request, url);
   if (route === 'jsonl-results') return jsonlResults(request);
   if (route === 'jsonl-run') return jsonlRun(url);

@@ -3,7 +3,8 @@
 /*
  * Part of `npm test`: bundles the worker exactly as `wrangler deploy` would (`--dry-run
  * --outdir`, nothing is uploaded) and fails when the upload is over the Workers size limit,
- * printing its size. The limit is checked on the gzip size, as Cloudflare does.
+ * printing its size. The limit is checked on the gzip size, as Cloudflare does. It also checks
+ * that wrangler accepted the native runner's container and its Durable Object binding.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -53,6 +54,14 @@ try {
   if (measured > LIMIT_GZIP_BYTES) {
     console.error(`check-bundle: the worker is over the Workers size limit`);
     process.exitCode = 1;
+  }
+  // The native runner's container and the Durable Object class that drives it (wrangler.toml).
+  const container = /^- (\S+) \((\S+)\)$/m.exec(run.stdout);
+  if (!/env\.RUNNER \(RunnerContainer\)\s+Durable Object/.test(run.stdout) || !container) {
+    console.error(`check-bundle: --env ${env} declares no runner container bound as RUNNER (RunnerContainer)`);
+    process.exitCode = 1;
+  } else {
+    console.log(`  runner: container ${container[1]} (${container[2]}), Durable Object RUNNER (RunnerContainer)`);
   }
 } finally {
   rmSync(outdir, { recursive: true, force: true });

@@ -26,6 +26,8 @@ export const SECRET_MAKERS = {
   JWT_SECRET: () => randomBytes(32).toString('base64url'),
   // Encrypts webhook and trigger signing secrets in D1.
   SECRETS_ENCRYPTION_KEY: () => randomBytes(32).toString('base64'),
+  // What the worker and the native runner present to each other.
+  RUNNER_TOKEN: () => `mf_runner_${randomBytes(24).toString('hex')}`,
 };
 
 /** Adds missing secrets to the file; answers every variable and the names it added. */

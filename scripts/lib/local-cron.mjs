@@ -20,7 +20,8 @@ export function localSchedule(mode, crons) {
   if (chosen === 'wrangler') {
     return { mode: chosen, specs: crons.map(parseCron), describe: `${given} (UTC), as wrangler.toml gives` };
   }
-  // Every minute, still named by wrangler.toml's first expression: the handler sees what production sends.
+  // Every minute, still named by wrangler.toml's first expression (the one that runs every
+  // chore, the minute one runs rollouts alone): the handler sees what production sends.
   return {
     mode: chosen,
     specs: [{ ...parseCron('* * * * *'), expr: crons[0] }],

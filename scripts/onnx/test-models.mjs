@@ -48,6 +48,28 @@ export function buildTestModels(datatypes) {
       initializers: [tensor('w', 'FP32', [2, 1], [1, 1]), tensor('b', 'FP32', [1], [0])],
       nodes: [node('MatMul', ['x', 'w'], ['xw']), node('Add', ['xw', 'b'], ['y'])],
     }),
+    // Two-class classifiers on x [batch, 2]: label = argmax(x·W), probabilities = softmax(x·W).
+    // `classifier` says class 0 when x1 > x2; `classifier_sharp` agrees with surer
+    // probabilities; `classifier_flipped` always disagrees (rollout shadows compare them).
+    ...Object.fromEntries(
+      [
+        ['classifier', 1],
+        ['classifier_sharp', 3],
+        ['classifier_flipped', -1],
+      ].map(([name, k]) => [
+        name,
+        model({
+          inputs: [valueInfo('x', 'FP32', ['batch', 2])],
+          outputs: [valueInfo('label', 'INT64', ['batch']), valueInfo('probabilities', 'FP32', ['batch', 2])],
+          initializers: [tensor('w', 'FP32', [2, 2], [k, -k, -k, k])],
+          nodes: [
+            node('MatMul', ['x', 'w'], ['logits']),
+            node('Softmax', ['logits'], ['probabilities'], { axis: 1 }),
+            node('ArgMax', ['logits'], ['label'], { axis: 1, keepdims: 0 }),
+          ],
+        }),
+      ]),
+    ),
     // A model whose batch dimension is fixed at 1.
     fixedbatch: model({
       inputs: [valueInfo('x', 'FP32', [1, 2])],

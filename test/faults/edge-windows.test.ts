@@ -33,7 +33,8 @@ function queries(faults: Faults, pattern: RegExp): number {
     .filter((sql) => pattern.test(sql)).length;
 }
 
-const RESOLUTION = /from "models" left join "model_versions"/;
+/** The one query that resolves a model and its version (an alias's, with its routes, joins model_aliases first). */
+const RESOLUTION = /from "models" left join "model_(versions|aliases)"/;
 const KEY_LOOKUP = /from "api_keys" inner join "workspaces"/;
 
 /** A still clock the test moves. */

@@ -188,10 +188,10 @@ describe('the readiness check', () => {
     const hanging = faultyEnv().add({ binding: 'CACHE', method: 'get', fault: 'hang' });
     const res = await sendJson(hanging.env, 'GET', '/v2/health/ready');
     expect(res.status).toBe(503);
-    expect(res.body).toEqual({ ready: false, checks: { d1: true, r2: true, kv: false } });
+    expect(res.body).toMatchObject({ ready: false, checks: { d1: true, r2: true, kv: false } });
     const failing = faultyEnv().add({ binding: 'BUCKET', method: 'head' });
     const down = await sendJson(failing.env, 'GET', '/v2/health/ready');
-    expect(down.body).toEqual({ ready: false, checks: { d1: true, r2: false, kv: true } });
+    expect(down.body).toMatchObject({ ready: false, checks: { d1: true, r2: false, kv: true } });
     expect((await sendJson(faultyEnv().env, 'GET', '/v2/health/ready')).status).toBe(200);
   });
 });

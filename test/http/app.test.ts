@@ -13,13 +13,14 @@ describe('health', () => {
     expect(await callJson('GET', '/v2/health/ready', 200, { token: null })).toEqual({
       ready: true,
       checks: { d1: true, r2: true, kv: true },
+      backends_not_answering: [],
     });
   });
 
   it('ready answers 503 naming the store that fails', async () => {
     vi.spyOn(env.CACHE, 'get').mockRejectedValueOnce(new Error('kv down'));
     const body = await callJson('GET', '/v2/health/ready', 503, { token: null });
-    expect(body).toEqual({ ready: false, checks: { d1: true, r2: true, kv: false } });
+    expect(body).toEqual({ ready: false, checks: { d1: true, r2: true, kv: false }, backends_not_answering: [] });
   });
 });
 
@@ -75,9 +76,9 @@ describe('routing errors', () => {
     expect(res.headers.get('allow')).toBe('GET, HEAD, POST');
     const body = await res.json<any>();
     expect(body.error.code).toBe('method_not_allowed');
-    const alias = await call('GET', '/v1/models/iris/aliases/production');
+    const alias = await call('PATCH', '/v1/models/iris/aliases/production');
     expect(alias.status).toBe(405);
-    expect(alias.headers.get('allow')).toBe('DELETE, PUT');
+    expect(alias.headers.get('allow')).toBe('DELETE, GET, HEAD, PUT');
   });
 
   it('/v2 routes answer errors in the Open Inference Protocol form', async () => {

@@ -39,6 +39,7 @@ describe('server and model metadata', () => {
         { name: 'label', datatype: 'INT64', shape: [-1] },
         { name: 'probabilities', datatype: 'FP32', shape: [-1, 3] },
       ],
+      parameters: { backend: 'isolate' },
     });
   });
 

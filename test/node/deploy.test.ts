@@ -92,8 +92,9 @@ describe('deploy', () => {
     expect(Buffer.from(/^SECRETS_ENCRYPTION_KEY=(\S+)$/m.exec(text)![1]!, 'base64')).toHaveLength(32);
     // One call: the version and its secrets go live together; the values are never printed.
     expect(deployCalls()).toEqual([
-      `deploy --env staging --config ${config} --secrets-file FILE:ADMIN_API_KEY,JWT_SECRET,SECRETS_ENCRYPTION_KEY`,
+      `deploy --env staging --config ${config} --secrets-file FILE:ADMIN_API_KEY,JWT_SECRET,RUNNER_TOKEN,SECRETS_ENCRYPTION_KEY`,
     ]);
+    expect(/^RUNNER_TOKEN=(\S+)$/m.exec(text)![1]!.length).toBeGreaterThanOrEqual(32);
     expect(run.out).not.toContain(/^ADMIN_API_KEY=(\S+)$/m.exec(text)![1]);
 
     // Never replaced: the file holds the administrator's key.

@@ -39,7 +39,7 @@ describe('cron expressions', () => {
   });
 
   it('are read from wrangler.toml’s top-level triggers, not an environment’s', () => {
-    expect(wranglerCrons(readFileSync(join(ROOT, 'wrangler.toml'), 'utf8'))).toEqual(['*/5 * * * *']);
+    expect(wranglerCrons(readFileSync(join(ROOT, 'wrangler.toml'), 'utf8'))).toEqual(['*/5 * * * *', '* * * * *']);
     expect(wranglerCrons('[triggers]\ncrons = ["0 * * * *", "*/10 * * * *"]\n')).toEqual(['0 * * * *', '*/10 * * * *']);
     expect(wranglerCrons('[env.production]\ntriggers = { crons = ["*/5 * * * *"] }\n')).toEqual([]);
   });

@@ -17,6 +17,8 @@ const WRANGLER = join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
 export interface LocalServer {
   url: string;
   adminKey: string;
+  /** The native runner's URL, when started with `runner: true`. */
+  runnerUrl?: string;
   /** What wrangler and the worker printed so far (for failure messages). */
   logs(): string;
   /** The same, as a file other processes can read while the server runs. */
@@ -28,6 +30,8 @@ export interface ServerOptions {
   /** Variables and secrets on top of wrangler.toml's and the defaults below (ENVIRONMENT `development`). */
   vars?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Also start the native runner (runner/src/server.mjs) as a Node process, as npm start does. */
+  runner?: boolean;
 }
 
 /** A port nobody listens on right now. */
@@ -48,6 +52,11 @@ const wranglerEnv = () => ({ ...process.env, WRANGLER_SEND_METRICS: 'false', NO_
 export async function startLocalServer(options: ServerOptions = {}): Promise<LocalServer> {
   const dir = mkdtempSync(join(tmpdir(), 'modelflare-server-'));
   const adminKey = `mf_admin_test_${randomBytes(16).toString('hex')}`;
+  const runnerToken = `mf_runner_test_${randomBytes(16).toString('hex')}`;
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const runnerPort = options.runner ? await freePort() : undefined;
+  const runnerUrl = runnerPort ? `http://127.0.0.1:${runnerPort}` : undefined;
   const vars = {
     ENVIRONMENT: 'development',
     ADMIN_API_KEY: adminKey,
@@ -57,6 +66,8 @@ export async function startLocalServer(options: ServerOptions = {}): Promise<Loc
     RATE_LIMIT_MANAGEMENT: '100000',
     RATE_LIMIT_PREDICTION: '100000',
     RATE_LIMIT_AUTH: '100000',
+    RUNNER_TOKEN: runnerToken,
+    ...(runnerUrl ? { RUNNER_URL: runnerUrl } : {}),
     ...options.vars,
   };
   // An explicit env file, so that a developer's .dev.vars (from `npm start`) is not read.
@@ -80,8 +91,6 @@ export async function startLocalServer(options: ServerOptions = {}): Promise<Loc
     throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
   }
 
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
   let output = '';
   const logFile = join(dir, 'server.log');
   writeFileSync(logFile, '');
@@ -112,11 +121,30 @@ export async function startLocalServer(options: ServerOptions = {}): Promise<Loc
   child.stdout?.on('data', record);
   child.stderr?.on('data', record);
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const runner = runnerPort
+    ? spawn(process.execPath, [join(ROOT, 'runner/src/server.mjs')], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          HOST: '127.0.0.1',
+          PORT: String(runnerPort),
+          RUNNER_TOKEN: runnerToken,
+          MODEL_SOURCE_URL: url,
+          RUNNER_THREADS: '1',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      })
+    : undefined;
+  runner?.stdout?.on('data', (d) => (output += d));
+  runner?.stderr?.on('data', (d) => (output += d));
   const killGroup = (signal: NodeJS.Signals) => {
-    try {
-      if (child.pid) process.kill(-child.pid, signal);
-    } catch {
-      // already gone
+    for (const pid of [child.pid, runner?.pid]) {
+      try {
+        if (pid) process.kill(-pid, signal);
+      } catch {
+        // already gone
+      }
     }
   };
   // If the test process dies without teardown, the server must not outlive it.
@@ -154,5 +182,5 @@ export async function startLocalServer(options: ServerOptions = {}): Promise<Loc
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { url, adminKey, logs: () => output, logFile, stop };
+  return { url, adminKey, runnerUrl, logs: () => output, logFile, stop };
 }

@@ -102,9 +102,11 @@ describe('versions', () => {
     it('set, move and delete; the model lists them', async () => {
       const name = await modelWithVersions(3);
       const set = await callJson('PUT', `/v1/models/${name}/aliases/production`, 200, { body: { version: 1 } });
-      expect(set).toEqual({ model: name, alias: 'production', version: 1, previous_version: null });
+      expect(set).toMatchObject({ model: name, alias: 'production', version: 1, previous_version: null, routes: null });
+      expect(set.state).toMatchObject({ status: 'plain', revision: 1 });
       const moved = await callJson('PUT', `/v1/models/${name}/aliases/production`, 200, { body: { version: 3 } });
-      expect(moved).toEqual({ model: name, alias: 'production', version: 3, previous_version: 1 });
+      expect(moved).toMatchObject({ model: name, alias: 'production', version: 3, previous_version: 1 });
+      expect(moved.state.revision).toBe(2);
       await callJson('PUT', `/v1/models/${name}/aliases/staging`, 200, { body: { version: 2 } });
       expect((await callJson('GET', `/v1/models/${name}`, 200)).aliases).toEqual({ production: 3, staging: 2 });
       expect((await callJson('GET', `/v1/models/${name}/versions/production`, 200)).version).toBe(3);

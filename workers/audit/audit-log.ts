@@ -21,12 +21,10 @@ export interface AuditEvent {
   workspaceId?: string;
 }
 
-export async function recordAudit(
-  db: Db,
-  actor: Pick<Principal, 'kind' | 'id' | 'workspaceId'>,
-  requestId: string,
-  event: AuditEvent,
-): Promise<void> {
+/** Who acted: a caller, or the platform itself (`system`: a rollout's guard or steps). */
+export type AuditActor = Pick<Principal, 'id' | 'workspaceId'> & { kind: Principal['kind'] | 'system' };
+
+export async function recordAudit(db: Db, actor: AuditActor, requestId: string, event: AuditEvent): Promise<void> {
   await db.insert(auditLog).values({
     workspaceId: event.workspaceId ?? actor.workspaceId,
     actorKind: actor.kind,

@@ -2,6 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { BatchDeps } from './deps';
 import { DomainError, notFound } from '../core/errors';
 import { depthProblem } from '../core/json-depth';
+import { isBackendFailure } from '../inference/backends/backends';
 import { predictRows, type RowResult } from '../inference/predict-rows';
 import { resolveServedById } from '../inference/served-versions';
 import { chunkResultKey } from '../storage/r2-keys';
@@ -114,7 +115,8 @@ export async function runChunk(deps: BatchDeps, jobId: string, index: number): P
     const inputs = job.includeInput ? parsed.map((p, k) => ('row' in p ? p.row : lines[k])) : null;
     await recordResult(deps, job, chunk, results, inputs, 'done');
   } catch (err) {
-    if (!(err instanceof DomainError)) {
+    // A runner or remote server that fails is passing: the chunk is retried with backoff.
+    if (!(err instanceof DomainError) || isBackendFailure(err)) {
       await deps.db
         .update(jobChunks)
         .set({

@@ -73,6 +73,29 @@ const ConfigSchema = z
      */
     ENVIRONMENT: z.enum(['development', 'test', 'staging', 'production']).default('production'),
     MAX_MODEL_BYTES: count(24 * MiB),
+    /**
+     * Largest model file the native runner serves (files over MAX_MODEL_BYTES go to it); such
+     * uploads stream to R2 in parts, never held in memory.
+     */
+    MAX_RUNNER_MODEL_BYTES: count(2048 * MiB),
+    /**
+     * Where the native runner answers (an Open Inference Protocol server, runner/): set locally
+     * (npm start) and wherever the runner runs outside Cloudflare Containers. Unset: the RUNNER
+     * container binding, if there is one.
+     */
+    RUNNER_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** What the worker and the runner present to each other (a secret, 32+ characters). */
+    RUNNER_TOKEN: z.string().min(32, { error: 'RUNNER_TOKEN must be at least 32 characters' }).optional(),
+    /** Runner container instances models are spread over (each model always lands on one). */
+    RUNNER_INSTANCES: count(2, 64),
+    /** How long a runner call may take: a cold call loads the model first. */
+    RUNNER_TIMEOUT_MS: count(120_000, 600_000),
+    /** How long a call to a remote server may take, unless the version sets its own. */
+    REMOTE_TIMEOUT_MS: count(10_000, 600_000),
+    /** Consecutive failures of a backend that open its circuit (calls then fail at once). */
+    BACKEND_BREAKER_FAILURES: count(5, 1000),
+    /** How long an open circuit stays open before one call is let through to try again. */
+    BACKEND_BREAKER_SECONDS: count(10, 3600),
     /** Nodes in a model's main graph: session creation costs CPU in proportion to them. */
     MAX_MODEL_NODES: count(20_000),
     /** Loaded models kept per isolate, counted in model-file bytes. */
@@ -121,6 +144,13 @@ const ConfigSchema = z
     REPAIR_GRACE_SECONDS: count(900),
     /** How long an isolate buffers metrics before writing them to D1 (waitUntil lasts 30 s). */
     METRICS_FLUSH_SECONDS: z.coerce.number().min(0).max(25).default(10),
+    /** A shadow run (after the response) that takes longer is given up and counted as an error. */
+    SHADOW_TIMEOUT_MS: count(5000, 25_000),
+    /**
+     * How often an isolate judges, when it writes its counts, the guards and steps of the split
+     * aliases it serves (the cron trigger judges every one each minute besides).
+     */
+    ROLLOUT_CHECK_SECONDS: z.coerce.number().min(0).max(60).default(20),
     /** Minute rollups are kept this long (the cron trigger deletes older ones). */
     METRICS_RETENTION_DAYS: count(30, 3650),
     /** Logged predictions and their feedback are kept this long. */
@@ -188,6 +218,9 @@ const ConfigSchema = z
   })
   .refine((c) => c.SESSION_CACHE_BYTES >= c.MAX_MODEL_BYTES, {
     error: 'SESSION_CACHE_BYTES must be at least MAX_MODEL_BYTES so the largest model fits',
+  })
+  .refine((c) => c.MAX_RUNNER_MODEL_BYTES >= c.MAX_MODEL_BYTES, {
+    error: 'MAX_RUNNER_MODEL_BYTES must be at least MAX_MODEL_BYTES: the runner takes what the isolate cannot',
   })
   .refine(
     (c) => c.CACHE_STALE_LIMIT_SECONDS >= Math.max(c.REGISTRY_CACHE_TTL_SECONDS, c.CREDENTIAL_CACHE_TTL_SECONDS),

@@ -19,7 +19,9 @@ export type ErrorKind =
   | 'invalid_model'
   | 'rate_limited'
   | 'internal'
-  | 'unavailable';
+  | 'bad_gateway'
+  | 'unavailable'
+  | 'gateway_timeout';
 
 interface CodeEntry {
   /** The kinds (statuses) the code is answered with; most have one. */
@@ -98,6 +100,8 @@ export const ERROR_CODES = {
   model_exists: code('A model of that name exists', 'conflict'),
   duplicate_version: code('The same bytes are already a version of this model', 'conflict'),
   version_has_aliases: code('An alias points at the version', 'conflict'),
+  alias_not_split: code('The alias does not split its traffic: there is nothing to promote or roll back', 'conflict'),
+  alias_changed: code('The alias changed while the request was judging it; read it and try again', 'conflict'),
   email_taken: code('An account uses that e-mail address', 'conflict'),
   already_member: code('The user is a member already', 'conflict'),
   last_owner: code('A workspace keeps at least one owner', 'conflict'),
@@ -114,10 +118,27 @@ export const ERROR_CODES = {
   payload_too_large: code('The body is larger than this route accepts', 'payload_too_large'),
   unsupported_media_type: code('The body has a content type this route does not accept', 'unsupported_media_type'),
   invalid_model: code('The uploaded file is not a model that can be served', 'invalid_model'),
+  remote_unreadable: code(
+    'The remote Open Inference Protocol server did not describe the model (its answer is in the message)',
+    'invalid_model',
+  ),
   // 429
   rate_limited: code('A request budget is spent; see Retry-After and the RateLimit-* headers', 'rate_limited'),
-  // 500, 503
+  // 500, 502, 503, 504
   internal: code('A fault of the platform; quote the request id when reporting it', 'internal'),
+  backend_error: code(
+    'The backend serving the version (runner or remote) answered with an error or something unreadable',
+    'bad_gateway',
+  ),
+  backend_unavailable: code(
+    'The backend serving the version does not answer, or its circuit is open after repeated failures',
+    'unavailable',
+  ),
+  backend_timeout: code('The backend serving the version did not answer in time', 'gateway_timeout'),
+  runner_not_configured: code(
+    'The version is served by the runner, which this deployment does not have',
+    'unavailable',
+  ),
   unavailable: code('The platform cannot serve this now (not configured, or not loadable)', 'unavailable'),
   storage_unavailable: code('A store did not answer; retry after Retry-After', 'unavailable'),
   artifact_missing: code('The version’s model file is missing from storage', 'unavailable'),
@@ -178,6 +199,8 @@ export const unsupportedMediaType = factory('unsupported_media_type');
 export const unauthenticated = factory('unauthenticated');
 export const permissionDenied = factory('permission_denied');
 export const unavailable = factory('unavailable');
+export const badGateway = factory('bad_gateway');
+export const gatewayTimeout = factory('gateway_timeout');
 
 /** Carries what the 429 response needs for its Retry-After and RateLimit-* headers. */
 export class RateLimitedError extends DomainError {

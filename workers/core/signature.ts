@@ -41,3 +41,27 @@ export interface ServingGraph {
   sizeBytes: number;
   rewrites: Rewrite[];
 }
+
+/**
+ * What runs a version: onnxruntime-web inside the isolate, the platform's native runner
+ * (onnxruntime-node on Cloudflare Containers), or an Open Inference Protocol server the team
+ * runs elsewhere.
+ */
+export type BackendKind = 'isolate' | 'runner' | 'remote';
+
+/** A remote Open Inference Protocol V2 server and the model on it that serves a version. */
+export interface RemoteBackend {
+  /** Base URL: `/v2/...` paths are appended to it. */
+  url: string;
+  model: string;
+  /** The remote's version of the model; null for the remote's default. */
+  version: string | null;
+  /** The platform's credential for the remote, encrypted for its version row (core/secret-box). */
+  credential: string | null;
+  /** The header the credential goes in; null: `Authorization: Bearer <credential>`. */
+  credentialHeader: string | null;
+  /** How long a call may take; null: REMOTE_TIMEOUT_MS. */
+  timeoutMs: number | null;
+  /** The remote lists the binary tensor data extension: tensors travel as bytes, not JSON. */
+  binary: boolean;
+}

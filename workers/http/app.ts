@@ -12,6 +12,7 @@ import { plainRoute } from './route';
 import { newRouter } from './router';
 import { alertRoutes } from './routes/alerts';
 import { aliasRoutes } from './routes/aliases';
+import { rolloutRoutes } from './routes/rollouts';
 import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
@@ -27,6 +28,7 @@ import { memberRoutes } from './routes/members';
 import { modelRoutes } from './routes/models';
 import { monitoringRoutes } from './routes/monitoring';
 import { predictRoutes } from './routes/predict';
+import { runnerFileRoutes } from './routes/runner-files';
 import { predictionExportRoutes } from './routes/prediction-export';
 import { requestFailureRoutes } from './routes/request-failures';
 import { triggerRoutes } from './routes/triggers';
@@ -83,6 +85,7 @@ export function createApp(servicesFor: (env: Env) => IsolateServices) {
   app.route('/', modelRoutes);
   app.route('/', versionRoutes);
   app.route('/', aliasRoutes);
+  app.route('/', rolloutRoutes);
   app.route('/', inferenceRoutes);
   app.route('/', predictRoutes);
   app.route('/', jobRoutes);
@@ -94,6 +97,7 @@ export function createApp(servicesFor: (env: Env) => IsolateServices) {
   app.route('/', alertRoutes);
   app.route('/', docsRoutes);
   app.route('/', dashboardRoutes);
+  app.route('/', runnerFileRoutes);
   app.route('/', landingRoutes);
 
   app.openAPIRegistry.register('Error', ErrorEnvelope);

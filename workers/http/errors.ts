@@ -34,7 +34,9 @@ const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   invalid_model: 422,
   rate_limited: 429,
   internal: 500,
+  bad_gateway: 502,
   unavailable: 503,
+  gateway_timeout: 504,
 };
 
 const KIND_OF_STATUS = new Map<number, ErrorKind>(
@@ -139,6 +141,8 @@ const DESCRIPTIONS: Record<number, string> = {
   415: 'The body has a content type this route does not accept',
   422: 'The uploaded file is not a model that can be served',
   429: 'Rate limit exceeded; see Retry-After and the RateLimit-* headers',
+  502: 'The backend serving the version (runner or remote server) answered with an error or something unreadable',
+  504: 'The backend serving the version did not answer in time',
   503: 'A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this',
 };
 

@@ -26,7 +26,37 @@ function parseMetadata(raw: string): VersionFields {
   if (!parsed.success) throw invalidInput(describeZodError(parsed.error, "'metadata' part"));
   const at = illFormedPath(parsed.data);
   if (at !== undefined) throw invalidInput(`'metadata' part${at ? ` '${at}'` : ''}: ${ILL_FORMED}`);
-  const m = parsed.data;
+  return versionFieldsOf(parsed.data);
+}
+
+/**
+ * The model file as a stream (and metadata), for files the runner serves: a raw octet-stream
+ * body is passed on as it arrives, never read whole; a multipart form is read first (up to
+ * `maxFormBytes`), then its file part streamed.
+ */
+export async function readModelUploadStream(
+  request: Request,
+  maxBytes: number,
+  maxFormBytes: number,
+): Promise<{ body: ReadableStream<Uint8Array>; fields: VersionFields }> {
+  const mediaType = (request.headers.get('content-type') ?? '').toLowerCase();
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (mediaType.startsWith('application/octet-stream')) {
+    if (declared > maxBytes) throw tooLarge('the model file', maxBytes);
+    return { body: request.body ?? new Blob([]).stream(), fields: {} };
+  }
+  const upload = await readModelUpload(request, Math.min(maxBytes, maxFormBytes));
+  return { body: new Blob([upload.bytes]).stream(), fields: upload.fields };
+}
+
+/** The version fields of a JSON body's metadata (snake case on the wire). */
+export function versionFieldsOf(m: {
+  description?: string;
+  tags?: Record<string, string>;
+  metrics?: Record<string, number>;
+  feature_names?: string[] | null;
+  class_labels?: string[] | null;
+}): VersionFields {
   return {
     description: m.description,
     tags: m.tags,

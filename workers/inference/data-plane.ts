@@ -9,8 +9,10 @@ import {
 } from '../cache/prediction-cache';
 import type { Scope } from '../registry/types';
 import { instancesToTensors, outputsToPredictions } from './instances';
-import { encodeOutputs, runModel, type ModelRunDeps } from './model-runs';
-import { resolveServed, type ServedVersion, type ServedVersionDeps } from './served-versions';
+import { encodeOutputs, isWarm, runModel, type ModelRunDeps } from './model-runs';
+import { assignRoute } from './routing';
+import { resolveTarget, type ServedVersion, type ServedVersionDeps } from './served-versions';
+import { mirrorAfterResponse, type ShadowDeps, type ShadowReport } from './shadow';
 import { Timing, type TimingEntry } from './timing';
 import type { NamedTensors, RequestedOutput, RequestTensor, ResponseTensor } from './types';
 import { selectOutputs, validateInputs } from './validate-inputs';
@@ -32,13 +34,25 @@ export interface PredictRequest {
   version: string | undefined;
   inputs: PredictInputs;
   cache: CacheMode;
+  /** Modelflare-Routing-Key: keeps a caller on one route of a split alias. */
+  routingKey?: string;
   requestId: string;
   /** When the request arrived (performance.now()), for the latency monitoring records. */
   startedAt: number;
 }
 
+/** The route of a split alias a request went through. */
+export interface RouteTaken {
+  alias: string;
+  index: number;
+  /** Whether a guard or steps watch the alias. */
+  watched: boolean;
+}
+
 export interface Prediction {
   served: ServedVersion;
+  /** Set when the reference was an alias that splits its traffic. */
+  route?: RouteTaken;
   rows: number;
   /** The validated inputs (drift reads features from them). */
   tensors: NamedTensors;
@@ -60,11 +74,15 @@ export interface PredictionObserver {
   /** A prediction was answered; returns the id it was logged under, when sampled. */
   answered(prediction: Prediction, request: PredictRequest): string | undefined;
   /** A request for a resolved version failed (bad input, a runtime error, an outage). */
-  failed(served: ServedVersion, error: unknown, request: PredictRequest): void;
+  failed(served: ServedVersion, error: unknown, request: PredictRequest, route?: RouteTaken): void;
+  /** A shadow run ended, after the response: its comparison, or its error. */
+  shadowed(report: ShadowReport): void;
 }
 
-export interface DataPlaneDeps extends ServedVersionDeps, PredictionCacheDeps, ModelRunDeps {
+export interface DataPlaneDeps extends ServedVersionDeps, PredictionCacheDeps, ModelRunDeps, ShadowDeps {
   observer: PredictionObserver;
+  /** Draws routes without a routing key, and which requests are mirrored. */
+  random: () => number;
 }
 
 const rowsOf = (inputs: PredictInputs) =>
@@ -72,15 +90,35 @@ const rowsOf = (inputs: PredictInputs) =>
 
 export async function predict(deps: DataPlaneDeps, request: PredictRequest): Promise<Prediction> {
   const timing = new Timing();
-  const served = await timing.measure('registry', () =>
-    resolveServed(deps, request.scope, request.model, request.version),
+  const target = await timing.measure('registry', () =>
+    resolveTarget(deps, request.scope, request.model, request.version),
   );
+  const { split } = target;
+  const chosen = split ? assignRoute(split, request.routingKey, deps.random) : undefined;
+  const served = chosen ? chosen.served : target.primary;
+  const route = chosen && { alias: split!.alias, index: chosen.index, watched: split!.watched };
   try {
     const prediction = await predictServed(deps, served, request, timing);
+    if (route) prediction.route = route;
     prediction.predictionId = deps.observer.answered(prediction, request);
+    const shadow = split?.shadow;
+    if (shadow && deps.random() * 100 < shadow.percent) {
+      mirrorAfterResponse(deps, shadow.served, {
+        alias: split.alias,
+        primary: served,
+        inputs:
+          request.inputs.kind === 'tensors'
+            ? { kind: 'tensors', raw: request.inputs.tensors, outputs: request.inputs.outputs }
+            : request.inputs,
+        decoded: prediction.tensors,
+        rows: prediction.rows,
+        outputsJson: prediction.outputsJson,
+        primaryMs: performance.now() - request.startedAt,
+      });
+    }
     return prediction;
   } catch (err) {
-    deps.observer.failed(served, err, request);
+    deps.observer.failed(served, err, request, route);
     throw err;
   }
 }
@@ -128,8 +166,8 @@ async function cachedOrRun(
     const hit = await timing.measure('cache', () =>
       readPrediction(deps, key, {
         shared: served.cacheShared,
-        // A model not loaded here costs a load: a KV answer is then worth its full deadline.
-        kvDeadlineMs: deps.sessions.isLoaded(served.versionId)
+        // A model not loaded here costs a load (or a backend call): a KV answer is then worth its full deadline.
+        kvDeadlineMs: isWarm(deps, served)
           ? served.cacheSharedTimeoutMs
           : Math.max(served.cacheSharedTimeoutMs, deps.config.CACHE_READ_TIMEOUT_MS),
       }),

@@ -3,7 +3,7 @@ import { credentialKnown, type AuthenticateDeps } from '../auth/authenticate';
 import type { Principal } from '../auth/principal';
 import { API_KEY_PREFIX, sha256Hex } from '../auth/secrets';
 import { resolveIn } from '../registry/resolve';
-import { servedKey, toServed, type ServedVersion, type ServedVersionDeps } from './served-versions';
+import { servedKey, toTarget, type ServedTarget, type ServedVersionDeps } from './served-versions';
 
 /*
  * An isolate that has not seen an API key would wait for D1 twice before predicting: for the
@@ -37,9 +37,9 @@ export function lookAhead(deps: LookAheadDeps, request: LookAheadRequest): LookA
   const found = readAhead(deps, token, model, version).catch(() => undefined);
   return {
     async keep(principal) {
-      const served = await found;
-      if (served && served.workspaceId === principal.workspaceId) {
-        remember(servedKey(principal.workspaceId, model, version), served);
+      const target = await found;
+      if (target && target.primary.workspaceId === principal.workspaceId) {
+        remember(servedKey(principal.workspaceId, model, version), target);
       }
     },
   };
@@ -50,8 +50,8 @@ async function readAhead(
   token: string,
   model: string,
   version: string | undefined,
-): Promise<ServedVersion | undefined> {
+): Promise<ServedTarget | undefined> {
   const resolution = await resolveIn(deps, workspaceOfKeyHash(await sha256Hex(token)), model, version);
   // Misses are not kept: the data plane reads again and answers its own refusal.
-  return resolution.found ? toServed(resolution.model, resolution.version) : undefined;
+  return resolution.found ? toTarget(resolution) : undefined;
 }

@@ -2,6 +2,7 @@ import type { Logger } from '../core/logger';
 import type { LoadedModel, ModelSession } from '../runtime/model-session';
 import { loadOnnxModel } from '../runtime/onnx-session';
 import { ortRuntime } from '../runtime/ort-env';
+import { backendReady, runOnBackend, type BackendDeps } from './backends/backends';
 import { readModelBytes } from './model-bytes';
 import { rowsToRunAlone, runRowByRow } from './row-by-row';
 import type { ServedVersion } from './served-versions';
@@ -16,7 +17,7 @@ import type { NamedTensors, ResponseTensor } from './types';
  * one after the other.
  */
 
-export interface ModelRunDeps {
+export interface ModelRunDeps extends BackendDeps {
   sessions: SessionCache;
   bucket: R2Bucket;
   logger: Logger;
@@ -49,7 +50,10 @@ export function withSession<T>(
   );
 }
 
-/** Runs the served version on validated inputs (row by row when its batch is fixed at 1). */
+/**
+ * Runs the served version on validated inputs (row by row when its batch is fixed at 1): in
+ * this isolate's session, or on the runner or remote server that serves it.
+ */
 export function runModel(
   deps: ModelRunDeps,
   served: ServedVersion,
@@ -57,13 +61,24 @@ export function runModel(
   outputs: readonly string[],
   timing?: Timing,
 ): Promise<NamedTensors> {
-  return withSession(deps, served, timing, (session) => {
+  const runWith = (run: (feeds: NamedTensors) => Promise<NamedTensors>) => {
     const rows = rowsToRunAlone(served.signature, inputs);
-    const run = (feeds: NamedTensors) => session.run(feeds, outputs);
     const work = () => (rows > 0 ? runRowByRow(run, inputs, rows) : run(inputs));
     return timing ? timing.measure('infer', work) : work();
-  });
+  };
+  if (served.backend !== 'isolate') return runWith((feeds) => runOnBackend(deps, served, feeds, outputs));
+  return withSession(deps, served, timing, (session) => runWith((feeds) => session.run(feeds, outputs)));
 }
+
+/** Resolves once the version can serve: loaded in this isolate, or ready on its backend. */
+export async function prepareModel(deps: ModelRunDeps, served: ServedVersion): Promise<void> {
+  if (served.backend !== 'isolate') return backendReady(deps, served);
+  await withSession(deps, served, undefined, async () => undefined);
+}
+
+/** Whether a run would start at once: a session loaded here (a backend's state is not known). */
+export const isWarm = (deps: ModelRunDeps, served: ServedVersion) =>
+  served.backend === 'isolate' && deps.sessions.isLoaded(served.versionId);
 
 export function encodeOutputs(results: NamedTensors, outputs: readonly string[]): ResponseTensor[] {
   return outputs.map((name) => {

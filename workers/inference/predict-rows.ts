@@ -1,4 +1,5 @@
 import { DomainError } from '../core/errors';
+import { isBackendFailure } from './backends/backends';
 import { instancesToTensors, outputsToPredictions } from './instances';
 import { encodeOutputs, runModel, type ModelRunDeps } from './model-runs';
 import { concatData } from './row-by-row';
@@ -14,8 +15,9 @@ import { selectOutputs } from './validate-inputs';
 
 export type RowResult = { prediction: unknown } | { error: string };
 
+/** A row's own error; a backend that fails is the chunk's (retried), not the row's. */
 const rowError = (err: unknown): RowResult => {
-  if (err instanceof DomainError) return { error: err.message };
+  if (err instanceof DomainError && !isBackendFailure(err)) return { error: err.message };
   throw err;
 };
 
@@ -71,7 +73,7 @@ export async function predictRows(
       return results;
     } catch (err) {
       // One row the model rejects fails the whole batch: find it by running the rows alone.
-      if (!(err instanceof DomainError)) throw err;
+      if (!(err instanceof DomainError) || isBackendFailure(err)) throw err;
     }
   }
   for (const { at, inputs } of valid) {

@@ -2,8 +2,8 @@ import type { ChangeFeed } from '../core/change-feed';
 import type { Config } from '../core/config';
 import { DomainError, notFound } from '../core/errors';
 import { RefreshingCache, type RefreshHooks } from '../core/refreshing-cache';
-import type { Signature } from '../core/signature';
-import { resolveReference, type Resolution } from '../registry/resolve';
+import type { BackendKind, RemoteBackend, Signature } from '../core/signature';
+import { resolveReference, type Resolution, type ResolvedSplit } from '../registry/resolve';
 import type { ModelRow, RegistryDeps, Scope, Task, VersionRow } from '../registry/types';
 import { getVersionById } from '../registry/versions';
 import type { ModelFile } from './model-bytes';
@@ -35,6 +35,9 @@ export interface ServedVersion {
   zipmap: { output: string; labels: string[] } | null;
   /** An input the import made from a DictVectorizer's map: records may leave its features out. */
   sparseInput: string | null;
+  /** What runs it: this isolate, the native runner, or a remote server (`remote` then set). */
+  backend: BackendKind;
+  remote: RemoteBackend | null;
 }
 
 export function toServed(model: ModelRow, version: VersionRow): ServedVersion {
@@ -56,6 +59,8 @@ export function toServed(model: ModelRow, version: VersionRow): ServedVersion {
     signature: version.signature,
     featureNames: version.featureNames ?? model.featureNames,
     classLabels: version.classLabels ?? model.classLabels,
+    backend: version.backend,
+    remote: version.remote,
     ...servingOf(version),
   };
 }
@@ -74,15 +79,64 @@ function servingOf(version: VersionRow): Pick<ServedVersion, 'file' | 'zipmap' |
   };
 }
 
+/** A route of a split alias, as serving uses it. */
+export interface ServedRoute {
+  /** Its index among the alias's routes (the Modelflare-Route header). */
+  index: number;
+  served: ServedVersion;
+  weight: number;
+}
+
+/** An alias that splits its traffic, as serving uses it (inference/routing.ts assigns). */
+export interface ServedSplit {
+  alias: string;
+  /** Whether a guard or steps watch it. */
+  watched: boolean;
+  /** Routes with weight > 0: only these are ever assigned. */
+  routes: ServedRoute[];
+  totalWeight: number;
+  shadow?: { served: ServedVersion; percent: number };
+}
+
+/** What a reference resolves to: one version, or an alias's routes (and shadow) around it. */
+export interface ServedTarget {
+  /** The version served without a split; a split alias's first route. */
+  primary: ServedVersion;
+  split?: ServedSplit;
+}
+
+function toSplit(model: ModelRow, split: ResolvedSplit): ServedSplit {
+  const routes = split.routes
+    .filter((route) => route.weight > 0)
+    .map((route) => ({ index: route.index, served: toServed(model, route.version), weight: route.weight }));
+  return {
+    alias: split.alias,
+    watched: split.watched,
+    routes,
+    totalWeight: routes.reduce((sum, route) => sum + route.weight, 0),
+    ...(split.shadow
+      ? { shadow: { served: toServed(model, split.shadow.version), percent: split.shadow.percent } }
+      : {}),
+  };
+}
+
+export function toTarget(resolution: Resolution & { found: true }): ServedTarget {
+  const primary = toServed(resolution.model, resolution.version);
+  const split = resolution.split && toSplit(resolution.model, resolution.split);
+  // A split whose routes all weigh nothing (none can) would serve nothing: the first route serves.
+  return split && split.routes.length > 0 ? { primary, split } : { primary };
+}
+
 /**
- * The isolate's copies of resolutions (workspace, model, reference -> version), served while
- * they refresh in the background. Changes made through this isolate drop them at once.
+ * The isolate's copies of resolutions (workspace, model, reference -> version or routes),
+ * served while they refresh in the background. Changes made through this isolate drop them at
+ * once.
  */
 export class ServedVersionCache {
-  readonly resolutions: RefreshingCache<ServedVersion>;
+  readonly resolutions: RefreshingCache<ServedTarget>;
 
   constructor(changes: ChangeFeed, now: () => number = () => Date.now()) {
-    this.resolutions = new RefreshingCache<ServedVersion>(4096, (err) => err instanceof DomainError, now);
+    this.resolutions = new RefreshingCache<ServedTarget>(4096, (err) => err instanceof DomainError, now);
     changes.onModelChange((workspaceId, name) => {
       const prefix = `${workspaceId}\0${name}\0`;
       this.resolutions.forget((key) => key.startsWith(prefix));
@@ -99,27 +153,52 @@ export interface ServedVersionDeps extends RefreshHooks {
 export const servedKey = (workspaceId: string, name: string, ref: string | undefined) =>
   `${workspaceId}\0${name}\0${ref ?? ''}`;
 
-/** The version a request names: a number, an alias, `latest`, or none (production, else latest). */
-export function resolveServed(
+/**
+ * What a request names: a number, an alias, `latest`, or none (production, else latest), with
+ * the alias's routes when it splits its traffic.
+ */
+export function resolveTarget(
   deps: ServedVersionDeps,
   scope: Pick<Scope, 'workspaceId'>,
   name: string,
   ref: string | undefined,
-): Promise<ServedVersion> {
+): Promise<ServedTarget> {
   return deps.servedVersions.resolutions.get(
     servedKey(scope.workspaceId, name, ref),
     {
       refreshAfterMs: deps.config.REGISTRY_CACHE_TTL_SECONDS * 1000,
       staleLimitMs: deps.config.CACHE_STALE_LIMIT_SECONDS * 1000,
     },
-    async () => servedOrRefusal(await resolveReference(deps, scope, name, ref), name, ref),
+    async () => targetOrRefusal(await resolveReference(deps, scope, name, ref), name, ref),
     deps,
   );
 }
 
+/**
+ * The one version a request names, for what serves a single version (batch jobs pin it,
+ * monitoring reads it): a split alias's first route.
+ */
+export async function resolveServed(
+  deps: ServedVersionDeps,
+  scope: Pick<Scope, 'workspaceId'>,
+  name: string,
+  ref: string | undefined,
+): Promise<ServedVersion> {
+  return (await resolveTarget(deps, scope, name, ref)).primary;
+}
+
+export function targetOrRefusal(resolution: Resolution, name: string, ref: string | undefined): ServedTarget {
+  return toTarget(refuseMiss(resolution, name, ref));
+}
+
 /** The resolution, or the error that tells the caller what is missing. */
 export function servedOrRefusal(resolution: Resolution, name: string, ref: string | undefined): ServedVersion {
-  if (resolution.found) return toServed(resolution.model, resolution.version);
+  const found = refuseMiss(resolution, name, ref);
+  return toServed(found.model, found.version);
+}
+
+function refuseMiss(resolution: Resolution, name: string, ref: string | undefined): Resolution & { found: true } {
+  if (resolution.found) return resolution;
   switch (resolution.miss) {
     case 'model':
       throw notFound(`model '${name}' not found`, { code: 'model_not_found' });

@@ -10,17 +10,17 @@ import type { ObserveDeps } from './observe';
 export class FlushSchedule {
   private scheduled = false;
 
-  constructor(private readonly flush: (db: Db) => Promise<void>) {}
+  constructor(private readonly flush: (db: Db, deps: ObserveDeps) => Promise<void>) {}
 
   afterCount(deps: ObserveDeps, due: boolean): void {
     if (deps.flushesWhenDone) return;
     if (due) {
-      deps.defer(this.flush(deps.db));
+      deps.defer(this.flush(deps.db, deps));
       return;
     }
     if (this.scheduled) return;
     this.scheduled = true;
     const wait = new Promise((resolve) => setTimeout(resolve, deps.config.METRICS_FLUSH_SECONDS * 1000));
-    deps.defer(wait.then(() => this.flush(deps.db)).finally(() => (this.scheduled = false)));
+    deps.defer(wait.then(() => this.flush(deps.db, deps)).finally(() => (this.scheduled = false)));
   }
 }

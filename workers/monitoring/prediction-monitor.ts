@@ -1,5 +1,5 @@
 import { DomainError } from '../core/errors';
-import type { Prediction, PredictionObserver, PredictRequest } from '../inference/data-plane';
+import type { Prediction, PredictionObserver, PredictRequest, RouteTaken } from '../inference/data-plane';
 import { outputsArePerRow, outputsToPredictions, predictedValue } from '../inference/instances';
 import { versionRef, type ServedVersion } from '../inference/served-versions';
 import { encodeElements } from '../inference/tensor-json';
@@ -7,6 +7,7 @@ import type { RequestTensor, ResponseTensor } from '../inference/types';
 import type { DriftCounts } from './drift/observe-features';
 import type { ObserveDeps } from './observe';
 import { maybeLogPrediction } from './predictions';
+import type { RouteMetricsDeps } from './route-metrics';
 
 /*
  * Everything monitoring takes from a prediction, fed by the data plane in one place: the
@@ -14,9 +15,18 @@ import { maybeLogPrediction } from './predictions';
  * the caller gets back as X-Prediction-Id). All of it is written after the response.
  */
 
-export interface MonitorDeps extends ObserveDeps {
+export interface MonitorDeps extends ObserveDeps, RouteMetricsDeps {
   drift: DriftCounts;
 }
+
+/** A split alias's route, as its counts are filed. */
+const routeRef = (served: ServedVersion, route: RouteTaken) => ({
+  workspaceId: served.workspaceId,
+  model: served.modelName,
+  alias: route.alias,
+  route: route.index,
+  version: served.version,
+});
 
 /** A failure the caller caused (4xx) or the platform did (5xx: an outage, a bug). */
 const failureOf = (err: unknown): 'client' | 'server' =>
@@ -25,12 +35,16 @@ const failureOf = (err: unknown): 'client' | 'server' =>
 export function predictionObserver(deps: MonitorDeps): PredictionObserver {
   return {
     answered(prediction: Prediction, request: PredictRequest): string | undefined {
-      const { served, rows } = prediction;
-      deps.metrics.inference(deps, versionRef(served), {
-        latencyMs: performance.now() - request.startedAt,
-        rows,
-        cache: prediction.cache,
-      });
+      const { served, rows, route } = prediction;
+      const latencyMs = performance.now() - request.startedAt;
+      deps.metrics.inference(deps, versionRef(served), { latencyMs, rows, cache: prediction.cache });
+      if (route) {
+        deps.routeMetrics.served(deps, routeRef(served, route), route.watched, {
+          latencyMs,
+          rows,
+          cache: prediction.cache,
+        });
+      }
       deps.drift.observe(deps, served, prediction.tensors, rows);
       return maybeLogPrediction(deps, served.logSampleRate, () => ({
         workspaceId: served.workspaceId,
@@ -48,12 +62,13 @@ export function predictionObserver(deps: MonitorDeps): PredictionObserver {
         cache: prediction.cache,
       }));
     },
-    failed(served: ServedVersion, error: unknown, request: PredictRequest): void {
-      deps.metrics.inference(deps, versionRef(served), {
-        failed: failureOf(error),
-        latencyMs: performance.now() - request.startedAt,
-        rows: 0,
-      });
+    failed(served: ServedVersion, error: unknown, request: PredictRequest, route?: RouteTaken): void {
+      const outcome = { failed: failureOf(error), latencyMs: performance.now() - request.startedAt, rows: 0 };
+      deps.metrics.inference(deps, versionRef(served), outcome);
+      if (route) deps.routeMetrics.served(deps, routeRef(served, route), route.watched, outcome);
+    },
+    shadowed(report): void {
+      deps.routeMetrics.shadowed(deps, report);
     },
   };
 }

@@ -5,9 +5,11 @@ import type { RegistryDeps, Scope } from '../registry/types';
 import { predictionExportPrefix } from '../storage/r2-keys';
 import { modelVersions } from '../storage/schema';
 import { forgetModelMonitoring, type ForgetDeps, type ForgottenCounts } from './forget-model';
+import { deleteRouteCounts, type RouteMetrics } from './route-metrics';
 
 export interface PurgeDeps extends RegistryDeps, ForgetDeps {
   kv: KVNamespace;
+  routeMetrics: RouteMetrics;
 }
 
 /** Cached predictions deleted per purge: KV allows about a thousand operations per invocation. */
@@ -38,6 +40,9 @@ export async function purgeModelAndData(
   const exportFiles = await deleteExports(deps.bucket, scope.workspaceId, name);
   const { versionIds, bytes } = await purgeModel(deps, scope, name);
   const late = await forgetModelMonitoring(deps, model, versionIds);
+  // What split aliases counted goes too (keyed by the model's name, which may be taken again).
+  deps.routeMetrics.forgetModel(model.workspaceId, model.name);
+  await deleteRouteCounts(deps.db, model.workspaceId, model.name);
   const cachedPredictions = await deleteCachedPredictions(deps.kv, versionIds);
   return {
     versions: versionIds.length,

@@ -6,7 +6,11 @@ import type { Logger } from '../core/logger';
 import { errorFields } from '../core/logger';
 import type { RateLimiter } from '../ratelimit/rate-limiter';
 import type { IsolateServices } from './services';
+import type { WatchedAlias } from '../monitoring/route-metrics';
+import { judgeWatched } from '../rollouts/check';
 import { database, type Db } from '../storage/db';
+import type { RunnerGateway } from '../inference/backends/runner';
+import { runnerGateway } from './runner-container';
 
 /*
  * The composition root's per-invocation half: every entry point (fetch, queue, scheduled)
@@ -22,6 +26,8 @@ export interface PlatformDeps extends IsolateServices {
   batchQueue: Queue;
   webhookQueue: Queue;
   rateLimiter: DurableObjectNamespace<RateLimiter>;
+  /** The native runner, when configured (RUNNER_URL or the RUNNER container binding). */
+  runner: RunnerGateway | undefined;
   /** This invocation's logger (its lines carry the request id or the queue's name). */
   logger: Logger;
   /** Work that may finish after the response; a failure is logged, never raised. */
@@ -30,6 +36,8 @@ export interface PlatformDeps extends IsolateServices {
   observer: PredictionObserver;
   onLoad: (served: ServedVersion, ms: number) => void;
   onRefreshError: (err: unknown) => void;
+  /** Judges the guards and steps of split aliases whose counts this invocation just wrote. */
+  judgeRollouts: (aliases: WatchedAlias[]) => Promise<void>;
 }
 
 export function platformDeps(
@@ -47,11 +55,13 @@ export function platformDeps(
     batchQueue: env.BATCH_QUEUE,
     webhookQueue: env.WEBHOOK_QUEUE,
     rateLimiter: env.RATE_LIMITER,
+    runner: runnerGateway(services.config, env),
     logger,
     defer: (work) => waitUntil(work.catch((err: unknown) => logger.warn('deferred work failed', errorFields(err)))),
     observer: undefined as unknown as PredictionObserver,
     onLoad: (served, ms) => services.metrics.load(deps, versionRef(served), ms),
     onRefreshError: (err) => logger.warn('background refresh failed; serving the copy', errorFields(err)),
+    judgeRollouts: (aliases) => judgeWatched(deps, aliases, 'metrics-flush'),
   };
   deps.observer = predictionObserver(deps);
   return deps;

@@ -3,11 +3,13 @@ import { PredictionCache } from '../cache/prediction-cache';
 import { ChangeFeed } from '../core/change-feed';
 import { ortHeapLimit, type Config } from '../core/config';
 import { createLogger, type Logger } from '../core/logger';
+import { CircuitBreakers } from '../inference/backends/circuit-breaker';
 import { ServedVersionCache } from '../inference/served-versions';
 import { SessionCache } from '../inference/session-cache';
 import { DriftCounts } from '../monitoring/drift/observe-features';
 import { FailureLog } from '../monitoring/failures';
 import { Metrics } from '../monitoring/observe';
+import { RouteMetrics } from '../monitoring/route-metrics';
 import { LocalBudgets } from '../ratelimit/local-budgets';
 import { onOutOfMemory } from '../runtime/onnx-session';
 import { limitOrtHeap } from '../runtime/ort-env';
@@ -34,10 +36,16 @@ export interface IsolateServices {
   metrics: Metrics;
   /** Drift histogram counts, buffered before D1. */
   drift: DriftCounts;
+  /** What split aliases' routes served and their shadows compared, buffered before D1. */
+  routeMetrics: RouteMetrics;
+  /** Draws routes for requests without a routing key, and which requests are mirrored (tests seed it). */
+  random: () => number;
   /** The latest failing requests, buffered before D1 (the dashboard's errors view). */
   failures: FailureLog;
   /** Request budgets, decided here and reported to their Durable Objects after. */
   budgets: LocalBudgets;
+  /** A circuit per runner instance and remote server. */
+  breakers: CircuitBreakers;
 }
 
 export function createServices(config: Config, logger: Logger = createLogger()): IsolateServices {
@@ -60,7 +68,10 @@ export function createServices(config: Config, logger: Logger = createLogger()):
     credentials,
     metrics: new Metrics(),
     drift: new DriftCounts(),
+    routeMetrics: new RouteMetrics(),
+    random: Math.random,
     failures: new FailureLog(),
     budgets: new LocalBudgets(),
+    breakers: new CircuitBreakers(config.BACKEND_BREAKER_FAILURES, config.BACKEND_BREAKER_SECONDS * 1000),
   };
 }

@@ -14,4 +14,5 @@ export function artifactMissing(key: string): DomainError {
 
 /** The R2 keys a version owns: its artifact, and the serving graph the import wrote, if any. */
 export const versionFiles = (v: { key: string; serving: { key: string } | null }): string[] =>
-  v.serving ? [v.key, v.serving.key] : [v.key];
+  // A remote version has no file (its key is empty).
+  [v.key, v.serving?.key].filter((key): key is string => !!key);

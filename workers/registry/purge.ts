@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { modelAliases, models, modelVersions } from '../storage/schema';
+import { modelAliasRoutes, modelAliases, models, modelVersions } from '../storage/schema';
 import { versionFiles } from './artifacts';
 import { requireModel } from './models';
 import type { RegistryDeps, Scope } from './types';
@@ -26,6 +26,7 @@ export async function purgeModel(
       })
       .from(modelVersions)
       .where(eq(modelVersions.modelId, model.id)),
+    deps.db.delete(modelAliasRoutes).where(eq(modelAliasRoutes.modelId, model.id)),
     deps.db.delete(modelAliases).where(eq(modelAliases.modelId, model.id)),
     deps.db.delete(modelVersions).where(eq(modelVersions.modelId, model.id)),
     deps.db.delete(models).where(eq(models.id, model.id)),

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { conflict, invalidModel, notFound } from '../core/errors';
-import type { Rewrite, ServingGraph } from '../core/signature';
+import type { BackendKind, OnnxHeader, RemoteBackend, Rewrite, ServingGraph, Signature } from '../core/signature';
 import { errorFields } from '../core/logger';
 import { artifactMissing } from './artifacts';
 import { newId } from '../core/ids';
@@ -8,7 +8,7 @@ import type { LoadedModel } from '../runtime/model-session';
 import { importModel } from '../runtime/import/import-model';
 import { artifactKey, servingKey } from '../storage/r2-keys';
 import { isUniqueViolation } from '../storage/db';
-import { modelAliases, models, modelVersions } from '../storage/schema';
+import { modelAliasRoutes, modelAliases, models, modelVersions } from '../storage/schema';
 import { decodeCursor, encodeCursor } from '../core/cursor';
 import { insertModelIfMissing, requireModel } from './models';
 import type { ModelRow, ModelVersion, RegistryDeps, Scope, Task, VersionRow } from './types';
@@ -146,7 +146,8 @@ export async function createVersion(
         key,
         sha256,
         bytes: bytes.byteLength,
-        loaded,
+        signature: loaded.signature,
+        header: loaded.header,
         serving,
         fields: labelled,
         task: serving?.rewrites.some((r) => r.kind === 'zipmap') ? 'classification' : undefined,
@@ -231,7 +232,11 @@ function adopt(
   return version;
 }
 
-async function requireModelForUpload(deps: RegistryDeps, scope: Scope, name: string): Promise<ModelRow | undefined> {
+export async function requireModelForUpload(
+  deps: RegistryDeps,
+  scope: Scope,
+  name: string,
+): Promise<ModelRow | undefined> {
   const model = await deps.db.query.models.findFirst({
     where: and(eq(models.workspaceId, scope.workspaceId), eq(models.name, name)),
   });
@@ -243,7 +248,7 @@ async function requireModelForUpload(deps: RegistryDeps, scope: Scope, name: str
   return model;
 }
 
-async function refuseDuplicate(deps: RegistryDeps, model: ModelRow, sha256: string): Promise<void> {
+export async function refuseDuplicate(deps: RegistryDeps, model: ModelRow, sha256: string): Promise<void> {
   const duplicate = await deps.db.query.modelVersions.findFirst({
     where: and(eq(modelVersions.modelId, model.id), eq(modelVersions.sha256, sha256)),
   });
@@ -255,20 +260,24 @@ async function refuseDuplicate(deps: RegistryDeps, model: ModelRow, sha256: stri
   }
 }
 
-async function insertVersion(
+export async function insertVersion(
   deps: RegistryDeps,
   scope: Scope,
   name: string,
   v: {
     id: string;
+    /** The file's R2 key; empty for a remote version, which has none. */
     key: string;
     sha256: string;
     bytes: number;
-    loaded: LoadedModel;
+    signature: Signature;
+    header: OnnxHeader;
     serving: ServingGraph | null;
     fields: VersionFields;
     /** The task of the model when this upload creates it. */
     task?: Task;
+    backend?: BackendKind;
+    remote?: RemoteBackend;
   },
 ): Promise<VersionRow> {
   const { fields } = v;
@@ -292,9 +301,11 @@ async function insertVersion(
             sha256: constant(v.sha256).as('sha256'),
             sizeBytes: constant(v.bytes).as('size_bytes'),
             artifactKey: constant(v.key).as('artifact_key'),
-            signature: constant(json(v.loaded.signature)).as('signature'),
-            onnx: constant(json(v.loaded.header)).as('onnx'),
+            signature: constant(json(v.signature)).as('signature'),
+            onnx: constant(json(v.header)).as('onnx'),
             serving: constant(v.serving ? json(v.serving) : null).as('serving'),
+            backend: constant(v.backend ?? 'isolate').as('backend'),
+            remote: constant(v.remote ? json(v.remote) : null).as('remote'),
             description: constant(fields.description ?? '').as('description'),
             tags: constant(json(fields.tags ?? {})).as('tags'),
             metrics: constant(json(fields.metrics ?? {})).as('metrics'),
@@ -366,7 +377,8 @@ export async function updateVersion(
   }
   if (Object.keys(changes).length === 0) return withAliases(deps, model, row);
   // The alias check is repeated inside the write: an alias set since it ran must stop it.
-  const noAlias = sql`not exists (select 1 from model_aliases ma where ma.version_id = ${modelVersions.id})`;
+  const noAlias = sql`not exists (select 1 from model_aliases ma where ma.version_id = ${modelVersions.id})
+    and not exists (select 1 from model_alias_routes mr where mr.version_id = ${modelVersions.id})`;
   const [updated] = await deps.db
     .update(modelVersions)
     .set(changes)
@@ -387,16 +399,24 @@ export async function updateVersion(
 }
 
 async function refuseIfAliased(deps: RegistryDeps, row: VersionRow): Promise<void> {
-  const targets = await deps.db
-    .select({ alias: modelAliases.alias })
-    .from(modelAliases)
-    .where(eq(modelAliases.versionId, row.id));
-  if (targets.length > 0) {
-    const names = targets.map((t) => `'${t.alias}'`).join(', ');
-    throw conflict(
-      `version ${row.version} cannot be archived while alias ${names} points at it; move the alias first`,
-      { code: 'version_has_aliases' },
-    );
+  const [pointing, routing] = await deps.db.batch([
+    deps.db.select({ alias: modelAliases.alias }).from(modelAliases).where(eq(modelAliases.versionId, row.id)),
+    deps.db
+      .select({ alias: modelAliasRoutes.alias, kind: modelAliasRoutes.kind })
+      .from(modelAliasRoutes)
+      .where(eq(modelAliasRoutes.versionId, row.id)),
+  ]);
+  const roles = new Map<string, string>(pointing.map((t) => [t.alias, 'points at it']));
+  for (const t of routing) roles.set(t.alias, t.kind === 'shadow' ? 'mirrors traffic to it' : 'routes traffic to it');
+  if (roles.size > 0) {
+    const names = [...roles.keys()].sort();
+    const which =
+      names.length === 1
+        ? `alias '${names[0]}' ${roles.get(names[0]!)}`
+        : `aliases ${names.map((n) => `'${n}' (${roles.get(n)})`).join(', ')} use it`;
+    throw conflict(`version ${row.version} cannot be archived while ${which}; move the alias first`, {
+      code: 'version_has_aliases',
+    });
   }
 }
 
@@ -408,6 +428,12 @@ export async function openArtifact(
   ref: VersionRef,
 ): Promise<{ version: ModelVersion; object: R2ObjectBody }> {
   const version = await getVersion(deps, scope, name, ref);
+  if (version.backend === 'remote') {
+    throw notFound(
+      `version ${version.version} of model '${name}' is served by a remote server (${version.remote?.url}); it has no file here`,
+      { code: 'version_not_found' },
+    );
+  }
   const object = await deps.bucket.get(version.artifactKey);
   if (!object) throw artifactMissing(version.artifactKey);
   return { version, object };

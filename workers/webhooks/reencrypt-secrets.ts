@@ -1,14 +1,15 @@
-import { and, count, eq, isNotNull, lt, notLike, or, type SQL } from 'drizzle-orm';
+import { and, count, eq, isNotNull, lt, notLike, or, sql, type SQL } from 'drizzle-orm';
 import type { Config } from '../core/config';
 import { DomainError } from '../core/errors';
 import { openSecret, sealSecret, secretKeyring, type SecretKeyring } from '../core/secret-box';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../storage/db';
-import { jobs, triggers, webhookEndpoints } from '../storage/schema';
+import { modelVersions, jobs, triggers, webhookEndpoints } from '../storage/schema';
+import { remoteCredentialContext } from '../inference/backends/remote';
 import { secretContext } from './stored-secrets';
 
 /*
- * Moves stored signing secrets to the current encryption key: secrets stored in plain text
+ * Moves stored signing secrets (and remote backends' credentials) to the current encryption key: secrets stored in plain text
  * before encryption existed, and secrets sealed with a key that has since been rotated out
  * (SECRETS_PREVIOUS_KEYS). Run by the cron trigger, a bounded number of rows each time; once a
  * pass answers `remaining: 0` the previous keys can be removed. Expired previous secrets (past
@@ -96,8 +97,41 @@ export async function reencryptSecrets(
       .returning({ id: jobs.id });
     result.reencrypted += updated.length;
   }
+  result.reencrypted += await resealRemoteCredentials(db, keyring, sealedNow, limit, result);
   result.remaining = await countStale(db, sealedNow);
   return result;
+}
+
+/** A remote version's credential, inside its `remote` JSON column. */
+const remoteCredential = sql<string | null>`json_extract(${modelVersions.remote}, '$.credential')`;
+
+async function resealRemoteCredentials(
+  db: Db,
+  keyring: SecretKeyring,
+  sealedNow: string,
+  limit: number,
+  result: ReencryptResult,
+): Promise<number> {
+  const rows = await db
+    .select({ id: modelVersions.id, credential: remoteCredential })
+    .from(modelVersions)
+    .where(and(isNotNull(remoteCredential), notLike(remoteCredential, sealedNow)))
+    .limit(limit);
+  let moved = 0;
+  for (const row of rows) {
+    const sealed = await reseal(keyring, remoteCredentialContext(row.id), [row.credential]);
+    if (!sealed) {
+      result.unreadable += 1;
+      continue;
+    }
+    const updated = await db
+      .update(modelVersions)
+      .set({ remote: sql`json_set(${modelVersions.remote}, '$.credential', ${sealed[0]!})` })
+      .where(and(eq(modelVersions.id, row.id), eq(remoteCredential, row.credential!)))
+      .returning({ id: modelVersions.id });
+    moved += updated.length;
+  }
+  return moved;
 }
 
 /** Each value opened and sealed again under the current key (null stays null); undefined when one cannot be opened. */
@@ -122,7 +156,7 @@ async function reseal(
 async function countStale(db: Db, sealedNow: string | undefined): Promise<number> {
   const stale = (column: SQLiteColumn): SQL =>
     sealedNow ? and(isNotNull(column), notLike(column, sealedNow))! : isNotNull(column);
-  const [endpoints, triggerRows, jobRows] = await db.batch([
+  const [endpoints, triggerRows, jobRows, remotes] = await db.batch([
     db
       .select({ n: count() })
       .from(webhookEndpoints)
@@ -132,6 +166,14 @@ async function countStale(db: Db, sealedNow: string | undefined): Promise<number
       .from(triggers)
       .where(or(stale(triggers.secret), stale(triggers.previousSecret))),
     db.select({ n: count() }).from(jobs).where(stale(jobs.webhookSecret)),
+    db
+      .select({ n: count() })
+      .from(modelVersions)
+      .where(
+        sealedNow
+          ? and(isNotNull(remoteCredential), notLike(remoteCredential, sealedNow))
+          : isNotNull(remoteCredential),
+      ),
   ]);
-  return (endpoints[0]?.n ?? 0) + (triggerRows[0]?.n ?? 0) + (jobRows[0]?.n ?? 0);
+  return (endpoints[0]?.n ?? 0) + (triggerRows[0]?.n ?? 0) + (jobRows[0]?.n ?? 0) + (remotes[0]?.n ?? 0);
 }

@@ -32,30 +32,31 @@ function internalHost(hostname: string): string | undefined {
   return undefined;
 }
 
-/** The URL in normal form, or an invalid_argument error naming what is wrong with it. */
-export function checkWebhookUrl(raw: string, config: UrlPolicyConfig): string {
+/**
+ * The URL in normal form, or an invalid_argument error naming what is wrong with it. `what`
+ * names the URL in messages (remote inference servers follow the same policy).
+ */
+export function checkWebhookUrl(raw: string, config: UrlPolicyConfig, what = 'webhook URL'): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw invalidInput(`webhook URL '${raw.slice(0, 100)}' is not an absolute URL`);
+    throw invalidInput(`${what} '${raw.slice(0, 100)}' is not an absolute URL`);
   }
   const local = isLocal(config);
-  if (url.username || url.password) throw invalidInput('webhook URLs may not carry credentials');
+  if (url.username || url.password) throw invalidInput(`${what}s may not carry credentials`);
   if (url.protocol !== 'https:' && !(local && url.protocol === 'http:')) {
-    throw invalidInput(`webhook URLs must use https${local ? ' (or http in local development)' : ''}`);
+    throw invalidInput(`${what}s must use https${local ? ' (or http in local development)' : ''}`);
   }
   if (local) return url.toString();
   const why = internalHost(url.hostname);
   if (why) {
-    throw invalidInput(
-      `webhook URL host '${url.hostname}' is ${why}: private, loopback or internal addresses are refused`,
-    );
+    throw invalidInput(`${what} host '${url.hostname}' is ${why}: private, loopback or internal addresses are refused`);
   }
   const extra = config.WEBHOOK_ALLOWED_PORTS ?? [];
   if (!DEFAULT_PORTS.has(url.port) && !extra.includes(Number(url.port))) {
     throw invalidInput(
-      `webhook URL port ${url.port} is not allowed: use 443 (or 80${extra.length ? `, ${extra.join(', ')}` : ''})`,
+      `${what} port ${url.port} is not allowed: use 443 (or 80${extra.length ? `, ${extra.join(', ')}` : ''})`,
     );
   }
   return url.toString();

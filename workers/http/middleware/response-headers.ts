@@ -38,9 +38,10 @@ const HSTS: [string, string] = ['Strict-Transport-Security', 'max-age=31536000; 
 const securityOf = (config: Config) => (config.ENVIRONMENT === 'development' ? SECURITY : [...SECURITY, HSTS]);
 
 const ALLOW_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
-// Inference bodies may be compressed and carry binary tensor data (Open Inference Protocol clients).
+// Inference bodies may be compressed and carry binary tensor data (Open Inference Protocol clients);
+// a split alias's caller may pin its route with a routing key.
 const ALLOW_HEADERS =
-  'Authorization, Content-Type, Modelflare-Workspace, X-Request-Id, If-None-Match, Content-Encoding, Inference-Header-Content-Length';
+  'Authorization, Content-Type, Modelflare-Workspace, Modelflare-Routing-Key, X-Request-Id, If-None-Match, Content-Encoding, Inference-Header-Content-Length';
 const EXPOSE_HEADERS = [
   'X-Request-Id',
   'Retry-After',
@@ -52,6 +53,7 @@ const EXPOSE_HEADERS = [
   'Content-Disposition',
   'X-Cache',
   'X-Prediction-Id',
+  'Modelflare-Route',
   'Server-Timing',
   'Inference-Header-Content-Length',
 ].join(', ');

@@ -2,12 +2,13 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { DomainError, unavailable } from '../../core/errors';
 import { predict, type Prediction } from '../../inference/data-plane';
-import { withSession } from '../../inference/model-runs';
+import { prepareModel } from '../../inference/model-runs';
 import { servedOrRefusal } from '../../inference/served-versions';
 import { resolveReference } from '../../registry/resolve';
 import { servableVersionNumbers } from '../../registry/versions';
 import type { AppEnv } from '../app-env';
 import { cacheModeOf } from '../cache-mode';
+import { ROUTE_HEADER, routingKeyOf } from '../routing-key';
 import { defineRoute } from '../route';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
@@ -51,6 +52,7 @@ export function reportTimings(c: Context<AppEnv>, prediction: Prediction): void 
   access.rows = prediction.rows;
   access.cache = prediction.cache;
   c.header('X-Cache', prediction.cache);
+  if (prediction.route) c.header(ROUTE_HEADER, String(prediction.route.index));
   if (prediction.predictionId) c.header('X-Prediction-Id', prediction.predictionId);
 }
 
@@ -63,6 +65,7 @@ async function infer(c: Context<AppEnv>, model: string, version: string | undefi
     version,
     inputs: { kind: 'tensors', tensors: withTensorData(body.inputs, c.get('tensorData')), outputs: choices.requested },
     cache: cacheModeOf(c),
+    routingKey: routingKeyOf(c),
     requestId: c.get('requestId'),
     startedAt: c.get('startedAt'),
   });
@@ -90,9 +93,10 @@ async function metadata(c: Context<AppEnv>, model: string, version: string | und
     {
       name: served.modelName,
       versions: versions.map(String),
-      platform: 'onnxruntime_onnx' as const,
+      platform: served.backend === 'remote' ? ('remote' as const) : ('onnxruntime_onnx' as const),
       inputs: served.signature.inputs,
       outputs: served.signature.outputs,
+      parameters: { backend: served.backend },
     },
     200,
   );
@@ -108,7 +112,7 @@ async function ready(c: Context<AppEnv>, model: string, version: string | undefi
   const served = servedOrRefusal(resolution, model, version);
   Object.assign(c.get('access'), { model, version: served.version });
   try {
-    await withSession(deps, served, undefined, async () => undefined);
+    await prepareModel(deps, served);
   } catch (err) {
     if (err instanceof DomainError) {
       throw unavailable(`model '${model}' version ${served.version} cannot be loaded: ${err.message}`);
@@ -122,6 +126,7 @@ const inferDescription = [
   'Runs the model on the given input tensors (Open Inference Protocol V2). Inputs are checked against the signature first: every input present, none unknown, datatype, rank and fixed dimensions, element count and element types; the error names the input.',
   'The body is JSON, with or without a Content-Type (as NVIDIA’s tritonclient sends it), and may be compressed (`Content-Encoding: gzip` or `deflate`; the body limit applies to the decompressed size). With the binary tensor data extension the JSON header is followed by the inputs’ raw bytes (little-endian, row-major; BYTES as 4-byte length-prefixed elements): `Inference-Header-Content-Length` gives the header’s length and each binary input its `parameters.binary_data_size`. Outputs asked for with `binary_data` (or all, with `binary_data_output`) come back the same way, as `application/octet-stream` with `Inference-Header-Content-Length`. `parameters.classification: K` on an output answers its top K classes per row as BYTES `"value:index[:label]"`.',
   'Predictions are cached (see the model’s `cache` settings): `X-Cache` says HIT, MISS or BYPASS; `Cache-Control: no-cache` recomputes and refreshes the entry, `no-store` skips the cache. `Server-Timing` shows registry lookup, model load, validation, cache and inference times.',
+  'Through an alias that splits its traffic, `Modelflare-Routing-Key` (1 to 256 characters, a user or session id) keeps the caller on one route while the weights stand; `model_version` names the version that answered and the `Modelflare-Route` header the route.',
 ].join('\n\n');
 
 const BinaryBody = z.string().openapi({

@@ -12,6 +12,7 @@ import { modelPerformance } from '../../monitoring/performance';
 import { feedbackFor, listPredictions, recordFeedback, requirePrediction } from '../../monitoring/predictions';
 import { readGauges } from '../../monitoring/gauges';
 import { exposition } from '../../monitoring/prometheus';
+import { routeExposition } from '../../monitoring/route-metrics';
 import { modelStats } from '../../monitoring/stats';
 import { requireModel } from '../../registry/models';
 import type { AppEnv } from '../app-env';
@@ -85,7 +86,7 @@ export const monitoringRoutes = newRouter()
         tags: ['Monitoring'],
         summary: 'Prometheus metrics',
         description:
-          'Counters and histograms per workspace, model and version in the Prometheus text format: requests by outcome, rows, latency histogram (seconds), cache hits/misses/bypasses, batch rows, model loads. Gauges: PSI and KS per feature from each version’s latest drift report, accuracy or MAE from feedback over the last 24 hours, and whether each alert rule fires. The admin key or METRICS_SCRAPE_TOKEN see every workspace; a workspace admin key sees its own.',
+          'Counters and histograms per workspace, model and version in the Prometheus text format: requests by outcome, rows, latency histogram (seconds), cache hits/misses/bypasses, batch rows, model loads; for split aliases the same per route (labels `alias`, `route`, `version`) and the shadow’s comparisons. Gauges: PSI and KS per feature from each version’s latest drift report, accuracy or MAE from feedback over the last 24 hours, and whether each alert rule fires. The admin key or METRICS_SCRAPE_TOKEN see every workspace; a workspace admin key sees its own.',
         responses: {
           200: {
             description: 'Prometheus text exposition 0.0.4',
@@ -97,8 +98,11 @@ export const monitoringRoutes = newRouter()
     async (c) => {
       const workspace = await scrapeScope(c);
       await c.get('deps').metrics.flush(c.get('deps').db);
-      const db = c.get('deps').db;
-      const text = exposition(await readTotals(db, workspace), await readGauges(db, workspace));
+      const deps = c.get('deps');
+      await deps.routeMetrics.flush(deps);
+      const text =
+        exposition(await readTotals(deps.db, workspace), await readGauges(deps.db, workspace)) +
+        (await routeExposition(deps.db, workspace));
       return c.body(text, 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }) as never;
     },
   )

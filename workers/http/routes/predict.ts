@@ -4,6 +4,7 @@ import { invalidInput } from '../../core/errors';
 import { predict } from '../../inference/data-plane';
 import type { AppEnv } from '../app-env';
 import { cacheModeOf } from '../cache-mode';
+import { routingKeyOf } from '../routing-key';
 import { defineRoute } from '../route';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
@@ -29,6 +30,7 @@ async function predictRecords(c: Context<AppEnv>, name: string, version: string 
     version,
     inputs: { kind: 'records', records },
     cache: cacheModeOf(c),
+    routingKey: routingKeyOf(c),
     requestId: c.get('requestId'),
     startedAt: c.get('startedAt'),
   });
@@ -47,7 +49,7 @@ const route = (path: '/v1/models/{name}/predict' | '/v1/models/{name}/versions/{
       summary: path.includes('{version}') ? 'Predict with a version or alias' : 'Predict',
       description: [
         'The friendly prediction API: `instances` holds one JSON record per row. For a model with one `[batch, features]` input and feature names, a record is an object keyed by feature name; otherwise an object keyed by input name, or an array in signature order.',
-        'Answers one prediction per instance. For classifiers with class labels, each prediction carries the label and the class probabilities. Without a version: the `production` alias, else the latest version. Caching and headers as for V2 infer.',
+        'Answers one prediction per instance. For classifiers with class labels, each prediction carries the label and the class probabilities. Without a version: the `production` alias, else the latest version. Caching, `Modelflare-Routing-Key` and headers as for V2 infer.',
       ].join('\n\n'),
       request: {
         params: path.includes('{version}') ? VersionParams : ModelParam,

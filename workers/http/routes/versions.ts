@@ -1,6 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { getVersion, listVersions, openArtifact, updateVersion, createVersion } from '../../registry/versions';
 import { readModelUpload } from '../model-upload';
+import { goesToRunner, registerRemote, uploadForRunner } from '../backend-versions';
+import type { ModelVersion as Version } from '../../registry/types';
 import { announce } from '../announce';
 import { audit } from '../audit';
 import { presentVersion } from '../presenters/registry';
@@ -8,7 +10,7 @@ import { defineRoute } from '../route';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
 import { BooleanQuery, Cursor, Limit, ModelName, VersionRef, jsonContent } from '../schemas/common';
-import { ModelVersion, UpdateVersionBody, VersionList } from '../schemas/registry';
+import { ModelVersion, RegisterRemoteBody, UpdateVersionBody, VersionList } from '../schemas/registry';
 
 const NameParam = z.object({ name: ModelName.openapi({ param: { name: 'name', in: 'path' } }) });
 const VersionParams = NameParam.extend({
@@ -18,7 +20,7 @@ const VersionParams = NameParam.extend({
 export const versionRoutes = newRouter()
   .openapi(
     defineRoute(
-      { access: 'models:write', budget: 'management', body: 'stream', errors: [409, 413, 415, 422] },
+      { access: 'models:write', budget: 'management', body: 'stream', errors: [409, 413, 415, 422, 502, 504] },
       {
         method: 'post',
         path: '/v1/models/{name}/versions',
@@ -26,12 +28,19 @@ export const versionRoutes = newRouter()
         summary: 'Upload a model version',
         description: [
           'Uploads an ONNX file as the next version, creating the model if it is new.',
+          'Where it runs (`backend`): files up to MAX_MODEL_BYTES run in the worker (`isolate`); larger files, up to MAX_RUNNER_MODEL_BYTES, on the native runner (`runner`: onnxruntime-node on Cloudflare Containers), which `?backend=runner` asks for at any size. A runner upload streams to R2 in parts (send the raw bytes with a Content-Length; a multipart form is read whole, up to MAX_MODEL_BYTES) and the runner loads it to validate it and read its signature.',
           'Send the raw bytes (`Content-Type: application/octet-stream`) or a multipart form with a `file` part and an optional `metadata` JSON part (description, tags, metrics, feature_names, class_labels).',
           'The file is loaded with onnxruntime-web before anything is stored: a file that is empty, not ONNX, truncated, over MAX_MODEL_BYTES (413), with a graph of more than MAX_MODEL_NODES nodes or an operator the runtime lacks (422) stores nothing.',
           'Uploading bytes identical to an existing version of the same model answers 409 `duplicate_version` with that version in `details`.',
         ].join('\n\n'),
         request: {
           params: NameParam,
+          query: z.object({
+            backend: z
+              .enum(['isolate', 'runner'])
+              .optional()
+              .openapi({ description: 'Where the file runs; by default the isolate when it fits, else the runner' }),
+          }),
           body: {
             required: true,
             content: {
@@ -57,25 +66,78 @@ export const versionRoutes = newRouter()
     ),
     async (c) => {
       const { name } = c.req.valid('param');
+      const { backend } = c.req.valid('query');
       c.get('access').model = name;
       const config = c.get('deps').config;
-      const upload = await readModelUpload(c.req.raw, config.MAX_MODEL_BYTES);
-      const { version, loaded } = await createVersion(c.get('deps'), scopeOf(c), name, upload.bytes, upload.fields, {
-        maxNodes: config.MAX_MODEL_NODES,
-      });
-      // The model was just loaded to validate it: keep it warm for the predictions that follow.
-      c.get('deps').sessions.adopt(version.id, version.serving?.sizeBytes ?? version.sizeBytes, loaded);
+      let version: Version;
+      if (goesToRunner(c, backend)) {
+        version = await uploadForRunner(c, name);
+      } else {
+        const upload = await readModelUpload(c.req.raw, config.MAX_MODEL_BYTES);
+        const created = await createVersion(c.get('deps'), scopeOf(c), name, upload.bytes, upload.fields, {
+          maxNodes: config.MAX_MODEL_NODES,
+        });
+        version = created.version;
+        // The model was just loaded to validate it: keep it warm for the predictions that follow.
+        c.get('deps').sessions.adopt(version.id, version.serving?.sizeBytes ?? version.sizeBytes, created.loaded);
+      }
       c.get('access').version = version.version;
       await announce(c, 'model.version.created', {
         model: name,
         version: version.version,
         sha256: version.sha256,
         size_bytes: version.sizeBytes,
+        backend: version.backend,
       });
       await audit(c, {
         action: 'version.create',
         target: `model:${name}/version:${version.version}`,
-        details: { sha256: version.sha256, size_bytes: version.sizeBytes },
+        details: {
+          sha256: version.sha256,
+          size_bytes: version.sizeBytes,
+          backend: version.backend,
+          ...(version.remote ? { remote: `${version.remote.url} ${version.remote.model}` } : {}),
+        },
+      });
+      return c.json(presentVersion(version), 201, { Location: `/v1/models/${name}/versions/${version.version}` });
+    },
+  )
+  .openapi(
+    defineRoute(
+      { access: 'models:write', budget: 'management', body: 'json', errors: [409, 422] },
+      {
+        method: 'post',
+        path: '/v1/models/{name}/remote-versions',
+        tags: ['Registry'],
+        summary: 'Register a remote version',
+        description: [
+          'Registers, as the next version, a model that an Open Inference Protocol V2 server already serves (Triton, KServe, MLServer, another modelflare): predictions for the version are sent to it, while the registry, auth, cache, validation, monitoring, drift, batch jobs, webhooks and traffic splits stay the platform’s.',
+          'The signature is read from the remote’s model metadata (`GET {url}/v2/models/{model}[/versions/{version}]`); a remote that does not answer, or does not describe the model as the protocol says, is refused with 422 `remote_unreadable` and its answer. Tensors go to it as binary tensor data when its server metadata lists the extension.',
+          'The credential (sent as `Authorization: Bearer <credential>`, or as it is in `credential_header`) is stored encrypted under SECRETS_ENCRYPTION_KEY and only ever sent to that remote; the caller’s own credential never is. Registering the same remote model twice for one model answers 409 `duplicate_version`.',
+        ].join('\n\n'),
+        request: {
+          params: NameParam,
+          body: { required: true, content: { 'application/json': { schema: RegisterRemoteBody } } },
+        },
+        responses: { 201: jsonContent(ModelVersion, 'The new version') },
+      },
+    ),
+    async (c) => {
+      const { name } = c.req.valid('param');
+      c.get('access').model = name;
+      const version = await registerRemote(c, name, c.req.valid('json'));
+      c.get('access').version = version.version;
+      await announce(c, 'model.version.created', {
+        model: name,
+        version: version.version,
+        sha256: version.sha256,
+        size_bytes: version.sizeBytes,
+        backend: version.backend,
+      });
+      await audit(c, {
+        action: 'version.create',
+        target: `model:${name}/version:${version.version}`,
+        details: { backend: 'remote', remote: `${version.remote!.url} ${version.remote!.model}` },
       });
       return c.json(presentVersion(version), 201, { Location: `/v1/models/${name}/versions/${version.version}` });
     },

@@ -8,7 +8,7 @@ export const AuditEntry = z
     action: z.string().openapi({ example: 'alias.set' }),
     target: z.string().openapi({ example: 'model:iris/alias:production' }),
     actor: z.object({
-      kind: z.enum(['admin', 'user', 'api_key']),
+      kind: z.enum(['admin', 'user', 'api_key', 'system']),
       id: z.string().openapi({ example: 'usr_5f0c7b0e8b3a4c1d9e2f6a7b8c9d0e1f' }),
     }),
     details: z.record(z.string(), z.unknown()),

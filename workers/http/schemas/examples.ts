@@ -36,6 +36,15 @@ export const ERRORS: Record<number, { code: string; message: string }> = {
   },
   422: { code: 'invalid_model', message: 'not an ONNX model onnxruntime can load: protobuf parsing failed' },
   429: { code: 'rate_limited', message: 'rate limit exceeded: 120 requests per 60 s; retry after 1 s' },
+  502: {
+    code: 'backend_error',
+    message:
+      'remote backend https://triton.example.com model \'resnet50\' answered 500: {"error":"CUDA out of memory"}',
+  },
+  504: {
+    code: 'backend_timeout',
+    message: "remote backend https://triton.example.com model 'resnet50' did not answer within 10000 ms",
+  },
   503: {
     code: 'unavailable',
     message: 'user accounts are not configured on this server (neither JWT_SECRET nor JWT_PRIVATE_KEY is set)',
@@ -51,7 +60,9 @@ export const V2_ERRORS: Record<number, string> = {
   413: 'the request body is larger than the limit of 8 MiB',
   415: 'this route takes a JSON body: send "Content-Type: application/json"',
   429: 'rate limit exceeded: 600 requests per 60 s; retry after 1 s',
+  502: 'remote backend https://triton.example.com model \'resnet50\' answered 500: {"error":"CUDA out of memory"}',
   503: "model 'iris' has no version ready to serve",
+  504: "remote backend https://triton.example.com model 'resnet50' did not answer within 10000 ms",
 };
 
 export const CACHE = { enabled: true, ttl_seconds: 300, shared: false, shared_timeout_ms: 25 };
@@ -118,12 +129,106 @@ export const MODEL_VERSION = {
   aliases: ['staging'],
   artifact_url: '/v1/models/iris/versions/2/artifact',
   serving: null,
+  backend: 'isolate',
+  remote: null,
   created_by: USER,
   created_at: LATER,
   archived_at: null,
 };
 
 export const ALIAS_CHANGE = { model: 'iris', alias: 'production', version: 2, previous_version: 1 };
+
+export const ALIAS_SPLIT_BODY = {
+  routes: [
+    { version: 3, weight: 90 },
+    { version: 4, weight: 10 },
+  ],
+  shadow: { version: 5, percent: 25 },
+  guard: { min_requests: 200, max_error_rate: 0.02, max_p99_ms: 250, max_accuracy_drop: 0.05 },
+  steps: [10, 25, 50, 100],
+  step_minutes: 30,
+};
+
+export const ALIAS_VIEW = {
+  model: 'iris',
+  alias: 'production',
+  version: 3,
+  routes: [
+    { version: 3, weight: 75 },
+    { version: 4, weight: 25 },
+  ],
+  shadow: { version: 5, percent: 25 },
+  guard: { min_requests: 200, max_error_rate: 0.02, max_p99_ms: 250, max_accuracy_drop: 0.05 },
+  steps: [10, 25, 50, 100],
+  step_minutes: 30,
+  state: {
+    status: 'ramping' as const,
+    revision: 2,
+    split_at: '2026-11-26T12:00:00.000Z',
+    weights_changed_at: '2026-11-26T12:30:00.000Z',
+    next_step: 50,
+    next_step_at: '2026-11-26T13:00:00.000Z',
+    rolled_back_at: null,
+    rollback: null,
+  },
+  updated_by: 'rollouts',
+  updated_at: '2026-11-26T12:30:00.000Z',
+};
+
+const LATENCY = { mean: 0.41, p50: 0.35, p95: 0.9, p99: 1.8 };
+
+export const SCORECARD = {
+  model: 'iris',
+  alias: 'production',
+  from: '2026-11-26T12:00:00.000Z',
+  to: '2026-11-26T13:00:00.000Z',
+  min_requests: 200,
+  routes: [
+    {
+      route: 0,
+      version: 3,
+      weight: 75,
+      requests: 9120,
+      errors: { client: 12, server: 0 },
+      error_rate: 0.0013,
+      latency_ms: LATENCY,
+      cache_hit_ratio: 0.42,
+      quality: { kind: 'classification' as const, feedback_rows: 812, accuracy: 0.953, mae: null },
+      drift: { status: 'ok', checked_at: '2026-11-26T12:55:00.000Z' },
+      vs_first: null,
+    },
+    {
+      route: 1,
+      version: 4,
+      weight: 25,
+      requests: 2031,
+      errors: { client: 3, server: 0 },
+      error_rate: 0.0015,
+      latency_ms: LATENCY,
+      cache_hit_ratio: 0.4,
+      quality: { kind: 'classification' as const, feedback_rows: 190, accuracy: 0.963, mae: null },
+      drift: null,
+      vs_first: {
+        enough_requests: true,
+        error_rate: { difference: 0.0002, z: 0.23, p_value: 0.82, significant: false },
+        enough_feedback: true,
+        accuracy: { difference: 0.01, z: 0.58, p_value: 0.56, significant: false },
+      },
+    },
+  ],
+  shadow: {
+    version: 5,
+    percent: 25,
+    requests: 2780,
+    errors: 0,
+    error_rate: 0,
+    rows: 2780,
+    agreement_rate: 0.981,
+    probability_difference: { mean: 0.031, max: 0.44 },
+    outputs: [],
+    latency_ms: { primary_mean: 0.41, shadow_mean: 0.47 },
+  },
+};
 
 export const INFER_REQUEST = {
   id: '42',
@@ -148,6 +253,7 @@ export const MODEL_METADATA = {
   platform: 'onnxruntime_onnx' as const,
   inputs: SIGNATURE.inputs,
   outputs: SIGNATURE.outputs,
+  parameters: { backend: 'isolate' as const },
 };
 
 export const PREDICT_RESPONSE = {

@@ -103,9 +103,17 @@ export const ModelMetadata = z
   .object({
     name: z.string(),
     versions: z.array(z.string()).openapi({ description: 'Versions that can be requested, newest first' }),
-    platform: z.literal('onnxruntime_onnx'),
+    platform: z.enum(['onnxruntime_onnx', 'remote']).openapi({
+      description: '`remote` for a version an Open Inference Protocol server elsewhere serves',
+    }),
     inputs: z.array(TensorMetadata),
     outputs: z.array(TensorMetadata),
+    parameters: z.object({
+      backend: z.enum(['isolate', 'runner', 'remote']).openapi({
+        description:
+          'What runs the version: onnxruntime-web in the worker, the native runner (onnxruntime-node), or the remote server it was registered with',
+      }),
+    }),
   })
   .openapi('ModelMetadata', { example: ex.MODEL_METADATA });
 

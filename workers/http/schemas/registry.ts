@@ -185,6 +185,53 @@ export const ServingGraph = z
       'The graph the version is served from when onnxruntime-web could not serve the uploaded file as it is: the import rewrote it, and stored it beside the file (which stays the artifact, unchanged). Null when the file is served as it is.',
   });
 
+export const Backend = z.enum(['isolate', 'runner', 'remote']).openapi('Backend', {
+  description:
+    'What runs the version: `isolate` (onnxruntime-web in the worker), `runner` (the native runner, onnxruntime-node on Cloudflare Containers) or `remote` (an Open Inference Protocol server registered by URL)',
+});
+
+export const RemoteBackendView = z
+  .object({
+    url: z.string().openapi({ example: 'https://triton.example.com' }),
+    model: z.string().openapi({ example: 'resnet50' }),
+    version: z.string().nullable().openapi({ example: '3' }),
+    credential: z.boolean().openapi({ description: 'Whether a credential is stored (it is never shown)' }),
+    credential_header: z.string().nullable(),
+    timeout_ms: z.number().int().nullable(),
+    binary_data: z.boolean().openapi({ description: 'The remote lists the binary tensor data extension' }),
+  })
+  .openapi('RemoteBackend', { description: 'The server and model a remote version calls' });
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export const RegisterRemoteBody = VersionFieldsBody.extend({
+  remote: z
+    .object({
+      url: z
+        .url({ protocol: /^https?$/ })
+        .max(2048)
+        .openapi({ example: 'https://triton.example.com' }),
+      model: z.string().min(1).max(256).openapi({ example: 'resnet50' }),
+      version: z.string().min(1).max(64).optional().openapi({ example: '3' }),
+      credential: z
+        .string()
+        .min(1)
+        .max(4096)
+        .optional()
+        .openapi({ description: 'The platform’s credential for the remote: stored encrypted, never shown again' }),
+      credential_header: z.string().regex(HEADER_NAME).max(128).optional().openapi({
+        description:
+          'The header the credential is sent in as it is (e.g. `X-API-Key`); default `Authorization: Bearer`',
+      }),
+      timeout_ms: z.number().int().min(100).max(600_000).optional(),
+    })
+    .strict(),
+})
+  .strict()
+  .openapi('RegisterRemoteVersion', {
+    example: { remote: { url: 'https://triton.example.com', model: 'resnet50', version: '3', credential: 's3cr3t' } },
+  });
+
 export const ModelVersion = z
   .object({
     model: z.string(),
@@ -204,8 +251,13 @@ export const ModelVersion = z
     feature_names: FeatureNames,
     class_labels: ClassLabels,
     aliases: z.array(z.string()),
-    artifact_url: z.string().openapi({ example: '/v1/models/iris/versions/1/artifact' }),
+    artifact_url: z
+      .string()
+      .nullable()
+      .openapi({ example: '/v1/models/iris/versions/1/artifact', description: 'Null for a remote version' }),
     serving: ServingGraph.nullable(),
+    backend: Backend,
+    remote: RemoteBackendView.nullable(),
     created_by: z.string(),
     created_at: Timestamp,
     archived_at: Timestamp.nullable(),
@@ -219,10 +271,6 @@ export const VersionList = z
   .object({ versions: z.array(ModelVersion), next_cursor: z.string().nullable() })
   .openapi('VersionList', { example: { versions: [ex.MODEL_VERSION], next_cursor: null } });
 
-export const AliasBody = z
-  .object({ version: z.number().int().min(1) })
-  .strict()
-  .openapi('SetAlias', { example: { version: 2 } });
 export const AliasChange = z
   .object({
     model: z.string(),

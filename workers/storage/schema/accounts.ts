@@ -155,7 +155,7 @@ export const auditLog = sqliteTable(
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     workspaceId: text('workspace_id').notNull(),
-    actorKind: text('actor_kind', { enum: ['admin', 'user', 'api_key'] }).notNull(),
+    actorKind: text('actor_kind', { enum: ['admin', 'user', 'api_key', 'system'] }).notNull(),
     actorId: text('actor_id').notNull(),
     action: text('action').notNull(),
     target: text('target').notNull(),

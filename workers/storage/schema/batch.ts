@@ -118,6 +118,8 @@ export const WEBHOOK_EVENTS = [
   'model.version.created',
   'alias.moved',
   'drift.detected',
+  'alias.rolled_back',
+  'alias.promoted',
   'alert.fired',
   'alert.resolved',
 ] as const;

@@ -7,3 +7,4 @@ export * from './alerts';
 export * from './batch';
 export * from './monitoring';
 export * from './registry';
+export * from './rollouts';

@@ -1,5 +1,5 @@
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import type { OnnxHeader, ServingGraph, Signature } from '../../core/signature';
+import type { BackendKind, OnnxHeader, RemoteBackend, ServingGraph, Signature } from '../../core/signature';
 import { createdAt } from './columns';
 
 /*
@@ -73,6 +73,13 @@ export const modelVersions = sqliteTable(
     onnx: text('onnx', { mode: 'json' }).$type<OnnxHeader>().notNull(),
     /** The rewritten graph the version is served from (R2 key, sha256, rewrites); null: the artifact itself. */
     serving: text('serving', { mode: 'json' }).$type<ServingGraph>(),
+    /** What runs the version: the isolate, the native runner, or a remote server (`remote`). */
+    backend: text('backend', { enum: ['isolate', 'runner', 'remote'] })
+      .$type<BackendKind>()
+      .notNull()
+      .default('isolate'),
+    /** The remote server and model a `remote` version calls (its credential encrypted); else null. */
+    remote: text('remote', { mode: 'json' }).$type<RemoteBackend>(),
     description: text('description').notNull().default(''),
     tags: text('tags', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
     metrics: text('metrics', { mode: 'json' }).$type<Record<string, number>>().notNull().default({}),
@@ -89,6 +96,24 @@ export const modelVersions = sqliteTable(
   ],
 );
 
+/** Limits an alias's split is held to (rollouts/guard.ts); absent limits are not checked. */
+export interface AliasGuard {
+  min_requests: number;
+  max_error_rate?: number;
+  max_p99_ms?: number;
+  max_accuracy_drop?: number;
+  /** Feedback rows each side needs before accuracy is compared. */
+  min_feedback?: number;
+  /** How far back the guard looks (never before the routes were set). */
+  window_minutes?: number;
+}
+
+/** Why an alias went back to its first route: the limits a route broke, or a person. */
+export interface AliasRollback {
+  by: 'guard' | 'hand';
+  breaches: { route: number; version: number; limit: string; value: number; threshold: number }[];
+}
+
 export const modelAliases = sqliteTable(
   'model_aliases',
   {
@@ -96,11 +121,48 @@ export const modelAliases = sqliteTable(
       .notNull()
       .references(() => models.id),
     alias: text('alias').notNull(),
+    /** The version served without a split; with routes, the first route's version. */
     versionId: text('version_id')
       .notNull()
       .references(() => modelVersions.id),
     updatedBy: text('updated_by').notNull(),
     updatedAt: integer('updated_at').notNull(),
+    /** Bumped by every change: a step or a rollback applies only to the alias it judged. */
+    revision: integer('revision').notNull().default(0),
+    guard: text('guard', { mode: 'json' }).$type<AliasGuard | null>(),
+    steps: text('steps', { mode: 'json' }).$type<number[] | null>(),
+    stepMinutes: integer('step_minutes'),
+    /** When the routes were set by hand: the guard never judges traffic from before. */
+    splitAt: integer('split_at'),
+    /** When the weights last changed (set, stepped, rolled back): the next step counts from here. */
+    weightsAt: integer('weights_at'),
+    rolledBackAt: integer('rolled_back_at'),
+    rollback: text('rollback', { mode: 'json' }).$type<AliasRollback | null>(),
   },
   (t) => [primaryKey({ columns: [t.modelId, t.alias] })],
+);
+
+/**
+ * The versions an alias splits its traffic between (`route`, in order, weights summing to 100)
+ * and the version it mirrors a share of requests to (`shadow`). A plain alias has none.
+ */
+export const modelAliasRoutes = sqliteTable(
+  'model_alias_routes',
+  {
+    modelId: text('model_id')
+      .notNull()
+      .references(() => models.id),
+    alias: text('alias').notNull(),
+    kind: text('kind', { enum: ['route', 'shadow'] }).notNull(),
+    position: integer('position').notNull(),
+    versionId: text('version_id')
+      .notNull()
+      .references(() => modelVersions.id),
+    /** A route's weight (percent of the alias's requests), or the shadow's percent. */
+    share: real('share').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.modelId, t.alias, t.kind, t.position] }),
+    index('model_alias_routes_version').on(t.versionId),
+  ],
 );
