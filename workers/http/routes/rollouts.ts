@@ -7,14 +7,15 @@ import type { ModelRow } from '../../registry/types';
 import { guardWindowStart, promoteAlias, rollBackAlias, type Actor } from '../../rollouts/check';
 import { scorecard } from '../../rollouts/scorecard';
 import { scorecardJson } from '../../rollouts/scorecard-json';
+import { aliasSeries } from '../../rollouts/series';
 import type { AppEnv } from '../app-env';
-import { presentAlias } from '../presenters/rollouts';
+import { presentAlias, presentAliasSeries } from '../presenters/rollouts';
 import { defineRoute } from '../route';
 import { newRouter } from '../router';
 import { scopeOf } from '../scope';
 import { jsonContent } from '../schemas/common';
 import { Window } from '../schemas/monitoring';
-import { AliasView, PromoteBody, ScorecardView } from '../schemas/rollouts';
+import { AliasSeriesView, AliasView, PromoteBody, ScorecardView } from '../schemas/rollouts';
 import { AliasParams } from './aliases';
 
 /* A split alias's scorecard, and promoting or rolling it back by hand (what the guard and steps do by themselves). */
@@ -78,6 +79,35 @@ export const rolloutRoutes = newRouter()
       const from = Math.max(now - (window ?? 60) * 60000, state.splitAt ?? 0);
       const card = await scorecard(deps.db, model, state, from, now);
       return c.json(scorecardJson(card), 200);
+    },
+  )
+  .openapi(
+    defineRoute(
+      { access: 'models:read', budget: 'management', body: 'none', errors: [404] },
+      {
+        method: 'get',
+        path: '/v1/models/{name}/aliases/{alias}/series',
+        tags: ['Registry'],
+        summary: 'An alias’s routes over time',
+        description:
+          'Over the window, in the buckets of the model’s stats: a series per version the alias routed traffic to (its routes now first, in route order, even before they have traffic; then versions it no longer routes to) with requests, rows, error rate, latency percentiles and cache hit ratio; a series per shadow version (requests, errors, label agreement, mean latency); and the changes of the rollout in the window from the audit log — `set`, `stepped`, `rolled_back`, `promoted`, `removed` — each with the weights after it. The dashboard draws a line per route from it.',
+        request: {
+          params: AliasParams,
+          query: z.object({ window: Window.optional().openapi({ description: 'Default 1h' }) }),
+        },
+        responses: { 200: jsonContent(AliasSeriesView, 'The series') },
+      },
+    ),
+    async (c) => {
+      const { name, alias } = c.req.valid('param');
+      const { window } = c.req.valid('query');
+      const deps = c.get('deps');
+      c.get('access').model = name;
+      const model = await requireModel(deps, scopeOf(c), name);
+      const state = await getAlias(deps, scopeOf(c), name, alias);
+      await deps.routeMetrics.flush(deps);
+      const series = await aliasSeries(deps.db, model, state, window ?? 60);
+      return c.json(presentAliasSeries(name, alias, series), 200);
     },
   )
   .openapi(
