@@ -6802,7 +6802,7 @@ export interface paths {
         put?: never;
         /**
          * Register a webhook endpoint
-         * @description Platform events (job.succeeded, job.partially_failed, job.failed, job.cancelled, model.version.created, alias.moved, drift.detected, alert.fired, alert.resolved) are POSTed to the URL, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). The signing secret is in this answer only. URLs must be https and public outside local development.
+         * @description Platform events (job.succeeded, job.partially_failed, job.failed, job.cancelled, model.version.created, alias.moved, alias.rolled_back, alias.promoted, drift.detected, alert.fired, alert.resolved) are POSTed to the URL, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). The signing secret is in this answer only. URLs must be https and public outside local development.
          */
         post: {
             parameters: {

@@ -246,13 +246,9 @@ export const AliasSeriesView = z
     }),
     routes: z.array(
       z.object({
-        route: z
-          .number()
-          .int()
-          .nullable()
-          .openapi({
-            description: 'Its index among the alias’s routes now; null for a version it no longer routes to',
-          }),
+        route: z.number().int().nullable().openapi({
+          description: 'Its index among the alias’s routes now; null for a version it no longer routes to',
+        }),
         version: z.number().int(),
         weight: z.number().nullable().openapi({ description: 'Its weight now; null when it is no longer a route' }),
         series: z.array(SeriesPoint),
