@@ -26,7 +26,7 @@ const okJson = async (args: string[]) => (await ok([...args, '--json'])).json();
 async function threeVersions(): Promise<string> {
   const name = uniqueName('cli-rollout');
   const { name: _demo, ...fields } = DEMO;
-  await adminApi().request('post', '/v1/models', { body: { name, ...fields } });
+  await adminApi().request('post', '/v1/models', { body: { name, ...fields, task: 'classification' } });
   for (const file of ['v1', 'v2', 'broken']) await ok(['models', 'push', files[file]!, '--name', name, '-q']);
   return name;
 }
@@ -264,7 +264,9 @@ describe('aliases scorecard, rollback and promote', () => {
       .toBe('rolled_back');
     const shown = (await ok(['aliases', 'show', name, 'production'])).stdout;
     expect(shown).toContain(`${name} production: rolled back`);
-    expect(shown).toMatch(/rolled back {2}\S+ \S+Z by the guard: route 1 \(version 3\) max_error_rate 1 > 0\.1/);
+    expect(shown).toMatch(
+      /rolled back {2}\S+ \S+Z by the guard: route 1 \(version 3\) max_error_rate 100\.0% > 10\.0%/,
+    );
     expect(shown).toMatch(/\n\s+0\s+1\s+100%\n\s+1\s+3\s+0%/);
     const series = await okJson(['aliases', 'series', name, 'production', '--window', '15m']);
     expect(series.events.map((e: any) => [e.kind, e.by])).toEqual([

@@ -205,11 +205,19 @@ function guardText(guard) {
   return parts.join(', ');
 }
 
+/**
+ * A guard limit's value as people read it: a rate or drop in percent, a latency in ms.
+ * @param {string} limit
+ * @param {number} value
+ */
+const limitValue = (limit, value) => (limit.endsWith('_ms') ? `${ms(value)} ms` : pct(value));
+
 /** @param {Alias['state']['rollback']} rollback */
 function rollbackText(rollback) {
   if (!rollback) return '';
   const why = rollback.breaches.map(
-    (b) => `route ${b.route} (version ${b.version}) ${b.limit} ${num(b.value)} > ${num(b.threshold)}`,
+    (b) =>
+      `route ${b.route} (version ${b.version}) ${b.limit} ${limitValue(b.limit, b.value)} > ${limitValue(b.limit, b.threshold)}`,
   );
   return rollback.by === 'guard' ? `by the guard: ${why.join('; ')}` : 'by hand';
 }
@@ -264,7 +272,7 @@ function describeAlias(out, a) {
 function verdict(test, enough, what, short) {
   const label = what.padEnd(10);
   if (!test) return `${label}  nothing to compare yet`;
-  const p = test.p_value === null ? 'p -' : `p=${num(test.p_value)}`;
+  const p = test.p_value === null ? 'p -' : test.p_value < 0.001 ? 'p<0.001' : `p=${test.p_value.toFixed(3)}`;
   const said = !enough ? `too few ${short} to say` : test.significant ? 'SIGNIFICANT' : 'not significant';
   return `${label}  ${points(test.difference)} (${p}): ${said}`;
 }
