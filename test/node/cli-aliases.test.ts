@@ -243,7 +243,7 @@ describe('aliases scorecard, rollback and promote', () => {
       ),
     );
     expect(text).toMatch(
-      /route 1 \(version 3\) against route 0 \(version 1\):\n {2}error rate +\+100\.00 pp \(p=[^)]+\): SIGNIFICANT/,
+      /route 1 \(version 3\) against route 0 \(version 1\):\n {2}error rate +\+100\.00 pp \(p<0\.001\): SIGNIFICANT/,
     );
     expect(text).toMatch(
       /shadow version 2 \(100% mirrored\): \d+ requests, 0 errors \(0\.0%\), \d+ rows compared\n {2}labels agree \d/,
@@ -300,7 +300,8 @@ describe('aliases scorecard, rollback and promote', () => {
     expect(notARoute.code).toBe(2);
     expect(notARoute.stderr).toContain('version 3 is not a route of alias');
     const promoted = await ok(['aliases', 'promote', name, 'canary', '--version', '1', '--yes']);
-    expect(promoted.stdout).toMatch(new RegExp(`^${name} canary -> version 1\n`));
+    expect(promoted.stdout).toMatch(new RegExp(`^${name} canary -> version 1\n {2}promoted {5}\\S+ \\S+Z by hand\n`));
+    expect((await ok(['aliases', 'show', name, 'canary'])).stdout).toMatch(/\n {2}promoted {5}\S+ \S+Z by hand\n/);
     expect(await aliasOf(name, 'canary')).toMatchObject({ version: 1, routes: null, state: { status: 'plain' } });
     // A plain alias has nothing to promote or roll back: the server says so (409).
     for (const verb of ['promote', 'rollback']) {

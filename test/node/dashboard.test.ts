@@ -332,7 +332,9 @@ describe('the rollouts tab', () => {
         /Promoted to v2 by hand \d+ (s|min) ago: a plain alias now/,
       );
       expect(await page.locator('[data-table="scorecard-beta"]').count()).toBe(0);
-      expect(await panel(page, 'rollout-beta-requests').getAttribute('data-series')).toBe('v1,v2');
+      expect(await panel(page, 'rollout-beta-requests').getAttribute('data-series')).toBe(
+        'v1 (past route),v2 (past route)',
+      );
       expect(await panel(page, 'rollout-beta-requests').getAttribute('data-marks')).toBe('set,promoted v2');
       expect(errors).toEqual([]);
     });

@@ -225,8 +225,9 @@ function rollbackText(rollback) {
 /**
  * @param {import('../output.mjs').Output} out
  * @param {Alias & { previous_version?: number | null }} a
+ * @param {{ at: string, by: string | null }} [promoted] the promotion that made it plain
  */
-function describeAlias(out, a) {
+function describeAlias(out, a, promoted) {
   const was =
     a.previous_version !== undefined && a.previous_version !== null && a.previous_version !== a.version
       ? ` (was version ${a.previous_version})`
@@ -259,6 +260,9 @@ function describeAlias(out, a) {
     if (a.state.rolled_back_at) {
       out.line(`  rolled back  ${shortTime(a.state.rolled_back_at)} ${rollbackText(a.state.rollback)}`);
     }
+  }
+  if (promoted) {
+    out.line(`  promoted     ${shortTime(promoted.at)} ${promoted.by === 'steps' ? 'by its steps' : 'by hand'}`);
   }
   out.line(`  updated      ${shortTime(a.updated_at)} by ${a.updated_by}`);
 }
@@ -393,8 +397,19 @@ export const aliasCommands = [
     args: '<model> <alias>',
     summary: 'Show an alias: its version, or its routes and weights, shadow, guard, steps and state',
     async run({ client, args, out }) {
-      const alias = await client().request('get', '/v1/models/{name}/aliases/{alias}', { params: aliasParams(args) });
-      out.result(alias, () => describeAlias(out, alias));
+      const params = aliasParams(args);
+      const alias = await client().request('get', '/v1/models/{name}/aliases/{alias}', { params });
+      // A plain alias may be one a rollout just promoted: its last change of the day says.
+      const last =
+        alias.routes || out.json
+          ? undefined
+          : (
+              await client().request('get', '/v1/models/{name}/aliases/{alias}/series', {
+                params,
+                query: { window: '24h' },
+              })
+            ).events.at(-1);
+      out.result(alias, () => describeAlias(out, alias, last?.kind === 'promoted' ? last : undefined));
     },
   },
   {
@@ -445,7 +460,9 @@ export const aliasCommands = [
         params,
         body: version === undefined ? {} : { version },
       });
-      out.result(after, () => describeAlias(out, { ...after, previous_version: before.version }));
+      out.result(after, () =>
+        describeAlias(out, { ...after, previous_version: before.version }, { at: after.updated_at, by: 'hand' }),
+      );
     },
   },
   {

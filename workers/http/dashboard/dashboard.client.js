@@ -207,7 +207,10 @@
     };
   }
 
-  /** Dotted vertical lines at moments (a rollout's steps, its rollback), labelled at the top. */
+  /**
+   * Dotted vertical lines at moments (a rollout's steps, its rollback), labelled at the top; where
+   * labels would overlap, the later moment's is the one written.
+   */
   function eventMarks(marks) {
     return (u) => {
       const ctx = u.ctx;
@@ -216,19 +219,23 @@
       ctx.lineWidth = 1.5 * px;
       ctx.font = `${11 * px}px system-ui, sans-serif`;
       ctx.textBaseline = 'top';
-      for (const mark of marks) {
+      let leftmost = Infinity;
+      for (const mark of [...marks].sort((a, b) => b.at - a.at)) {
         const x = Math.round(u.valToPos(mark.at / 1000, 'x', true));
         if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
-        // Near the right edge the label goes to the left of its line.
-        const right = x > u.bbox.left + u.bbox.width * 0.75;
-        ctx.textAlign = right ? 'right' : 'left';
         ctx.strokeStyle = ctx.fillStyle = mark.color;
         ctx.setLineDash([2 * px, 3 * px]);
         ctx.beginPath();
         ctx.moveTo(x, u.bbox.top);
         ctx.lineTo(x, u.bbox.top + u.bbox.height);
         ctx.stroke();
-        ctx.fillText(mark.label, x + (right ? -4 : 4) * px, u.bbox.top + 2 * px);
+        // Near the right edge the label goes to the left of its line.
+        const width = ctx.measureText(mark.label).width;
+        const start = x > u.bbox.left + u.bbox.width * 0.75 ? x - 4 * px - width : x + 4 * px;
+        if (start + width + 6 * px > leftmost) continue;
+        ctx.textAlign = 'left';
+        ctx.fillText(mark.label, start, u.bbox.top + 2 * px);
+        leftmost = start;
       }
       ctx.restore();
     };
@@ -796,7 +803,7 @@
     promoted: 'promoted',
     plain: 'plain',
   };
-  const routeLabel = (r) => (r.route === null ? `v${r.version}` : `v${r.version} (route ${r.route})`);
+  const routeLabel = (r) => (r.route === null ? `v${r.version} (past route)` : `v${r.version} (route ${r.route})`);
   /** Weights are whole percents, or fractions after a step of a 3+ route split. */
   const weightText = (w) => `${Math.round(w * 100) / 100}%`;
   const weightsText = (routes) => routes.map((r) => `v${r.version} ${weightText(r.weight)}`).join(' · ');
@@ -857,13 +864,11 @@
       );
     if (view.routes) notes.push(guardText(view.guard) ?? 'No guard: nothing rolls it back by itself.');
     if (view.steps) {
+      const at = `, at ${weightText(view.routes.at(-1).weight)} now`;
       const next =
         view.state.next_step === null ? '' : `; next ${view.state.next_step}% at ${fmt.time(view.state.next_step_at)}`;
-      const stopped = status === 'rolled_back' ? ' (stopped by the rollback)' : '';
-      const current = view.routes.at(-1).weight;
-      notes.push(
-        `Steps: ${view.steps.join(' → ')}% every ${view.step_minutes} min, at ${weightText(current)} now${next}${stopped}.`,
-      );
+      const where = status === 'rolled_back' ? ', stopped by the rollback' : `${at}${next}`;
+      notes.push(`Steps: ${view.steps.join(' → ')}% every ${view.step_minutes} min${where}.`);
     }
     const rollback = view.state.rollback;
     if (status === 'rolled_back' && rollback) {
@@ -1057,10 +1062,11 @@
   }
 
   async function rolloutsView(root, route, { name }) {
-    const model = state.models.find((m) => m.name === route.model);
+    // The model itself, not the list's copy: the list holds the first hundred models only.
+    const model = await api(`/v1/models/${name}`);
     const q = `?window=${route.window}`;
     const found = await Promise.all(
-      Object.keys(model?.aliases ?? {}).map(async (alias) => {
+      Object.keys(model.aliases).map(async (alias) => {
         const path = `/v1/models/${name}/aliases/${enc(alias)}`;
         try {
           const [view, series] = await Promise.all([api(path), api(`${path}/series${q}`)]);
