@@ -137,7 +137,7 @@ function stepsOf(value) {
  * @param {Record<string, unknown>} values
  * @returns {AliasBody}
  */
-export function aliasBody(version, values) {
+function aliasBody(version, values) {
   const routes = (Array.isArray(values.route) ? values.route : []).map((r) => routeOf(String(r)));
   const shadowText = str(values.shadow);
   const shadow = shadowText === undefined ? undefined : shadowOf(shadowText);

@@ -177,34 +177,40 @@
     return Math.max(260, box.clientWidth - 24);
   }
 
+  /** Draws on a chart's canvas with the lines and labels of its thresholds and marks, then puts the pen back. */
+  function drawOn(u, baseline, draw) {
+    const ctx = u.ctx;
+    const px = uPlot.pxRatio;
+    ctx.save();
+    ctx.lineWidth = 1.5 * px;
+    ctx.font = `${11 * px}px system-ui, sans-serif`;
+    // uPlot leaves the alignment of its last axis label behind.
+    ctx.textAlign = 'left';
+    ctx.textBaseline = baseline;
+    draw(ctx, px);
+    ctx.restore();
+  }
+
   /**
    * Dashed lines across the plot at thresholds (drift's, alert rules'), each labelled; the panel
    * lists them in data-lines.
    */
   function thresholdLines(box, lines) {
     box.dataset.lines = lines.map((l) => l.label).join(',');
-    return (u) => {
-      const ctx = u.ctx;
-      const px = uPlot.pxRatio;
-      ctx.save();
-      ctx.lineWidth = 1.5 * px;
-      ctx.font = `${11 * px}px system-ui, sans-serif`;
-      // uPlot leaves the alignment of its last axis label behind.
-      ctx.textAlign = 'left';
-      ctx.textBaseline = 'bottom';
-      for (const line of lines) {
-        const y = Math.round(u.valToPos(line.value, 'y', true));
-        if (y < u.bbox.top || y > u.bbox.top + u.bbox.height) continue;
-        ctx.strokeStyle = ctx.fillStyle = line.color;
-        ctx.setLineDash((line.dash ?? [6, 4]).map((d) => d * px));
-        ctx.beginPath();
-        ctx.moveTo(u.bbox.left, y);
-        ctx.lineTo(u.bbox.left + u.bbox.width, y);
-        ctx.stroke();
-        ctx.fillText(line.label, u.bbox.left + 6 * px, y - 4 * px);
-      }
-      ctx.restore();
-    };
+    return (u) =>
+      drawOn(u, 'bottom', (ctx, px) => {
+        for (const line of lines) {
+          const y = Math.round(u.valToPos(line.value, 'y', true));
+          if (y < u.bbox.top || y > u.bbox.top + u.bbox.height) continue;
+          ctx.strokeStyle = ctx.fillStyle = line.color;
+          ctx.setLineDash((line.dash ?? [6, 4]).map((d) => d * px));
+          ctx.beginPath();
+          ctx.moveTo(u.bbox.left, y);
+          ctx.lineTo(u.bbox.left + u.bbox.width, y);
+          ctx.stroke();
+          ctx.fillText(line.label, u.bbox.left + 6 * px, y - 4 * px);
+        }
+      });
   }
 
   /**
@@ -212,33 +218,26 @@
    * labels would overlap, the later moment's is the one written.
    */
   function eventMarks(marks) {
-    return (u) => {
-      const ctx = u.ctx;
-      const px = uPlot.pxRatio;
-      ctx.save();
-      ctx.lineWidth = 1.5 * px;
-      ctx.font = `${11 * px}px system-ui, sans-serif`;
-      ctx.textBaseline = 'top';
-      let leftmost = Infinity;
-      for (const mark of [...marks].sort((a, b) => b.at - a.at)) {
-        const x = Math.round(u.valToPos(mark.at / 1000, 'x', true));
-        if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
-        ctx.strokeStyle = ctx.fillStyle = mark.color;
-        ctx.setLineDash([2 * px, 3 * px]);
-        ctx.beginPath();
-        ctx.moveTo(x, u.bbox.top);
-        ctx.lineTo(x, u.bbox.top + u.bbox.height);
-        ctx.stroke();
-        // Near the right edge the label goes to the left of its line.
-        const width = ctx.measureText(mark.label).width;
-        const start = x > u.bbox.left + u.bbox.width * 0.75 ? x - 4 * px - width : x + 4 * px;
-        if (start + width + 6 * px > leftmost) continue;
-        ctx.textAlign = 'left';
-        ctx.fillText(mark.label, start, u.bbox.top + 2 * px);
-        leftmost = start;
-      }
-      ctx.restore();
-    };
+    return (u) =>
+      drawOn(u, 'top', (ctx, px) => {
+        let leftmost = Infinity;
+        for (const mark of [...marks].sort((a, b) => b.at - a.at)) {
+          const x = Math.round(u.valToPos(mark.at / 1000, 'x', true));
+          if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+          ctx.strokeStyle = ctx.fillStyle = mark.color;
+          ctx.setLineDash([2 * px, 3 * px]);
+          ctx.beginPath();
+          ctx.moveTo(x, u.bbox.top);
+          ctx.lineTo(x, u.bbox.top + u.bbox.height);
+          ctx.stroke();
+          // Near the right edge the label goes to the left of its line.
+          const width = ctx.measureText(mark.label).width;
+          const start = x > u.bbox.left + u.bbox.width * 0.75 ? x - 4 * px - width : x + 4 * px;
+          if (start + width + 6 * px > leftmost) continue;
+          ctx.fillText(mark.label, start, u.bbox.top + 2 * px);
+          leftmost = start;
+        }
+      });
   }
 
   /** The y axis: round ticks, recorded in data-y-ticks as drawn. */
