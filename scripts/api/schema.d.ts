@@ -4268,6 +4268,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models/{name}/aliases/{alias}/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An alias’s routes over time
+         * @description Over the window, in the buckets of the model’s stats: a series per version the alias routed traffic to (its routes now first, in route order, even before they have traffic; then versions it no longer routes to) with requests, rows, error rate, latency percentiles and cache hit ratio; a series per shadow version (requests, errors, label agreement, mean latency); and the changes of the rollout in the window from the audit log — `set`, `stepped`, `rolled_back`, `promoted`, `removed` — each with the weights after it. The dashboard draws a line per route from it.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Default 1h */
+                    window?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit */
+                    name: string;
+                    /** @description names use lowercase letters, digits, "-", "_" and ".", are 1 to 64 characters long and start with a letter or digit; an alias is not only digits and is not "latest" */
+                    alias: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The series */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AliasSeries"];
+                    };
+                };
+                /** @description The request is invalid; the message names the field and the rule */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error400"];
+                    };
+                };
+                /** @description No credential, or one that is malformed, unknown, expired or revoked */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error401"];
+                    };
+                };
+                /** @description The credential is valid but its role or scopes do not allow this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error403"];
+                    };
+                };
+                /** @description No such resource in this workspace (resources of other workspaces answer the same) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error404"];
+                    };
+                };
+                /** @description Rate limit exceeded; see Retry-After and the RateLimit-* headers */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error429"];
+                    };
+                };
+                /** @description A store did not answer (`storage_unavailable`, with Retry-After), or the server is not configured for this */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error503"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models/{name}/aliases/{alias}/promote": {
         parameters: {
             query?: never;
@@ -6856,7 +6957,7 @@ export interface paths {
         put?: never;
         /**
          * Register a webhook endpoint
-         * @description Platform events (job.succeeded, job.partially_failed, job.failed, job.cancelled, model.version.created, alias.moved, drift.detected, alert.fired, alert.resolved) are POSTed to the URL, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). The signing secret is in this answer only. URLs must be https and public outside local development.
+         * @description Platform events (job.succeeded, job.partially_failed, job.failed, job.cancelled, model.version.created, alias.moved, alias.rolled_back, alias.promoted, drift.detected, alert.fired, alert.resolved) are POSTed to the URL, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). The signing secret is in this answer only. URLs must be https and public outside local development.
          */
         post: {
             parameters: {
@@ -11947,6 +12048,192 @@ export interface components {
                     shadow_mean: number | null;
                 };
             } | null;
+        };
+        /**
+         * @example {
+         *       "model": "iris",
+         *       "alias": "production",
+         *       "window": {
+         *         "from": "2026-11-26T12:58:00.000Z",
+         *         "to": "2026-11-26T13:00:00.000Z",
+         *         "step_minutes": 1
+         *       },
+         *       "routes": [
+         *         {
+         *           "route": 0,
+         *           "version": 3,
+         *           "weight": 75,
+         *           "series": [
+         *             {
+         *               "at": "2026-11-26T12:58:00.000Z",
+         *               "requests": 152,
+         *               "rows": 152,
+         *               "error_rate": 0.0013,
+         *               "p50": 0.35,
+         *               "p95": 0.9,
+         *               "p99": 1.8,
+         *               "cache_hit_ratio": 0.4
+         *             },
+         *             {
+         *               "at": "2026-11-26T12:59:00.000Z",
+         *               "requests": 149,
+         *               "rows": 149,
+         *               "error_rate": 0,
+         *               "p50": 0.35,
+         *               "p95": 0.9,
+         *               "p99": 1.7,
+         *               "cache_hit_ratio": 0.4
+         *             }
+         *           ]
+         *         },
+         *         {
+         *           "route": 1,
+         *           "version": 4,
+         *           "weight": 25,
+         *           "series": [
+         *             {
+         *               "at": "2026-11-26T12:58:00.000Z",
+         *               "requests": 17,
+         *               "rows": 17,
+         *               "error_rate": 0,
+         *               "p50": 0.35,
+         *               "p95": 0.9,
+         *               "p99": 2.1,
+         *               "cache_hit_ratio": 0.4
+         *             },
+         *             {
+         *               "at": "2026-11-26T12:59:00.000Z",
+         *               "requests": 50,
+         *               "rows": 50,
+         *               "error_rate": 0,
+         *               "p50": 0.35,
+         *               "p95": 0.9,
+         *               "p99": 1.9,
+         *               "cache_hit_ratio": 0.4
+         *             }
+         *           ]
+         *         }
+         *       ],
+         *       "shadows": [
+         *         {
+         *           "version": 5,
+         *           "current": true,
+         *           "series": [
+         *             {
+         *               "at": "2026-11-26T12:58:00.000Z",
+         *               "requests": 42,
+         *               "errors": 0,
+         *               "error_rate": 0,
+         *               "agreement_rate": 0.98,
+         *               "shadow_ms_mean": 0.47
+         *             },
+         *             {
+         *               "at": "2026-11-26T12:59:00.000Z",
+         *               "requests": 50,
+         *               "errors": 0,
+         *               "error_rate": 0,
+         *               "agreement_rate": 0.98,
+         *               "shadow_ms_mean": 0.46
+         *             }
+         *           ]
+         *         }
+         *       ],
+         *       "events": [
+         *         {
+         *           "at": "2026-11-26T12:58:41.000Z",
+         *           "kind": "stepped",
+         *           "actor": "system",
+         *           "by": null,
+         *           "routes": [
+         *             {
+         *               "version": 3,
+         *               "weight": 75
+         *             },
+         *             {
+         *               "version": 4,
+         *               "weight": 25
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        AliasSeries: {
+            model: string;
+            alias: string;
+            window: {
+                /**
+                 * Format: date-time
+                 * @example 2026-11-26T12:00:00.000Z
+                 */
+                from: string;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-26T12:00:00.000Z
+                 */
+                to: string;
+                /** @description Bucket size, as in the model’s stats */
+                step_minutes: number;
+            };
+            routes: {
+                /** @description Its index among the alias’s routes now; null for a version it no longer routes to */
+                route: number | null;
+                version: number;
+                /** @description Its weight now; null when it is no longer a route */
+                weight: number | null;
+                series: {
+                    /**
+                     * Format: date-time
+                     * @description Start of the bucket
+                     * @example 2026-11-26T12:00:00.000Z
+                     */
+                    at: string;
+                    requests: number;
+                    rows: number;
+                    error_rate: number | null;
+                    p50: number | null;
+                    p95: number | null;
+                    p99: number | null;
+                    cache_hit_ratio: number | null;
+                }[];
+            }[];
+            shadows: {
+                version: number;
+                /** @description Whether it is the alias’s shadow now */
+                current: boolean;
+                series: {
+                    /**
+                     * Format: date-time
+                     * @description Start of the bucket
+                     * @example 2026-11-26T12:00:00.000Z
+                     */
+                    at: string;
+                    requests: number;
+                    errors: number;
+                    error_rate: number | null;
+                    /** @description Classifiers: compared rows whose labels agreed */
+                    agreement_rate: number | null;
+                    shadow_ms_mean: number | null;
+                }[];
+            }[];
+            events: {
+                /**
+                 * Format: date-time
+                 * @example 2026-11-26T12:00:00.000Z
+                 */
+                at: string;
+                /** @enum {string} */
+                kind: "set" | "stepped" | "rolled_back" | "promoted" | "removed";
+                /** @description `system` for the guard and steps, else who called */
+                actor: string;
+                /** @description `guard` or `hand` (rollback), `steps` or `hand` (promotion) */
+                by: string | null;
+                /** @description The weights after the change */
+                routes: {
+                    version: number;
+                    weight: number;
+                }[] | null;
+            }[];
         };
         /**
          * @example {

@@ -77,6 +77,10 @@ export const COMMAND_NAMES = {
   'POST /v1/webhooks/{id}/rotate-secret': { name: 'webhooks rotate-secret' },
   'GET /v1/webhooks/{id}/deliveries': { name: 'webhooks deliveries' },
   'POST /v1/webhooks/{id}/deliveries/{delivery_id}/resend': { name: 'webhooks resend' },
+  'GET /v1/models/{name}/aliases/{alias}/series': {
+    name: 'aliases series',
+    notes: 'A line per route and per shadow version over --window, and the rollout’s changes in it.',
+  },
   'GET /metrics': { name: 'metrics' },
   'GET /v1/models/{name}/stats': { name: 'stats' },
   'GET /v1/models/{name}/predictions': { name: 'predictions list' },

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { apiCommands } from './api-commands.mjs';
 import { helpText, parseCommandLine } from './args.mjs';
 import { accountCommands } from './commands/account.mjs';
+import { aliasCommands } from './commands/aliases.mjs';
 import { hookCommands } from './commands/hooks.mjs';
 import { jobCommands } from './commands/jobs.mjs';
 import { modelCommands } from './commands/models.mjs';
@@ -19,7 +20,14 @@ import { createContext } from './context.mjs';
 import { ApiError, CliError, EXIT } from './errors.mjs';
 import { closest, closestCommands, didYouMean } from './suggest.mjs';
 
-const HAND_WRITTEN = [...accountCommands, ...modelCommands, ...predictCommands, ...jobCommands, ...hookCommands];
+const HAND_WRITTEN = [
+  ...accountCommands,
+  ...modelCommands,
+  ...aliasCommands,
+  ...predictCommands,
+  ...jobCommands,
+  ...hookCommands,
+];
 export const COMMANDS = [...HAND_WRITTEN, ...apiCommands(HAND_WRITTEN)];
 
 /**

@@ -39,16 +39,21 @@ export function promptSecret(question, otherwise = 'pass --token, --token-stdin 
  * A destructive command goes ahead with --yes, or when the person at the terminal says so.
  * @param {Record<string, unknown>} values the command's options
  * @param {string} what e.g. `models delete iris`
+ * @param {string} [effect] what it does, for a change that can be undone but not lightly
+ *   (`sends all of production's traffic to version 3`); without it, it cannot be undone
  */
-export async function confirm(values, what) {
+export async function confirm(values, what, effect) {
   if (values.yes) return;
+  const consequence = effect ?? 'this cannot be undone';
   if (!process.stdin.isTTY || !process.stderr.isTTY) {
-    throw usage(`${what} cannot be undone: pass --yes to do it without a terminal to ask on`);
+    throw usage(
+      effect
+        ? `${what} ${effect}: pass --yes to do it without a terminal to ask on`
+        : `${what} cannot be undone: pass --yes to do it without a terminal to ask on`,
+    );
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await new Promise((resolve) =>
-    rl.question(`${what}: this cannot be undone. Go ahead? [y/N] `, resolve),
-  );
+  const answer = await new Promise((resolve) => rl.question(`${what}: ${consequence}. Go ahead? [y/N] `, resolve));
   rl.close();
   if (!/^y(es)?$/i.test(String(answer).trim())) throw usage(`${what}: not done`);
 }

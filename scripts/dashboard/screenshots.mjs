@@ -28,6 +28,7 @@ export function views(model, window) {
     { file: 'predictions.png', hash: `#/models/${m}/predictions${q}`, ready: `${model}/predictions` },
     { file: 'errors.png', hash: `#/models/${m}/errors${q}`, ready: `${model}/errors` },
     { file: 'model-alerts.png', hash: `#/models/${m}/alerts${q}`, ready: `${model}/alerts` },
+    { file: 'rollouts.png', hash: `#/models/${m}/rollouts${q}`, ready: `${model}/rollouts` },
     { file: 'jobs.png', hash: `#/jobs${q}`, ready: 'jobs' },
     { file: 'alerts.png', hash: `#/alerts${q}`, ready: 'alerts' },
     { file: 'phone.png', hash: `#/models/${m}/overview${q}`, ready: `${model}/overview`, viewport: PHONE },

@@ -32,6 +32,8 @@ describe('dashboard', () => {
       '/alert-events',
       '/v1/jobs',
       '/predictions/export',
+      '/scorecard',
+      '/series',
     ])
       expect(js).toContain(path);
   });

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { takeScreenshots, views } from '../../scripts/dashboard/screenshots.mjs';
-import { DEMO } from '../../scripts/demo-model.mjs';
+import { buildDemoModel, DEMO } from '../../scripts/demo-model.mjs';
 import { apiClient } from '../../scripts/lib/api-client.mjs';
 import { runTraffic, setUp } from '../../scripts/traffic.mjs';
 import { requireBrowser, withPage } from './browser';
+import { fiveFeatureCandidate } from './rollout-models';
 import { ROOT } from './server';
 
 /*
@@ -202,6 +203,150 @@ describe('the dashboard', () => {
       await page.click('#signin button[type=submit]');
       await expect.poll(() => page.locator('#signin-error').innerText()).toBe('That credential was not accepted.');
       expect(await page.locator('#app').isHidden()).toBe(true);
+    });
+  });
+});
+
+/*
+ * Issue 16, point 4: the scorecard of each split alias, and a line per route on its charts, with
+ * real traffic through the aliases: one the guard rolls back (its candidate fails every
+ * request), one ramping by steps, one promoted by hand.
+ */
+describe('the rollouts tab', () => {
+  const rollName = `dash-roll-${randomUUID().slice(0, 8)}`;
+  const served: Record<string, number[]> = {};
+
+  beforeAll(async () => {
+    const { url, adminKey } = inject('server');
+    const api = apiClient(url, adminKey);
+    const { name: _demo, ...fields } = DEMO;
+    expect((await api('POST', '/v1/models', { name: rollName, ...fields })).status).toBe(201);
+    for (const bytes of [buildDemoModel(), buildDemoModel({ hidden: 8, epochs: 300 }), fiveFeatureCandidate()]) {
+      const up = await api('POST', `/v1/models/${rollName}/versions`, bytes, {
+        'content-type': 'application/octet-stream',
+      });
+      expect(up.status, JSON.stringify(up.body)).toBe(201);
+    }
+    const set = async (alias: string, body: object) =>
+      expect((await api('PUT', `/v1/models/${rollName}/aliases/${alias}`, body)).status).toBe(200);
+    await set('production', {
+      routes: [
+        { version: 1, weight: 50 },
+        { version: 3, weight: 50 },
+      ],
+      shadow: { version: 2, percent: 100 },
+      guard: { min_requests: 10, max_error_rate: 0.1 },
+    });
+    await set('canary', {
+      routes: [
+        { version: 1, weight: 80 },
+        { version: 2, weight: 20 },
+      ],
+      steps: [20, 60, 100],
+      step_minutes: 30,
+    });
+    await set('beta', {
+      routes: [
+        { version: 1, weight: 50 },
+        { version: 2, weight: 50 },
+      ],
+    });
+    for (const alias of ['production', 'canary', 'beta']) {
+      served[alias] = [];
+      for (let i = 0; i < 40; i++) {
+        const res = await api(
+          'POST',
+          `/v1/models/${rollName}/versions/${alias}/predict`,
+          { instances: [{ sepal_length: 5 + (i % 10) / 10, sepal_width: 3.4, petal_length: 1.5, petal_width: 0.2 }] },
+          { 'cache-control': 'no-store' },
+        );
+        served[alias]!.push(res.status === 200 ? res.body.model_version : 0);
+      }
+    }
+    expect(served.production!.filter((v) => v === 0).length).toBeGreaterThanOrEqual(10);
+    // The guard judges as counts are written, and on the cron: wait for it.
+    const status = async () => (await api('GET', `/v1/models/${rollName}/aliases/production`)).body.state.status;
+    for (let i = 0; i < 60 && (await status()) !== 'rolled_back'; i++) {
+      await fetch(`${url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent('* * * * *')}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(await status()).toBe('rolled_back');
+    expect((await api('POST', `/v1/models/${rollName}/aliases/beta/promote`, {})).status).toBe(200);
+  }, 180_000);
+
+  it('shows each split alias’s scorecard and state, and draws each route’s line', async (ctx) => {
+    requireBrowser(ctx);
+    await withPage(async (page, errors) => {
+      await signIn(page);
+      await open(page, `#/models/${rollName}/rollouts?window=1h`, `${rollName}/rollouts`);
+      const sections = page.locator('[data-rollout]');
+      const statuses = Object.fromEntries(
+        await sections.evaluateAll((nodes) =>
+          nodes.map((n) => [(n as any).dataset.rollout, (n as any).dataset.status]),
+        ),
+      );
+      expect(statuses).toEqual({ production: 'rolled_back', canary: 'ramping', beta: 'promoted' });
+
+      // Rolled back by the guard: why, the scorecard per route and for the shadow, the verdict.
+      const production = page.locator('[data-rollout="production"]');
+      expect(await production.locator('[data-weights]').innerText()).toBe('v1 100% · v3 0%');
+      expect(await production.locator('ul.notes').innerText()).toMatch(
+        /Rolled back \d+ (s|min) ago by the guard: v3 \(route 1\) error rate 100\.0% > 10\.0%/,
+      );
+      const failed = served.production!.filter((v) => v === 0).length;
+      const row = (r: string) => page.locator(`[data-table="scorecard-production"] tr[data-row="${r}"]`);
+      expect(await row('route-0').locator('[data-cell="requests"]').innerText()).toBe(String(40 - failed));
+      expect(await row('route-1').locator('[data-cell="requests"]').innerText()).toBe(String(failed));
+      expect(await row('route-1').locator('[data-cell="error_rate"]').innerText()).toBe('100.0%');
+      expect(await row('route-1').locator('[data-verdict]').first().getAttribute('data-verdict')).toBe('significant');
+      expect(await row('route-1').locator('[data-verdict]').first().innerText()).toMatch(/^\+100\.0 pp\s+significant/);
+      expect(await row('shadow').locator('[data-cell="requests"]').innerText()).toBe(String(40 - failed));
+      expect(await row('shadow').locator('[data-cell="agreement"]').innerText()).toMatch(/^agree \d+\.\d%$/);
+
+      // A line per route (the shadow dashed beside them), the guard's limit, the rollback marked.
+      const chart = (id: string) => panel(page, `rollout-production-${id}`);
+      expect(await chart('requests').getAttribute('data-series')).toBe('v1 (route 0),v3 (route 1),shadow v2');
+      expect(await chart('errors').getAttribute('data-series')).toBe('v1 (route 0),v3 (route 1),shadow v2');
+      expect(await chart('latency').getAttribute('data-series')).toBe('v1 (route 0),v3 (route 1)');
+      for (const id of ['requests', 'errors', 'latency']) {
+        expect(Number(await chart(id).getAttribute('data-points')), id).toBeGreaterThan(0);
+        expect(await chart(id).locator('canvas').count(), id).toBe(1);
+        expect(await chart(id).getAttribute('data-marks'), id).toBe('set,rolled back');
+      }
+      expect(await chart('errors').getAttribute('data-lines')).toBe('guard: error rate 10.0%');
+
+      // Ramping by steps: the step it is at and the next one.
+      const canary = page.locator('[data-rollout="canary"]');
+      expect(await canary.locator('ul.notes').innerText()).toMatch(
+        /Steps: 20 → 60 → 100% every 30 min, at 20% now; next 60% at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/,
+      );
+      const canaryRows = page.locator('[data-table="scorecard-canary"] tr[data-row]');
+      expect(await canaryRows.count()).toBe(2);
+      expect(await panel(page, 'rollout-canary-requests').getAttribute('data-series')).toBe(
+        'v1 (route 0),v2 (route 1)',
+      );
+
+      // Promoted by hand: a plain alias now, its former routes' lines kept, the promotion marked.
+      const beta = page.locator('[data-rollout="beta"]');
+      expect(await beta.locator('ul.notes').innerText()).toMatch(
+        /Promoted to v2 by hand \d+ (s|min) ago: a plain alias now/,
+      );
+      expect(await page.locator('[data-table="scorecard-beta"]').count()).toBe(0);
+      expect(await panel(page, 'rollout-beta-requests').getAttribute('data-series')).toBe(
+        'v1 (past route),v2 (past route)',
+      );
+      expect(await panel(page, 'rollout-beta-requests').getAttribute('data-marks')).toBe('set,promoted v2');
+      expect(errors).toEqual([]);
+    });
+  });
+
+  it('says so when no alias splits its traffic', async (ctx) => {
+    requireBrowser(ctx);
+    await withPage(async (page, errors) => {
+      await signIn(page);
+      await open(page, `#/models/${name}/rollouts?window=1h`, `${name}/rollouts`);
+      expect(await panel(page, 'rollouts-none').innerText()).toContain(`modelflare aliases set ${name} production`);
+      expect(errors).toEqual([]);
     });
   });
 });

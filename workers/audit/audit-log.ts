@@ -58,3 +58,39 @@ export async function listAudit(
   const items = rows.slice(0, query.limit);
   return { items, nextCursor: rows.length > query.limit ? encodeCursor(items[items.length - 1]!.id) : null };
 }
+
+/** How far back `auditOf` reads through a workspace's entries, at most. */
+export const AUDIT_LOOKBACK_ENTRIES = 1000;
+const LOOKBACK_PAGE = 200;
+
+/**
+ * One target's entries since `since`, oldest first. The log is indexed by workspace and id
+ * only, so this reads back through the workspace's newest entries, a page at a time, and stops
+ * at `since` or after AUDIT_LOOKBACK_ENTRIES (a busy workspace's older entries are left out,
+ * never scanned).
+ */
+export async function auditOf(
+  db: Db,
+  workspaceId: string,
+  target: string,
+  since: number,
+  actions: readonly string[],
+): Promise<AuditEntry[]> {
+  const found: AuditEntry[] = [];
+  let before: number | undefined;
+  for (let read = 0; read < AUDIT_LOOKBACK_ENTRIES; read += LOOKBACK_PAGE) {
+    const page = await db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.workspaceId, workspaceId), before === undefined ? undefined : lt(auditLog.id, before)))
+      .orderBy(desc(auditLog.id))
+      .limit(LOOKBACK_PAGE);
+    for (const entry of page) {
+      if (entry.target === target && entry.createdAt >= since && actions.includes(entry.action)) found.push(entry);
+    }
+    const oldest = page[page.length - 1];
+    if (!oldest || page.length < LOOKBACK_PAGE || oldest.createdAt < since) break;
+    before = oldest.id;
+  }
+  return found.reverse();
+}

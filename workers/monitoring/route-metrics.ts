@@ -404,12 +404,16 @@ export async function readRouteRollups(db: Db, alias: WatchedAlias, fromMinute: 
   return rows.map((r) => ({ route: r.route, version: r.version, minute: r.minute, counters: countersFrom(r) }));
 }
 
-/** An alias's shadow comparisons since `fromMinute`, added up per shadow version and output. */
-export async function readShadowTallies(
-  db: Db,
-  alias: WatchedAlias,
-  fromMinute: number,
-): Promise<{ version: number; output: string; tally: ShadowTally }[]> {
+export interface ShadowRollup {
+  version: number;
+  minute: number;
+  /** '' for the request level, else an output's name. */
+  output: string;
+  tally: ShadowTally;
+}
+
+/** An alias's shadow comparisons since `fromMinute`, per shadow version, minute and output. */
+export async function readShadowRollups(db: Db, alias: WatchedAlias, fromMinute: number): Promise<ShadowRollup[]> {
   const rows = await db
     .select()
     .from(shadowRollups)
@@ -421,14 +425,25 @@ export async function readShadowTallies(
         gte(shadowRollups.minute, fromMinute),
       ),
     );
-  const added = new Map<string, { version: number; output: string; tally: ShadowTally }>();
-  for (const row of rows) {
-    const id = `${row.version}\0${row.output}`;
+  return rows.map((row) => {
     const tally: ShadowTally = { ...emptyTally() };
     for (const key of [...SHADOW_SUMS, ...SHADOW_MAXES]) tally[key] = row[key];
+    return { version: row.version, minute: row.minute, output: row.output, tally };
+  });
+}
+
+/** An alias's shadow comparisons since `fromMinute`, added up per shadow version and output. */
+export async function readShadowTallies(
+  db: Db,
+  alias: WatchedAlias,
+  fromMinute: number,
+): Promise<{ version: number; output: string; tally: ShadowTally }[]> {
+  const added = new Map<string, { version: number; output: string; tally: ShadowTally }>();
+  for (const { version, output, tally } of await readShadowRollups(db, alias, fromMinute)) {
+    const id = `${version}\0${output}`;
     const held = added.get(id);
     if (held) addTally(held.tally, tally);
-    else added.set(id, { version: row.version, output: row.output, tally });
+    else added.set(id, { version, output, tally });
   }
   return [...added.values()];
 }

@@ -64,7 +64,7 @@ export function summarize(c: Counters): Summary {
   };
 }
 
-function point(at: number, c: Counters): SeriesPoint {
+export function point(at: number, c: Counters): SeriesPoint {
   const s = summarize(c);
   return {
     at,

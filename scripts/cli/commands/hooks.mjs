@@ -25,7 +25,7 @@ export const hookCommands = [
         value: 'LIST',
         multiple: true,
         description:
-          'Comma-separated: job.succeeded, job.partially_failed, job.failed, job.cancelled, model.version.created, alias.moved',
+          'Comma-separated: job.succeeded, job.partially_failed, job.failed, job.cancelled, model.version.created, alias.moved, alias.rolled_back, alias.promoted, drift.detected, alert.fired, alert.resolved',
       },
       description: { type: 'string', value: 'TEXT', description: 'What it is for' },
     },

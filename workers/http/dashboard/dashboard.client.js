@@ -12,6 +12,7 @@
     ['predictions', 'Predictions'],
     ['errors', 'Errors'],
     ['alerts', 'Alerts'],
+    ['rollouts', 'Rollouts'],
   ];
   const REFRESH_MS = 60_000;
   const PALETTE = ['#f38020', '#2e90fa', '#12b76a', '#7a5af8', '#d92d20', '#667085', '#f79009', '#0e9384'];
@@ -176,34 +177,67 @@
     return Math.max(260, box.clientWidth - 24);
   }
 
+  /** Draws on a chart's canvas with the lines and labels of its thresholds and marks, then puts the pen back. */
+  function drawOn(u, baseline, draw) {
+    const ctx = u.ctx;
+    const px = uPlot.pxRatio;
+    ctx.save();
+    ctx.lineWidth = 1.5 * px;
+    ctx.font = `${11 * px}px system-ui, sans-serif`;
+    // uPlot leaves the alignment of its last axis label behind.
+    ctx.textAlign = 'left';
+    ctx.textBaseline = baseline;
+    draw(ctx, px);
+    ctx.restore();
+  }
+
   /**
    * Dashed lines across the plot at thresholds (drift's, alert rules'), each labelled; the panel
    * lists them in data-lines.
    */
   function thresholdLines(box, lines) {
     box.dataset.lines = lines.map((l) => l.label).join(',');
-    return (u) => {
-      const ctx = u.ctx;
-      const px = uPlot.pxRatio;
-      ctx.save();
-      ctx.lineWidth = 1.5 * px;
-      ctx.font = `${11 * px}px system-ui, sans-serif`;
-      // uPlot leaves the alignment of its last axis label behind.
-      ctx.textAlign = 'left';
-      ctx.textBaseline = 'bottom';
-      for (const line of lines) {
-        const y = Math.round(u.valToPos(line.value, 'y', true));
-        if (y < u.bbox.top || y > u.bbox.top + u.bbox.height) continue;
-        ctx.strokeStyle = ctx.fillStyle = line.color;
-        ctx.setLineDash((line.dash ?? [6, 4]).map((d) => d * px));
-        ctx.beginPath();
-        ctx.moveTo(u.bbox.left, y);
-        ctx.lineTo(u.bbox.left + u.bbox.width, y);
-        ctx.stroke();
-        ctx.fillText(line.label, u.bbox.left + 6 * px, y - 4 * px);
-      }
-      ctx.restore();
-    };
+    return (u) =>
+      drawOn(u, 'bottom', (ctx, px) => {
+        for (const line of lines) {
+          const y = Math.round(u.valToPos(line.value, 'y', true));
+          if (y < u.bbox.top || y > u.bbox.top + u.bbox.height) continue;
+          ctx.strokeStyle = ctx.fillStyle = line.color;
+          ctx.setLineDash((line.dash ?? [6, 4]).map((d) => d * px));
+          ctx.beginPath();
+          ctx.moveTo(u.bbox.left, y);
+          ctx.lineTo(u.bbox.left + u.bbox.width, y);
+          ctx.stroke();
+          ctx.fillText(line.label, u.bbox.left + 6 * px, y - 4 * px);
+        }
+      });
+  }
+
+  /**
+   * Dotted vertical lines at moments (a rollout's steps, its rollback), labelled at the top; where
+   * labels would overlap, the later moment's is the one written.
+   */
+  function eventMarks(marks) {
+    return (u) =>
+      drawOn(u, 'top', (ctx, px) => {
+        let leftmost = Infinity;
+        for (const mark of [...marks].sort((a, b) => b.at - a.at)) {
+          const x = Math.round(u.valToPos(mark.at / 1000, 'x', true));
+          if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+          ctx.strokeStyle = ctx.fillStyle = mark.color;
+          ctx.setLineDash([2 * px, 3 * px]);
+          ctx.beginPath();
+          ctx.moveTo(x, u.bbox.top);
+          ctx.lineTo(x, u.bbox.top + u.bbox.height);
+          ctx.stroke();
+          // Near the right edge the label goes to the left of its line.
+          const width = ctx.measureText(mark.label).width;
+          const start = x > u.bbox.left + u.bbox.width * 0.75 ? x - 4 * px - width : x + 4 * px;
+          if (start + width + 6 * px > leftmost) continue;
+          ctx.fillText(mark.label, start, u.bbox.top + 2 * px);
+          leftmost = start;
+        }
+      });
   }
 
   /** The y axis: round ticks, recorded in data-y-ticks as drawn. */
@@ -222,11 +256,12 @@
    * A time chart over [from, to] (ms): one line per series, nulls are gaps, `lines` dashed
    * across. The panel says what it drew (data-points, data-series, data-window, data-y-ticks).
    */
-  function timeChart(box, { from, to, xs, series, kind, label, lines = [] }) {
+  function timeChart(box, { from, to, xs, series, kind, label, lines = [], marks = [] }) {
     const points = series.reduce((n, s) => n + s.values.filter((v) => !none(v)).length, 0);
     box.dataset.points = String(points);
     box.dataset.series = series.map((s) => s.label).join(',');
     box.dataset.window = `${from}/${to}`;
+    if (marks.length) box.dataset.marks = marks.map((m) => m.label).join(',');
     if (points === 0) return box.append(el('div', { class: 'empty' }, 'No data in this window.'));
     const holder = el('div');
     box.append(holder);
@@ -238,12 +273,13 @@
         cursor: { points: { show: false } },
         scales: { x: { time: true, range: () => [from / 1000, to / 1000] }, y: { range: niceRange(kind, lines) } },
         axes: [{ space: 60, values: timeLabels(to - from) }, yAxis(box, kind, label)],
-        hooks: { draw: [thresholdLines(box, lines)] },
+        hooks: { draw: [thresholdLines(box, lines), eventMarks(marks)] },
         series: [
           {},
           ...series.map((s) => ({
             label: s.label,
             stroke: s.color,
+            dash: s.dash,
             width: 2,
             spanGaps: false,
             points: { show: s.values.filter((v) => !none(v)).length < 40, size: 5 },
@@ -498,7 +534,14 @@
       status ? `drift: ${status}` : 'no drift report',
     );
     root.append(...modelHeader(route, driftBadge));
-    const views = { overview, drift: driftView, predictions, errors: errorsView, alerts: modelAlertsView };
+    const views = {
+      overview,
+      drift: driftView,
+      predictions,
+      errors: errorsView,
+      alerts: modelAlertsView,
+      rollouts: rolloutsView,
+    };
     await views[route.tab](root, route, { name, drift });
   }
 
@@ -748,6 +791,339 @@
         ),
       ),
     );
+  }
+
+  // ── rollouts: split aliases, their scorecards and a line per route ──────────────────────
+  const STATUS_TONES = { split: 'busy', ramping: 'busy', rolled_back: 'bad', promoted: '', plain: 'none' };
+  const STATUS_TEXT = {
+    split: 'split',
+    ramping: 'ramping',
+    rolled_back: 'rolled back',
+    promoted: 'promoted',
+    plain: 'plain',
+  };
+  const routeLabel = (r) => (r.route === null ? `v${r.version} (past route)` : `v${r.version} (route ${r.route})`);
+  /** Weights are whole percents, or fractions after a step of a 3+ route split. */
+  const weightText = (w) => `${Math.round(w * 100) / 100}%`;
+  const weightsText = (routes) => routes.map((r) => `v${r.version} ${weightText(r.weight)}`).join(' · ');
+  /** A difference of proportions in percentage points, signed. */
+  const pp = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(Math.abs(x) < 0.001 && x !== 0 ? 3 : 1)} pp`;
+  const pText = (p) => (none(p) ? '' : p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`);
+
+  /** A route against the first: the difference, and whether there is enough to say it means anything. */
+  function verdictCell(test, enough, few, worseIfUp) {
+    if (!test) return el('td', { class: 'muted' }, '–');
+    const worse = worseIfUp ? test.difference > 0 : test.difference < 0;
+    const verdict = !enough ? 'too-few' : test.significant ? 'significant' : 'not-significant';
+    const [text, tone] = {
+      'too-few': [`too few ${few}`, 'none'],
+      significant: ['significant', worse ? 'bad' : ''],
+      'not-significant': ['not significant', 'none'],
+    }[verdict];
+    return el(
+      'td',
+      { 'data-verdict': verdict, class: 'nowrap' },
+      `${pp(test.difference)} `,
+      badge(text, tone),
+      test.p_value === null || !enough ? null : el('div', { class: 'muted' }, pText(test.p_value)),
+    );
+  }
+
+  function guardText(guard) {
+    if (!guard) return null;
+    const limits = [
+      none(guard.max_error_rate) ? null : `error rate ≤ ${fmt.pct(guard.max_error_rate)}`,
+      none(guard.max_p99_ms) ? null : `p99 ≤ ${fmt.ms(guard.max_p99_ms)}`,
+      none(guard.max_accuracy_drop) ? null : `accuracy drop ≤ ${fmt.pct(guard.max_accuracy_drop)}`,
+    ].filter(Boolean);
+    return `Guard: ${limits.join(', ')} once a route has ${fmt.int(guard.min_requests)} requests in ${guard.window_minutes ?? 60} min`;
+  }
+
+  const eventLabel = (e) =>
+    ({
+      set: 'set',
+      stepped: `step ${weightText(e.routes?.at(-1)?.weight ?? 0)}`,
+      rolled_back: 'rolled back',
+      promoted: `promoted v${e.routes?.[0]?.version}`,
+      removed: 'removed',
+    })[e.kind];
+  const EVENT_COLORS = { rolled_back: '#d92d20', promoted: '#12b76a' };
+
+  /** What the alias is doing now; a plain alias whose last change in the window was a promotion says so. */
+  function rolloutStatus(view, events) {
+    if (view.routes) return view.state.status;
+    return events.at(-1)?.kind === 'promoted' ? 'promoted' : 'plain';
+  }
+
+  function rolloutNotes(view, status, events, card) {
+    const notes = [];
+    if (view.shadow)
+      notes.push(
+        `Shadow: v${view.shadow.version} gets ${weightText(view.shadow.percent)} of requests, mirrored after the answer.`,
+      );
+    if (view.routes) notes.push(guardText(view.guard) ?? 'No guard: nothing rolls it back by itself.');
+    if (view.steps) {
+      const at = `, at ${weightText(view.routes.at(-1).weight)} now`;
+      const next =
+        view.state.next_step === null ? '' : `; next ${view.state.next_step}% at ${fmt.time(view.state.next_step_at)}`;
+      const where = status === 'rolled_back' ? ', stopped by the rollback' : `${at}${next}`;
+      notes.push(`Steps: ${view.steps.join(' → ')}% every ${view.step_minutes} min${where}.`);
+    }
+    const rollback = view.state.rollback;
+    if (status === 'rolled_back' && rollback) {
+      const why = rollback.breaches.map(
+        (b) =>
+          `v${b.version} (route ${b.route}) ${b.limit.replace('max_', '').replace(/_/g, ' ')} ${valueOfLimit(b.limit, b.value)} > ${valueOfLimit(b.limit, b.threshold)}`,
+      );
+      notes.push(
+        `Rolled back ${fmt.ago(view.state.rolled_back_at)} ${rollback.by === 'guard' ? `by the guard: ${why.join('; ')}` : 'by hand'}.`,
+      );
+    }
+    if (status === 'promoted') {
+      const e = events.at(-1);
+      notes.push(
+        `Promoted to v${view.version} ${e.by === 'steps' ? 'by its steps' : 'by hand'} ${fmt.ago(e.at)}: a plain alias now.`,
+      );
+    }
+    if (card)
+      notes.push(
+        `Scorecard from ${fmt.time(card.from)}: comparisons need ${fmt.int(card.min_requests)} requests on each side.`,
+      );
+    return notes;
+  }
+  const valueOfLimit = (limit, v) => (limit.endsWith('_ms') ? fmt.ms(v) : fmt.pct(v));
+
+  function scorecardTable(alias, card) {
+    const quality = card.routes.some((r) => r.quality?.kind === 'regression') ? 'MAE' : 'accuracy';
+    const rows = card.routes.map((r) =>
+      el(
+        'tr',
+        { 'data-row': `route-${r.route}`, 'data-version': String(r.version) },
+        el('td', {}, String(r.route)),
+        el('td', {}, `v${r.version}`),
+        el('td', { class: 'num' }, weightText(r.weight)),
+        el('td', { class: 'num', 'data-cell': 'requests' }, fmt.int(r.requests)),
+        el('td', { class: 'num' }, fmt.int(r.errors.client + r.errors.server)),
+        el('td', { class: 'num', 'data-cell': 'error_rate' }, fmt.pct(r.error_rate)),
+        el('td', { class: 'num wide' }, fmt.ms(r.latency_ms.p50)),
+        el('td', { class: 'num wide' }, fmt.ms(r.latency_ms.p95)),
+        el('td', { class: 'num' }, fmt.ms(r.latency_ms.p99)),
+        el('td', { class: 'num wide' }, fmt.pct(r.cache_hit_ratio)),
+        el(
+          'td',
+          { class: 'num' },
+          r.quality
+            ? `${quality === 'MAE' ? fmt.num(r.quality.mae) : fmt.pct(r.quality.accuracy)} (${fmt.int(r.quality.feedback_rows)})`
+            : '–',
+        ),
+        el(
+          'td',
+          { class: 'wide' },
+          r.drift
+            ? badge(r.drift.status, r.drift.status === 'drifted' ? 'bad' : r.drift.status === 'ok' ? '' : 'none')
+            : '–',
+        ),
+        r.vs_first
+          ? verdictCell(r.vs_first.error_rate, r.vs_first.enough_requests, 'requests', true)
+          : el('td', { class: 'muted' }, 'the reference'),
+        r.vs_first
+          ? verdictCell(r.vs_first.accuracy, r.vs_first.enough_feedback, 'feedback rows', false)
+          : el('td', { class: 'muted' }, '–'),
+      ),
+    );
+    const s = card.shadow;
+    if (s) {
+      const diff = s.probability_difference
+        ? `probability Δ mean ${fmt.num(s.probability_difference.mean)}, max ${fmt.num(s.probability_difference.max)}`
+        : s.outputs
+            .map((o) => `${o.name}: |Δ| mean ${fmt.num(o.abs_difference.mean)}, max ${fmt.num(o.abs_difference.max)}`)
+            .join('; ');
+      rows.push(
+        el(
+          'tr',
+          { 'data-row': 'shadow', 'data-version': String(s.version) },
+          el('td', {}, 'shadow'),
+          el('td', {}, `v${s.version}`),
+          el('td', { class: 'num' }, `${weightText(s.percent)} mirrored`),
+          el('td', { class: 'num', 'data-cell': 'requests' }, fmt.int(s.requests)),
+          el('td', { class: 'num' }, fmt.int(s.errors)),
+          el('td', { class: 'num', 'data-cell': 'error_rate' }, fmt.pct(s.error_rate)),
+          el('td', { class: 'num wide', title: 'mean latency of the shadow runs' }, fmt.ms(s.latency_ms.shadow_mean)),
+          el('td', { class: 'num wide' }, '–'),
+          el('td', { class: 'num' }, '–'),
+          el('td', { class: 'num wide' }, '–'),
+          el(
+            'td',
+            { class: 'num', 'data-cell': 'agreement' },
+            none(s.agreement_rate) ? '–' : `agree ${fmt.pct(s.agreement_rate)}`,
+          ),
+          el('td', { class: 'wide' }, '–'),
+          el('td', { colspan: '2', class: 'muted' }, diff || '–'),
+        ),
+      );
+    }
+    return table(
+      `scorecard-${alias}`,
+      [
+        ['route'],
+        ['version'],
+        ['weight', 'num'],
+        ['requests', 'num'],
+        ['errors', 'num'],
+        ['error rate', 'num'],
+        ['p50', 'num wide'],
+        ['p95', 'num wide'],
+        ['p99', 'num'],
+        ['cache hits', 'num wide'],
+        [quality, 'num'],
+        ['drift', 'wide'],
+        ['error rate vs route 0'],
+        ['accuracy vs route 0'],
+      ],
+      rows,
+    );
+  }
+
+  /** Requests, error rate and p99 with a line per route (the shadow dashed), the guard's limits and the rollout's changes. */
+  function rolloutCharts(alias, view, series) {
+    const charts = el('div', { class: 'charts' });
+    const from = Date.parse(series.window.from);
+    const to = Date.parse(series.window.to);
+    const xs = (series.routes[0] ?? series.shadows[0])?.series.map((p) => Date.parse(p.at)) ?? [];
+    const marks = series.events.map((e) => ({
+      at: Date.parse(e.at),
+      label: eventLabel(e),
+      color: EVENT_COLORS[e.kind] ?? '#667085',
+    }));
+    const quiet = (points, pick) => points.map((p) => (p.requests === 0 ? null : pick(p)));
+    const routeLines = (pick, skipQuiet) =>
+      series.routes.map((r, i) => ({
+        label: routeLabel(r),
+        color: PALETTE[i % PALETTE.length],
+        values: skipQuiet ? quiet(r.series, pick) : r.series.map(pick),
+      }));
+    const shadowLines = (pick, skipQuiet) =>
+      series.shadows.map((s) => ({
+        label: `shadow v${s.version}`,
+        color: '#667085',
+        dash: [6, 4],
+        values: skipQuiet ? quiet(s.series, pick) : s.series.map(pick),
+      }));
+    const guard = view.guard ?? {};
+    const step = stepText(series.window.step_minutes);
+    const requests = panel(`rollout-${alias}-requests`, `Requests per ${step}, per route`);
+    const errors = panel(`rollout-${alias}-errors`, 'Error rate per route');
+    const latency = panel(`rollout-${alias}-latency`, 'p99 latency per route');
+    charts.append(requests, errors, latency);
+    // Drawn once the charts are in the page: they are sized by the width of what holds them.
+    const draw = () => {
+      timeChart(requests, {
+        from,
+        to,
+        xs,
+        kind: 'int',
+        label: 'requests',
+        marks,
+        series: [...routeLines((p) => p.requests, false), ...shadowLines((p) => p.requests, false)],
+      });
+      timeChart(errors, {
+        from,
+        to,
+        xs,
+        kind: 'pct',
+        label: 'errors',
+        marks,
+        lines: none(guard.max_error_rate)
+          ? []
+          : [
+              {
+                value: guard.max_error_rate,
+                label: `guard: error rate ${fmt.pct(guard.max_error_rate)}`,
+                color: '#1d2433',
+              },
+            ],
+        series: [...routeLines((p) => p.error_rate, true), ...shadowLines((p) => p.error_rate, true)],
+      });
+      timeChart(latency, {
+        from,
+        to,
+        xs,
+        kind: 'ms',
+        label: 'ms',
+        marks,
+        lines: none(guard.max_p99_ms)
+          ? []
+          : [{ value: guard.max_p99_ms, label: `guard: p99 ${fmt.ms(guard.max_p99_ms)}`, color: COLORS.p99 }],
+        series: routeLines((p) => p.p99, true),
+      });
+    };
+    return { charts, draw };
+  }
+
+  async function rolloutsView(root, route, { name }) {
+    // The model itself, not the list's copy: the list holds the first hundred models only.
+    const model = await api(`/v1/models/${name}`);
+    const q = `?window=${route.window}`;
+    const found = await Promise.all(
+      Object.keys(model.aliases).map(async (alias) => {
+        const path = `/v1/models/${name}/aliases/${enc(alias)}`;
+        try {
+          const [view, series] = await Promise.all([api(path), api(`${path}/series${q}`)]);
+          const status = rolloutStatus(view, series.events);
+          const served = series.routes.some((r) => r.series.some((p) => p.requests > 0));
+          if (!view.routes && !view.shadow && !served && status !== 'promoted') return null;
+          const card = view.routes || view.shadow ? await api(`${path}/scorecard${q}`) : null;
+          return { alias, view, series, status, card };
+        } catch (err) {
+          // Removed since the model list was read.
+          if (err.status === 404) return null;
+          throw err;
+        }
+      }),
+    );
+    const rollouts = found.filter(Boolean);
+    if (rollouts.length === 0) {
+      root.append(
+        panel(
+          'rollouts-none',
+          'No traffic splits',
+          el(
+            'p',
+            { class: 'muted' },
+            `No alias of this model splits its traffic or mirrors it to a shadow in this window. Split one with `,
+            el('code', {}, `modelflare aliases set ${route.model} production --route 1=90 --route 2=10`),
+            ' (PUT /v1/models/{name}/aliases/{alias} with "routes").',
+          ),
+        ),
+      );
+      return;
+    }
+    const drawings = [];
+    for (const { alias, view, series, status, card } of rollouts) {
+      const weights = view.routes ? weightsText(view.routes) : `v${view.version} 100%`;
+      const section = el(
+        'section',
+        { class: 'rollout', 'data-rollout': alias, 'data-status': status },
+        el(
+          'div',
+          { class: 'title' },
+          el('h3', { style: 'margin:0;font-size:16px' }, alias),
+          badge(STATUS_TEXT[status], STATUS_TONES[status]),
+          el('span', { class: 'muted', 'data-weights': '' }, weights),
+        ),
+        el(
+          'ul',
+          { class: 'notes' },
+          rolloutNotes(view, status, series.events, card).map((n) => el('li', {}, n)),
+        ),
+      );
+      if (card) section.append(panel(`scorecard-${alias}`, 'Scorecard', scorecardTable(alias, card)));
+      const { charts, draw } = rolloutCharts(alias, view, series);
+      section.append(charts);
+      root.append(section);
+      drawings.push(draw);
+    }
+    for (const draw of drawings) draw();
   }
 
   /** A list with an "Older" button that appends the next page. */

@@ -62,6 +62,9 @@ export const DASHBOARD_HTML = `<!doctype html>
     .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; background: #ecfdf3; color: var(--good); white-space: nowrap; }
     .badge.bad { background: #fef3f2; color: var(--bad); } .badge.none { background: #f2f4f7; color: var(--muted); } .badge.busy { background: #fff4ea; color: #b45309; }
     .title { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; }
+    section.rollout { margin-bottom: 28px; } section.rollout + section.rollout { border-top: 1px solid var(--line); padding-top: 16px; }
+    ul.notes { margin: 6px 0 12px; padding-left: 18px; color: var(--muted); }
+    [data-table^="scorecard-"] td { white-space: nowrap; }
     [hidden] { display: none !important; }
     @media (max-width: 760px) {
       header { padding: 8px 12px; }

@@ -18,7 +18,7 @@ const summary = (s: Summary) => ({
   loads: { count: s.loads.count, mean_ms: s.loads.meanMs },
 });
 
-const presentPoint = (p: SeriesPoint) => ({
+export const presentPoint = (p: SeriesPoint) => ({
   at: iso(p.at)!,
   requests: p.requests,
   rows: p.rows,

@@ -1,8 +1,10 @@
 import type { z } from '@hono/zod-openapi';
 import type { AliasState } from '../../registry/aliases';
+import type { AliasSeries } from '../../rollouts/series';
 import { nextStep } from '../../rollouts/steps';
 import { iso } from '../schemas/common';
-import type { AliasView } from '../schemas/rollouts';
+import type { AliasSeriesView, AliasView } from '../schemas/rollouts';
+import { presentPoint } from './monitoring';
 
 /** Weights after a step of a 3+ route split can be fractions; two decimals say enough. */
 const weight = (w: number) => Math.round(w * 100) / 100;
@@ -46,3 +48,34 @@ export function presentAlias(state: AliasState): z.infer<typeof AliasView> {
     updated_at: iso(state.updatedAt)!,
   };
 }
+
+export const presentAliasSeries = (model: string, alias: string, s: AliasSeries): z.infer<typeof AliasSeriesView> => ({
+  model,
+  alias,
+  window: { from: iso(s.fromMinute * 60000)!, to: iso((s.toMinute + 1) * 60000)!, step_minutes: s.stepMinutes },
+  routes: s.routes.map((r) => ({
+    route: r.route,
+    version: r.version,
+    weight: r.weight === null ? null : weight(r.weight),
+    series: r.points.map(presentPoint),
+  })),
+  shadows: s.shadows.map((sh) => ({
+    version: sh.version,
+    current: sh.current,
+    series: sh.points.map((p) => ({
+      at: iso(p.at)!,
+      requests: p.requests,
+      errors: p.errors,
+      error_rate: p.errorRate,
+      agreement_rate: p.agreementRate,
+      shadow_ms_mean: p.shadowMsMean,
+    })),
+  })),
+  events: s.events.map((e) => ({
+    at: iso(e.at)!,
+    kind: e.kind,
+    actor: e.actor,
+    by: e.by,
+    routes: e.routes && e.routes.map((r) => ({ version: r.version, weight: weight(r.weight) })),
+  })),
+});

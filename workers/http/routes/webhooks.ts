@@ -51,7 +51,7 @@ export const webhookRoutes = newRouter()
         tags: ['Webhooks'],
         summary: 'Register a webhook endpoint',
         description:
-          'Platform events (job.succeeded, job.partially_failed, job.failed, job.cancelled, model.version.created, alias.moved, drift.detected, alert.fired, alert.resolved) are POSTed to the URL, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). The signing secret is in this answer only. URLs must be https and public outside local development.',
+          'Platform events (job.succeeded, job.partially_failed, job.failed, job.cancelled, model.version.created, alias.moved, alias.rolled_back, alias.promoted, drift.detected, alert.fired, alert.resolved) are POSTed to the URL, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). The signing secret is in this answer only. URLs must be https and public outside local development.',
         request: { body: { required: true, content: { 'application/json': { schema: WebhookEndpointBody } } } },
         responses: {
           201: jsonContent(WebhookEndpointWithSecret, 'The endpoint and its secret'),

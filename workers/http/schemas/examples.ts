@@ -230,6 +230,73 @@ export const SCORECARD = {
   },
 };
 
+const point = (at: string, requests: number, errorRate: number, p99: number) => ({
+  at,
+  requests,
+  rows: requests,
+  error_rate: errorRate,
+  p50: 0.35,
+  p95: 0.9,
+  p99,
+  cache_hit_ratio: 0.4,
+});
+
+export const ALIAS_SERIES = {
+  model: 'iris',
+  alias: 'production',
+  window: { from: '2026-11-26T12:58:00.000Z', to: '2026-11-26T13:00:00.000Z', step_minutes: 1 },
+  routes: [
+    {
+      route: 0,
+      version: 3,
+      weight: 75,
+      series: [point('2026-11-26T12:58:00.000Z', 152, 0.0013, 1.8), point('2026-11-26T12:59:00.000Z', 149, 0, 1.7)],
+    },
+    {
+      route: 1,
+      version: 4,
+      weight: 25,
+      series: [point('2026-11-26T12:58:00.000Z', 17, 0, 2.1), point('2026-11-26T12:59:00.000Z', 50, 0, 1.9)],
+    },
+  ],
+  shadows: [
+    {
+      version: 5,
+      current: true,
+      series: [
+        {
+          at: '2026-11-26T12:58:00.000Z',
+          requests: 42,
+          errors: 0,
+          error_rate: 0,
+          agreement_rate: 0.98,
+          shadow_ms_mean: 0.47,
+        },
+        {
+          at: '2026-11-26T12:59:00.000Z',
+          requests: 50,
+          errors: 0,
+          error_rate: 0,
+          agreement_rate: 0.98,
+          shadow_ms_mean: 0.46,
+        },
+      ],
+    },
+  ],
+  events: [
+    {
+      at: '2026-11-26T12:58:41.000Z',
+      kind: 'stepped' as const,
+      actor: 'system',
+      by: null,
+      routes: [
+        { version: 3, weight: 75 },
+        { version: 4, weight: 25 },
+      ],
+    },
+  ],
+};
+
 export const INFER_REQUEST = {
   id: '42',
   inputs: [

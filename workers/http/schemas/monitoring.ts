@@ -31,7 +31,7 @@ const Summary = z.object({
   loads: z.object({ count: z.number().int(), mean_ms: nullableNumber }),
 });
 
-const SeriesPoint = z.object({
+export const SeriesPoint = z.object({
   at: Timestamp.openapi({ description: 'Start of the bucket' }),
   requests: z.number().int(),
   rows: z.number().int(),

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { Timestamp } from './common';
+import { SeriesPoint } from './monitoring';
 import * as ex from './examples';
 
 /*
@@ -233,3 +234,59 @@ export const ScorecardView = z
       .nullable(),
   })
   .openapi('Scorecard', { example: ex.SCORECARD });
+
+export const AliasSeriesView = z
+  .object({
+    model: z.string(),
+    alias: z.string(),
+    window: z.object({
+      from: Timestamp,
+      to: Timestamp,
+      step_minutes: z.number().int().openapi({ description: 'Bucket size, as in the model’s stats' }),
+    }),
+    routes: z.array(
+      z.object({
+        route: z.number().int().nullable().openapi({
+          description: 'Its index among the alias’s routes now; null for a version it no longer routes to',
+        }),
+        version: z.number().int(),
+        weight: z.number().nullable().openapi({ description: 'Its weight now; null when it is no longer a route' }),
+        series: z.array(SeriesPoint),
+      }),
+    ),
+    shadows: z.array(
+      z.object({
+        version: z.number().int(),
+        current: z.boolean().openapi({ description: 'Whether it is the alias’s shadow now' }),
+        series: z.array(
+          z.object({
+            at: Timestamp.openapi({ description: 'Start of the bucket' }),
+            requests: z.number().int(),
+            errors: z.number().int(),
+            error_rate: z.number().nullable(),
+            agreement_rate: z
+              .number()
+              .nullable()
+              .openapi({ description: 'Classifiers: compared rows whose labels agreed' }),
+            shadow_ms_mean: z.number().nullable(),
+          }),
+        ),
+      }),
+    ),
+    events: z.array(
+      z.object({
+        at: Timestamp,
+        kind: z.enum(['set', 'stepped', 'rolled_back', 'promoted', 'removed']),
+        actor: z.string().openapi({ description: '`system` for the guard and steps, else who called' }),
+        by: z
+          .string()
+          .nullable()
+          .openapi({ description: '`guard` or `hand` (rollback), `steps` or `hand` (promotion)' }),
+        routes: z
+          .array(z.object({ version: z.number().int(), weight: z.number() }))
+          .nullable()
+          .openapi({ description: 'The weights after the change' }),
+      }),
+    ),
+  })
+  .openapi('AliasSeries', { example: ex.ALIAS_SERIES });
