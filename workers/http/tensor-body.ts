@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { DomainError, invalidInput, unsupportedMediaType } from '../core/errors';
 import type { AppEnv } from './app-env';
+import { INFERENCE_HEADER } from '../inference/tensor-binary';
 import { readStreamLimited, tooLarge } from './read-body';
 
 /*
@@ -11,8 +12,6 @@ import { readStreamLimited, tooLarge } from './read-body';
  * header's length, the tensors' bytes follow it). The route's validators then see a plain JSON
  * request of the header; the bytes after it wait in `tensorData` for the adapter.
  */
-
-export const INFERENCE_HEADER = 'Inference-Header-Content-Length';
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/;
 /*

@@ -2,12 +2,11 @@ import { invalidInput } from '../core/errors';
 import type { Tensor } from '../core/tensor';
 import { classify } from '../inference/classification';
 import type { Prediction } from '../inference/data-plane';
-import { encodeBinary } from '../inference/tensor-binary';
+import { INFERENCE_HEADER, encodeBinary, frameBinary } from '../inference/tensor-binary';
 import { tensorsFromJson } from '../inference/tensor-decode';
 import { encodeElements } from '../inference/tensor-json';
 import type { RequestedOutput, RequestTensor, ResponseTensor } from '../inference/types';
 import { selectOutputs } from '../inference/validate-inputs';
-import { INFERENCE_HEADER } from './tensor-body';
 
 /*
  * The V2 infer adapter's two extensions, at the edge: binary tensor data (inputs' bytes after
@@ -115,8 +114,6 @@ export function outputChoices(body: InferBody): OutputChoices {
   return { requested, binary: (name) => binary.get(name) ?? all, special };
 }
 
-const encoder = new TextEncoder();
-
 /**
  * The answer when an output is binary or classified: the JSON header, then each binary output's
  * bytes in the order of the outputs, with `Inference-Header-Content-Length` saying where the
@@ -147,16 +144,5 @@ export function encodeAnswer(
   });
   const json = JSON.stringify({ ...head, outputs });
   if (sections.length === 0) return { body: json, headers: { 'Content-Type': 'application/json' } };
-  const header = encoder.encode(json);
-  const body = new Uint8Array(sections.reduce((sum, s) => sum + s.byteLength, header.byteLength));
-  body.set(header, 0);
-  let at = header.byteLength;
-  for (const section of sections) {
-    body.set(section, at);
-    at += section.byteLength;
-  }
-  return {
-    body,
-    headers: { 'Content-Type': 'application/octet-stream', [INFERENCE_HEADER]: String(header.byteLength) },
-  };
+  return frameBinary(json, sections);
 }

@@ -106,3 +106,25 @@ export function encodeBinary(tensor: Pick<Tensor, 'data'>): Uint8Array {
   }
   return out;
 }
+
+/** Where a binary tensor data body's JSON header ends (Triton's binary tensor data extension). */
+export const INFERENCE_HEADER = 'Inference-Header-Content-Length';
+
+/** A JSON header followed by the tensors' bytes, with the headers that say where it ends. */
+export function frameBinary(
+  headerJson: string,
+  sections: Uint8Array[],
+): { body: Uint8Array; headers: Record<string, string> } {
+  const header = encoder.encode(headerJson);
+  const body = new Uint8Array(sections.reduce((sum, s) => sum + s.byteLength, header.byteLength));
+  body.set(header, 0);
+  let at = header.byteLength;
+  for (const section of sections) {
+    body.set(section, at);
+    at += section.byteLength;
+  }
+  return {
+    body,
+    headers: { 'Content-Type': 'application/octet-stream', [INFERENCE_HEADER]: String(header.byteLength) },
+  };
+}

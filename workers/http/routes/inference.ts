@@ -21,7 +21,7 @@ import {
   SERVER_EXTENSIONS,
   ServerMetadata,
 } from '../schemas/inference';
-import { INFERENCE_HEADER } from '../tensor-body';
+import { INFERENCE_HEADER } from '../../inference/tensor-binary';
 import { encodeAnswer, outputChoices, withTensorData } from '../v2-tensors';
 
 /*

@@ -10,7 +10,7 @@ import { newRouter } from '../router';
 import { scopeOf } from '../scope';
 import { ModelName, VersionRef, jsonContent } from '../schemas/common';
 import { PredictRequest, PredictResponse } from '../schemas/inference';
-import { INFERENCE_HEADER } from '../tensor-body';
+import { INFERENCE_HEADER } from '../../inference/tensor-binary';
 import { reportTimings } from './inference';
 
 /* The instances API: JSON records in, one prediction per record out, over the same data plane. */

@@ -1,7 +1,7 @@
 import { DomainError, badGateway, gatewayTimeout, invalidInput, unavailable } from '../../core/errors';
 import type { Signature, TensorSpec } from '../../core/signature';
 import { isDatatype, type Tensor } from '../../core/tensor';
-import { decodeBinary, encodeBinary } from '../tensor-binary';
+import { INFERENCE_HEADER, decodeBinary, encodeBinary, frameBinary } from '../tensor-binary';
 import { allocate, decodeInto } from '../tensor-decode';
 import { encodeElements } from '../tensor-json';
 import type { NamedTensors } from '../types';
@@ -33,11 +33,9 @@ export interface OipDeps {
   breakers: CircuitBreakers;
 }
 
-export const INFERENCE_HEADER = 'Inference-Header-Content-Length';
 /** The most an answer may hold: it is read into the isolate's memory. */
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 const RETRY_DELAYS_MS = [100, 400];
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 interface Answer {
@@ -200,7 +198,7 @@ function inferBody(target: OipTarget, inputs: NamedTensors, outputs: readonly st
     return { body, headers: { 'Content-Type': 'application/json' } as Record<string, string> };
   }
   const sections = Object.values(inputs).map((t) => encodeBinary(t));
-  const header = encoder.encode(
+  return frameBinary(
     JSON.stringify({
       inputs: Object.entries(inputs).map(([name, t], i) => ({
         name,
@@ -210,18 +208,8 @@ function inferBody(target: OipTarget, inputs: NamedTensors, outputs: readonly st
       })),
       outputs: outputs.map((name) => ({ name, parameters: { binary_data: true } })),
     }),
+    sections,
   );
-  const body = new Uint8Array(sections.reduce((sum, s) => sum + s.byteLength, header.byteLength));
-  body.set(header, 0);
-  let at = header.byteLength;
-  for (const section of sections) {
-    body.set(section, at);
-    at += section.byteLength;
-  }
-  return {
-    body,
-    headers: { 'Content-Type': 'application/octet-stream', [INFERENCE_HEADER]: String(header.byteLength) },
-  };
 }
 
 interface AnsweredOutput {
