@@ -1,4 +1,5 @@
-import { BUCKETS } from '../core/latency-buckets';
+import type { CacheStatus } from '../cache/prediction-cache';
+import { BUCKETS, bucketOf } from '../core/latency-buckets';
 
 /** What is counted per model version and minute (and in total). */
 export interface Counters {
@@ -48,6 +49,27 @@ export function emptyCounters(): Counters {
     loads: 0,
     loadMsSum: 0,
   };
+}
+
+/** How one prediction request ended, as the counters see it. */
+export interface InferenceOutcome {
+  failed?: 'client' | 'server';
+  latencyMs: number;
+  rows: number;
+  cache?: CacheStatus;
+}
+
+/** Counts one prediction request: per version and per alias route alike. */
+export function countInference(c: Counters, o: InferenceOutcome): void {
+  c.requests += 1;
+  if (o.failed === 'server') c.serverErrors += 1;
+  else if (o.failed === 'client') c.clientErrors += 1;
+  else c.rows += o.rows;
+  if (o.cache === 'HIT') c.cacheHits += 1;
+  if (o.cache === 'MISS') c.cacheMisses += 1;
+  if (o.cache === 'BYPASS') c.cacheBypasses += 1;
+  c.latencyMsSum += o.latencyMs;
+  c.latency[bucketOf(o.latencyMs)]! += 1;
 }
 
 export function addInto(into: Counters, more: Counters): Counters {

@@ -1,9 +1,7 @@
-import type { CacheStatus } from '../cache/prediction-cache';
 import type { Config } from '../core/config';
-import { bucketOf } from '../core/latency-buckets';
 import type { Logger } from '../core/logger';
 import type { Db } from '../storage/db';
-import { addInto, type Counters } from './counters';
+import { addInto, countInference, type Counters, type InferenceOutcome } from './counters';
 import { FlushSchedule } from './flush-schedule';
 import { MetricsBuffer, type MetricKey } from './metrics-buffer';
 import { writeCounts } from './metrics-store';
@@ -40,22 +38,8 @@ export class Metrics {
   private readonly writing = new Set<Promise<void>>();
   private readonly schedule = new FlushSchedule((db) => this.flushBuffer(db));
 
-  inference(
-    deps: ObserveDeps,
-    v: VersionRef,
-    o: { failed?: 'client' | 'server'; latencyMs: number; rows: number; cache?: CacheStatus },
-  ): void {
-    this.record(deps, v, (c) => {
-      c.requests += 1;
-      if (o.failed === 'server') c.serverErrors += 1;
-      else if (o.failed === 'client') c.clientErrors += 1;
-      else c.rows += o.rows;
-      if (o.cache === 'HIT') c.cacheHits += 1;
-      if (o.cache === 'MISS') c.cacheMisses += 1;
-      if (o.cache === 'BYPASS') c.cacheBypasses += 1;
-      c.latencyMsSum += o.latencyMs;
-      c.latency[bucketOf(o.latencyMs)]! += 1;
-    });
+  inference(deps: ObserveDeps, v: VersionRef, o: InferenceOutcome): void {
+    this.record(deps, v, (c) => countInference(c, o));
   }
 
   batchRows(deps: ObserveDeps, v: VersionRef, ok: number, failed: number): void {

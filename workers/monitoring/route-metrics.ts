@@ -1,10 +1,9 @@
 import { and, eq, gte, sql, type SQL } from 'drizzle-orm';
-import type { CacheStatus } from '../cache/prediction-cache';
-import { bucketOf, LATENCY_BOUNDS_MS } from '../core/latency-buckets';
+import { LATENCY_BOUNDS_MS } from '../core/latency-buckets';
 import type { ShadowReport } from '../inference/shadow';
 import type { Db } from '../storage/db';
 import { LATENCY_COLUMNS, routeRollups, routeTotals, shadowRollups, shadowTotals } from '../storage/schema';
-import { addInto, emptyCounters, type Counters } from './counters';
+import { addInto, countInference, emptyCounters, type Counters, type InferenceOutcome } from './counters';
 import { FlushSchedule } from './flush-schedule';
 import type { ObserveDeps } from './observe';
 
@@ -137,12 +136,7 @@ export class RouteMetrics {
   private readonly schedule = new FlushSchedule((db, deps) => this.flushBuffer(db, deps as RouteMetricsDeps));
 
   /** A request served (or failed) through an alias's route. */
-  served(
-    deps: RouteMetricsDeps,
-    ref: RouteRef,
-    watched: boolean,
-    o: { failed?: 'client' | 'server'; latencyMs: number; rows: number; cache?: CacheStatus },
-  ): void {
+  served(deps: RouteMetricsDeps, ref: RouteRef, watched: boolean, o: InferenceOutcome): void {
     const minute = minuteOf(Date.now());
     const id = `${ref.workspaceId}\0${ref.model}\0${ref.alias}\0${ref.route}\0${ref.version}\0${minute}`;
     let entry = this.routes.get(id);
@@ -150,16 +144,7 @@ export class RouteMetrics {
       entry = { key: { ...ref, minute }, counters: emptyCounters() };
       this.routes.set(id, entry);
     }
-    const c = entry.counters;
-    c.requests += 1;
-    if (o.failed === 'server') c.serverErrors += 1;
-    else if (o.failed === 'client') c.clientErrors += 1;
-    else c.rows += o.rows;
-    if (o.cache === 'HIT') c.cacheHits += 1;
-    if (o.cache === 'MISS') c.cacheMisses += 1;
-    if (o.cache === 'BYPASS') c.cacheBypasses += 1;
-    c.latencyMsSum += o.latencyMs;
-    c.latency[bucketOf(o.latencyMs)]! += 1;
+    countInference(entry.counters, o);
     if (watched) this.watched.set(aliasId(ref), { workspaceId: ref.workspaceId, model: ref.model, alias: ref.alias });
     this.counted(deps);
   }
