@@ -1,4 +1,6 @@
 import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from '../app-env';
 import { getVersion, listVersions, openArtifact, updateVersion, createVersion } from '../../registry/versions';
 import { readModelUpload } from '../model-upload';
 import { goesToRunner, registerRemote, uploadForRunner } from '../backend-versions';
@@ -81,24 +83,7 @@ export const versionRoutes = newRouter()
         // The model was just loaded to validate it: keep it warm for the predictions that follow.
         c.get('deps').sessions.adopt(version.id, version.serving?.sizeBytes ?? version.sizeBytes, created.loaded);
       }
-      c.get('access').version = version.version;
-      await announce(c, 'model.version.created', {
-        model: name,
-        version: version.version,
-        sha256: version.sha256,
-        size_bytes: version.sizeBytes,
-        backend: version.backend,
-      });
-      await audit(c, {
-        action: 'version.create',
-        target: `model:${name}/version:${version.version}`,
-        details: {
-          sha256: version.sha256,
-          size_bytes: version.sizeBytes,
-          backend: version.backend,
-          ...(version.remote ? { remote: `${version.remote.url} ${version.remote.model}` } : {}),
-        },
-      });
+      await recordNewVersion(c, name, version);
       return c.json(presentVersion(version), 201, { Location: `/v1/models/${name}/versions/${version.version}` });
     },
   )
@@ -126,19 +111,7 @@ export const versionRoutes = newRouter()
       const { name } = c.req.valid('param');
       c.get('access').model = name;
       const version = await registerRemote(c, name, c.req.valid('json'));
-      c.get('access').version = version.version;
-      await announce(c, 'model.version.created', {
-        model: name,
-        version: version.version,
-        sha256: version.sha256,
-        size_bytes: version.sizeBytes,
-        backend: version.backend,
-      });
-      await audit(c, {
-        action: 'version.create',
-        target: `model:${name}/version:${version.version}`,
-        details: { backend: 'remote', remote: `${version.remote!.url} ${version.remote!.model}` },
-      });
+      await recordNewVersion(c, name, version);
       return c.json(presentVersion(version), 201, { Location: `/v1/models/${name}/versions/${version.version}` });
     },
   )
@@ -295,3 +268,25 @@ export const versionRoutes = newRouter()
       return c.body(object.body, 200, { ...headers, 'Content-Length': String(object.size) });
     },
   );
+
+/** A new version, uploaded or registered: the access line, the webhook event and the audit entry. */
+async function recordNewVersion(c: Context<AppEnv>, name: string, version: Version): Promise<void> {
+  c.get('access').version = version.version;
+  await announce(c, 'model.version.created', {
+    model: name,
+    version: version.version,
+    sha256: version.sha256,
+    size_bytes: version.sizeBytes,
+    backend: version.backend,
+  });
+  await audit(c, {
+    action: 'version.create',
+    target: `model:${name}/version:${version.version}`,
+    details: {
+      sha256: version.sha256,
+      size_bytes: version.sizeBytes,
+      backend: version.backend,
+      ...(version.remote ? { remote: `${version.remote.url} ${version.remote.model}` } : {}),
+    },
+  });
+}
