@@ -65,6 +65,9 @@ describe('datatypes', () => {
     ['BOOL', 1, /BOOL expects true or false/],
     ['FP16', 70000, /FP16 expects a finite number within ±65504/],
     ['FP32', 'nan', /FP32 expects a number, or "NaN", "Infinity", "-Infinity" as strings/],
+    // Names every object inherits are not among the strings a float takes.
+    ['FP32', 'toString', /FP32 expects a number, or "NaN", "Infinity", "-Infinity" as strings/],
+    ['FP64', 'constructor', /FP64 expects a number, or "NaN", "Infinity", "-Infinity" as strings/],
     ['BYTES', 42, /BYTES expects a string/],
   ];
   for (const [type, value, message] of refusals) {

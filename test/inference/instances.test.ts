@@ -80,6 +80,32 @@ describe('instances API', () => {
     expect(await refused(`/v1/models/${iris}/predict`, [])).toMatch(/'instances'/);
   });
 
+  it('reads a feature only from the record itself, never from what every object inherits', async () => {
+    const name = `proto-${crypto.randomUUID().slice(0, 8)}`;
+    await callJson('POST', '/v1/models', 201, {
+      body: {
+        name,
+        task: 'classification',
+        feature_names: ['constructor', 'toString', 'valueOf', 'hasOwnProperty'],
+        class_labels: ['setosa', 'versicolor', 'virginica'],
+      },
+    });
+    const res = await call('POST', `/v1/models/${name}/versions`, {
+      body: fixture('generated/iris.onnx'),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    expect(res.status).toBe(201);
+    expect(await refused(`/v1/models/${name}/predict`, [{ toString: 3.5, valueOf: 1.4, hasOwnProperty: 0.2 }])).toBe(
+      "instance 0 lacks feature 'constructor'",
+    );
+    const ok = await predict(`/v1/models/${name}/predict`, [
+      { constructor: 5.1, toString: 3.5, valueOf: 1.4, hasOwnProperty: 0.2 },
+    ]);
+    expect(ok.status).toBe(200);
+    const direct = await (await predict(`/v1/models/${iris}/predict`, [[5.1, 3.5, 1.4, 0.2]])).json<any>();
+    expect((await ok.json<any>()).predictions[0].label).toBe(direct.predictions[0].label);
+  });
+
   it('answers a regressor with one number per instance', async () => {
     const name = await newModel(fixture('generated/regressor.onnx'), 'reg');
     const body = await (

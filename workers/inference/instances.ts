@@ -40,7 +40,7 @@ function featureRow(
     );
   }
   return featureNames.map((name) => {
-    if (name in instance) return instance[name];
+    if (Object.hasOwn(instance, name)) return instance[name];
     if (missing === undefined) throw invalidInput(`${who} lacks feature '${name}'`);
     return missing;
   });
@@ -60,7 +60,7 @@ function valuesPerInput(served: ServedVersion, instances: unknown[], name: (i: n
     const who = name(i);
     if (single) {
       if (!isRecord(instance)) columns[0]!.push(instance);
-      else if (Object.keys(instance).length === 1 && single.name in instance) columns[0]!.push(instance[single.name]);
+      else if (Object.keys(instance).length === 1 && Object.hasOwn(instance, single.name)) columns[0]!.push(instance[single.name]);
       else if (features) columns[0]!.push(featureRow(instance, features, who, absentValue(served, single)));
       else {
         throw invalidInput(
@@ -80,7 +80,7 @@ function valuesPerInput(served: ServedVersion, instances: unknown[], name: (i: n
       const unknown = Object.keys(instance).filter((k) => !inputs.some((s) => s.name === k));
       if (unknown.length > 0) throw invalidInput(`${who} has unknown input '${unknown[0]}'`);
       inputs.forEach((spec, k) => {
-        if (!(spec.name in instance)) throw invalidInput(`${who} lacks input '${spec.name}'`);
+        if (!Object.hasOwn(instance, spec.name)) throw invalidInput(`${who} lacks input '${spec.name}'`);
         columns[k]!.push(instance[spec.name]);
       });
     } else {

@@ -51,7 +51,7 @@ function floatPut(datatype: Datatype, max: number, where: string, half: boolean)
         `a finite number within ±${max} (send "NaN", "Infinity" or "-Infinity" as strings)`,
       );
     }
-    if (typeof value === 'string' && value in NON_FINITE) return NON_FINITE[value]!;
+    if (typeof value === 'string' && Object.hasOwn(NON_FINITE, value)) return NON_FINITE[value]!;
     throw elementError(where, index, datatype, value, 'a number, or "NaN", "Infinity", "-Infinity" as strings');
   };
   if (half && !Float16) return (out, at, value, i) => ((out as Uint16Array)[at] = toHalfBits(read(value, i)));
