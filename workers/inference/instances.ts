@@ -60,7 +60,8 @@ function valuesPerInput(served: ServedVersion, instances: unknown[], name: (i: n
     const who = name(i);
     if (single) {
       if (!isRecord(instance)) columns[0]!.push(instance);
-      else if (Object.keys(instance).length === 1 && Object.hasOwn(instance, single.name)) columns[0]!.push(instance[single.name]);
+      else if (Object.keys(instance).length === 1 && Object.hasOwn(instance, single.name))
+        columns[0]!.push(instance[single.name]);
       else if (features) columns[0]!.push(featureRow(instance, features, who, absentValue(served, single)));
       else {
         throw invalidInput(
