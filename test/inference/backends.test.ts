@@ -15,6 +15,7 @@ import {
   fixture,
   fixtureJson,
   infer,
+  registerUser,
   resultLines,
   testWorker,
   uniqueName,
@@ -159,6 +160,24 @@ describe('remote versions', () => {
       [1, served['1'], 0],
       [2, served['2'], 0],
     ]);
+  });
+
+  it('are registered in the caller’s workspace only: another workspace’s model of that name is untouched', async () => {
+    installStandIns();
+    const origin = await servedHere(fixture(IRIS));
+    const owner = await registerUser('remote-owner');
+    const name = uniqueName('remote-tenant');
+    expect((await uploadRaw(name, fixture(IRIS), { token: owner.token })).status).toBe(201);
+    const other = await registerUser('remote-other');
+    await callJson('GET', `/v1/models/${name}`, 404, { token: other.token });
+    const theirs = await callJson('POST', `/v1/models/${name}/remote-versions`, 201, {
+      token: other.token,
+      body: { remote: { url: newRemoteUrl(), model: origin, credential: ADMIN } },
+    });
+    expect(theirs).toMatchObject({ version: 1, backend: 'remote' });
+    const mine = await callJson('GET', `/v1/models/${name}/versions`, 200, { token: owner.token });
+    expect(mine.versions.map((v: any) => [v.version, v.backend])).toEqual([[1, 'isolate']]);
+    expect(JSON.stringify(mine)).not.toContain(origin);
   });
 
   it('that fail answer 504, 502 or 503 in the protocol’s error form naming the backend, and open their circuit', async () => {
