@@ -260,3 +260,13 @@ export function depsFor(on: Env = env as unknown as Env): PlatformDeps {
   const ctx = createExecutionContext();
   return platformDeps(on, servicesWorker.servicesFor(on), (work) => ctx.waitUntil(work));
 }
+
+/** Logged predictions are written after the response: waits until this one can be read, and returns it. */
+export async function waitForLogged(id: string): Promise<any> {
+  for (let i = 0; i < 200; i++) {
+    const res = await call('GET', `/v1/predictions/${id}`);
+    if (res.status === 200) return res.json();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`prediction ${id} never appeared`);
+}

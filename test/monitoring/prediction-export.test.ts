@@ -5,7 +5,17 @@ import { exportDailyPredictions, PART_BYTES } from '../../workers/monitoring/exp
 import { EXPORT_PAGE, exportStream } from '../../workers/monitoring/export/stream';
 import { database } from '../../workers/storage/db';
 import { predictionExportKey } from '../../workers/storage/r2-keys';
-import { call, callJson, createKey, depsFor, fixture, registerUser, uniqueName, uploadRaw } from '../helpers';
+import {
+  call,
+  callJson,
+  createKey,
+  depsFor,
+  fixture,
+  registerUser,
+  uniqueName,
+  uploadRaw,
+  waitForLogged,
+} from '../helpers';
 
 /*
  * Issue 17, point 5: logged predictions out, with their feedback, as JSON Lines or CSV, and a
@@ -28,14 +38,6 @@ async function iris(token?: string): Promise<string> {
   });
   expect((await uploadRaw(name, fixture('generated/iris.onnx'), { token })).status).toBe(201);
   return name;
-}
-
-async function logged(id: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if ((await call('GET', `/v1/predictions/${id}`)).status === 200) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`prediction ${id} never appeared`);
 }
 
 /** The body as text (Response.text() warns about a content type it does not know as text). */
@@ -70,12 +72,12 @@ describe('GET /v1/models/{name}/predictions/export', () => {
       },
     });
     const firstId = first.headers.get('x-prediction-id')!;
-    await logged(firstId);
+    await waitForLogged(firstId);
     const second = await call('POST', `/v2/models/${name}/infer`, {
       body: { inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 4], data: [5.9, 2.9, 4.3, 1.3] }] },
     });
     const secondId = second.headers.get('x-prediction-id')!;
-    await logged(secondId);
+    await waitForLogged(secondId);
     await callJson('POST', `/v1/predictions/${firstId}/feedback`, 201, { body: { actual: ['setosa', 'versicolor'] } });
 
     const res = await call('GET', `/v1/models/${name}/predictions/export`);
@@ -134,7 +136,7 @@ describe('GET /v1/models/{name}/predictions/export', () => {
       },
     });
     const id = res.headers.get('x-prediction-id')!;
-    await logged(id);
+    await waitForLogged(id);
     await callJson('POST', `/v1/predictions/${id}/feedback`, 201, {
       body: { actual: ['setosa', 'a "quoted", label'] },
     });

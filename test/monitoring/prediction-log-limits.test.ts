@@ -9,7 +9,7 @@ import {
   requirePrediction,
 } from '../../workers/monitoring/predictions';
 import { errorFields } from '../../workers/core/logger';
-import { call, callJson, depsFor, fixture, newModel } from '../helpers';
+import { call, callJson, depsFor, fixture, newModel, waitForLogged } from '../helpers';
 
 /*
  * Issue 13, point 3: with log_sample_rate 1, a 31,000-row request made a row over D1's 2 MB
@@ -36,15 +36,6 @@ async function storedRowBytes(id: string): Promise<number> {
   return row!.bytes;
 }
 
-async function logged(id: string): Promise<any> {
-  for (let i = 0; i < 200; i++) {
-    const res = await call('GET', `/v1/predictions/${id}`);
-    if (res.status === 200) return res.json();
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`prediction ${id} never appeared`);
-}
-
 describe('a 31,000-row prediction with every prediction logged', () => {
   it('hands out an id that reads back, with inputs, outputs and predicted cut to a row under budget', async () => {
     const name = await newModel(fixture('generated/regressor.onnx'), 'big');
@@ -59,7 +50,7 @@ describe('a 31,000-row prediction with every prediction logged', () => {
     });
     expect(res.status).toBe(200);
     const id = res.headers.get('x-prediction-id')!;
-    const prediction = await logged(id);
+    const prediction = await waitForLogged(id);
     expect(prediction.rows).toBe(ROWS);
     expect(prediction.inputs).toEqual({ truncated: true, bytes: expect.any(Number) });
     expect(prediction.inputs.bytes).toBeGreaterThan(1_000_000);
@@ -109,7 +100,7 @@ describe('a 31,000-row prediction with every prediction logged', () => {
       headers: { 'cache-control': 'no-store' },
     });
     const id = res.headers.get('x-prediction-id')!;
-    await logged(id);
+    await waitForLogged(id);
     const values = ['setosa', true, false, null, { a: [1, 'x'] }, 0.30000000000000004, -1e-300, 'a"b\\c', 7];
     const actual = rows.map((_, i) => values[i % values.length]);
     const db = depsFor(env).db;

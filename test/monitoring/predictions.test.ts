@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { call, callJson, fixture, infer, newModel, uniqueName, uploadRaw } from '../helpers';
+import { call, callJson, fixture, infer, newModel, uniqueName, uploadRaw, waitForLogged } from '../helpers';
 
 const LABELS = ['setosa', 'versicolor', 'virginica'];
 // Rows the demo classifier gets right with certainty: one of each species.
@@ -20,16 +20,6 @@ async function classifier(sampleRate: number): Promise<string> {
   return name;
 }
 
-/** Logged predictions are written after the response: wait until this one can be read. */
-async function logged(id: string): Promise<any> {
-  for (let i = 0; i < 100; i++) {
-    const res = await call('GET', `/v1/predictions/${id}`);
-    if (res.status === 200) return res.json();
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`prediction ${id} never appeared`);
-}
-
 async function predictOne(name: string, row: number[]): Promise<string> {
   const res = await call('POST', `/v1/models/${name}/predict`, {
     body: { instances: [row] },
@@ -38,7 +28,7 @@ async function predictOne(name: string, row: number[]): Promise<string> {
   expect(res.status).toBe(200);
   const id = res.headers.get('x-prediction-id')!;
   expect(id).toMatch(/^prd_/);
-  await logged(id);
+  await waitForLogged(id);
   return id;
 }
 
@@ -49,7 +39,7 @@ describe('prediction logging', () => {
       inputs: [{ name: 'features', datatype: 'FP32', shape: [2, 4], data: [ROWS.setosa, ROWS.virginica] }],
     });
     const id = res.headers.get('x-prediction-id')!;
-    const prediction = await logged(id);
+    const prediction = await waitForLogged(id);
     expect(prediction).toMatchObject({
       id,
       model: name,
@@ -77,7 +67,7 @@ describe('prediction logging', () => {
       headers: { 'Inference-Header-Content-Length': String(header.length), 'cache-control': 'no-store' },
     });
     expect(res.status).toBe(200);
-    const prediction = await logged(res.headers.get('x-prediction-id')!);
+    const prediction = await waitForLogged(res.headers.get('x-prediction-id')!);
     expect(prediction.predicted).toEqual(['virginica']);
     expect(prediction.inputs.inputs).toEqual([
       {
@@ -185,7 +175,7 @@ describe('performance from feedback', () => {
       },
     });
     const id = res.headers.get('x-prediction-id')!;
-    expect((await logged(id)).predicted).toEqual([1.5, 4.5, -0.5]);
+    expect((await waitForLogged(id)).predicted).toEqual([1.5, 4.5, -0.5]);
     await callJson('POST', `/v1/predictions/${id}/feedback`, 201, { body: { actual: [1, 5, 1] } });
     const perf = await callJson('GET', `/v1/models/${name}/performance`, 200);
     expect(perf).toMatchObject({ kind: 'regression', count: 3 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bucketsFor, MAX_POINTS, stepMinutesFor } from '../../workers/monitoring/buckets';
-import { call, callJson, fixture, uniqueName, uploadRaw } from '../helpers';
+import { call, callJson, fixture, uniqueName, uploadRaw, waitForLogged } from '../helpers';
 
 /*
  * Issue 17, point 3: the dashboard's windows. A day in 24-minute buckets made fresh traffic a
@@ -51,15 +51,6 @@ async function iris(): Promise<string> {
   return name;
 }
 
-async function logged(id: string): Promise<any> {
-  for (let i = 0; i < 100; i++) {
-    const res = await call('GET', `/v1/predictions/${id}`);
-    if (res.status === 200) return res.json();
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`prediction ${id} never appeared`);
-}
-
 describe('stats and performance follow the window', () => {
   it('splits the series per version with by=version; the versions add up to the total', async () => {
     const name = uniqueName('win-versions');
@@ -97,7 +88,7 @@ describe('stats and performance follow the window', () => {
     const name = await iris();
     const res = await call('POST', `/v1/models/${name}/predict`, { body: { instances: [[5.0, 3.4, 1.5, 0.2]] } });
     const id = res.headers.get('x-prediction-id')!;
-    await logged(id);
+    await waitForLogged(id);
     await callJson('POST', `/v1/predictions/${id}/feedback`, 201, { body: { actual: 'setosa' } });
     const hour = await callJson('GET', `/v1/models/${name}/performance?window=1h`, 200);
     expect(hour).toMatchObject({ step_minutes: 1, step: 'hour', count: 1 });
@@ -116,7 +107,7 @@ describe('stats and performance follow the window', () => {
         body: { instances: [[5.0, 3.4, 1.5, 0.2]] },
         headers: { 'cache-control': 'no-store' },
       });
-      return (await logged(res.headers.get('x-prediction-id')!)).id as string;
+      return (await waitForLogged(res.headers.get('x-prediction-id')!)).id as string;
     };
     const answered = await send();
     const open = await send();

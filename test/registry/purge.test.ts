@@ -5,7 +5,7 @@ import { evaluateRule } from '../../workers/monitoring/alerts/evaluate';
 import { MetricsBuffer } from '../../workers/monitoring/metrics-buffer';
 import { predictionExportKey, predictionExportPrefix } from '../../workers/storage/r2-keys';
 import { alertRules } from '../../workers/storage/schema';
-import { call, callJson, depsFor, fixture, infer, uniqueName, uploadRaw } from '../helpers';
+import { call, callJson, depsFor, fixture, infer, uniqueName, uploadRaw, waitForLogged } from '../helpers';
 
 /*
  * Issue 13, point 8: after a purge an old prediction id answered 200 with its inputs, and a new
@@ -48,14 +48,6 @@ async function versionIdOf(name: string): Promise<string> {
   return row!.id;
 }
 
-async function logged(id: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if ((await call('GET', `/v1/predictions/${id}`)).status === 200) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`prediction ${id} never appeared`);
-}
-
 /** Rows of the regressor, deterministic, around a mean. */
 const rows = (n: number, shift = 0) =>
   Array.from({ length: n }, (_, i) => [((i * 37) % 100) / 10 + shift, (i % 7) + shift]);
@@ -84,7 +76,7 @@ describe('purge means gone', () => {
     const first = await call('POST', `/v1/models/${name}/predict`, { body: { instances: [[1, 2]] } });
     expect(first.headers.get('x-cache')).toBe('MISS');
     const predictionId = first.headers.get('x-prediction-id')!;
-    await logged(predictionId);
+    await waitForLogged(predictionId);
     await callJson('POST', `/v1/predictions/${predictionId}/feedback`, 201, { body: { actual: 1 } });
     const again = await call('POST', `/v1/models/${name}/predict`, { body: { instances: [[1, 2]] } });
     expect(again.headers.get('x-cache')).toBe('HIT');
