@@ -17,7 +17,8 @@ const latencyBuckets = () =>
     LATENCY_COLUMNS.map((column, i) => [`latencyB${i}`, integer(column).notNull().default(0)]),
   ) as Record<LatencyColumn, ReturnType<typeof integer>>;
 
-const counters = () => ({
+/** What every prediction request adds: per version here, per alias route in rollouts.ts. */
+export const requestCounters = () => ({
   requests: integer('requests').notNull().default(0),
   /** Rows predicted: the batch size of each request, summed. */
   rows: integer('rows').notNull().default(0),
@@ -28,6 +29,10 @@ const counters = () => ({
   cacheBypasses: integer('cache_bypasses').notNull().default(0),
   latencyMsSum: real('latency_ms_sum').notNull().default(0),
   ...latencyBuckets(),
+});
+
+const counters = () => ({
+  ...requestCounters(),
   batchRowsOk: integer('batch_rows_ok').notNull().default(0),
   batchRowsFailed: integer('batch_rows_failed').notNull().default(0),
   loads: integer('loads').notNull().default(0),

@@ -1,5 +1,5 @@
 import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import { LATENCY_COLUMNS } from './monitoring';
+import { requestCounters } from './monitoring';
 
 /*
  * What an alias's split did, route by route, and what its shadow compared: written as
@@ -7,25 +7,8 @@ import { LATENCY_COLUMNS } from './monitoring';
  * by model name and version number, as the version rollups are.
  */
 
-type LatencyColumn = `latencyB${number}`;
-
-const latencyBuckets = () =>
-  Object.fromEntries(
-    LATENCY_COLUMNS.map((column, i) => [`latencyB${i}`, integer(column).notNull().default(0)]),
-  ) as Record<LatencyColumn, ReturnType<typeof integer>>;
-
 /** The part of the version counters (monitoring/counters.ts) a route keeps. */
-const routeCounters = () => ({
-  requests: integer('requests').notNull().default(0),
-  rows: integer('rows').notNull().default(0),
-  clientErrors: integer('client_errors').notNull().default(0),
-  serverErrors: integer('server_errors').notNull().default(0),
-  cacheHits: integer('cache_hits').notNull().default(0),
-  cacheMisses: integer('cache_misses').notNull().default(0),
-  cacheBypasses: integer('cache_bypasses').notNull().default(0),
-  latencyMsSum: real('latency_ms_sum').notNull().default(0),
-  ...latencyBuckets(),
-});
+const routeCounters = requestCounters;
 
 const routeKey = () => ({
   workspaceId: text('workspace_id').notNull(),
